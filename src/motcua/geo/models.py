@@ -1,0 +1,87 @@
+"""Administrative units of two schemes that coexist: the 2025 one (34 provinces, wards, no
+districts) and the one before it (63 provinces, districts, wards), plus the old → new mapping.
+
+Units are master data loaded from the installed packages (see loader.py); other apps refer to
+them by `key` ("2025:79", "pre2025:00070") through selectors, never by foreign key.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models import F, Func, TextField
+
+
+class Scheme(models.TextChoices):
+    CURRENT = "2025", "Từ 01/07/2025 (Nghị quyết 202/2025/QH15)"
+    PRE2025 = "pre2025", "Trước 01/07/2025"
+
+
+class Level(models.TextChoices):
+    PROVINCE = "province", "Tỉnh / thành phố"
+    DISTRICT = "district", "Quận / huyện"
+    WARD = "ward", "Phường / xã"
+
+
+def fold(expression: models.Expression | F) -> Func:
+    """Accent- and case-insensitive form of a text (SQL function from migration 0001)."""
+    return Func(expression, function="motcua_fold", output_field=TextField())
+
+
+class AdministrativeUnit(models.Model):
+    key = models.CharField(max_length=16, primary_key=True, help_text='"<scheme>:<code>"')
+    scheme = models.CharField(max_length=8, choices=Scheme.choices)
+    code = models.CharField(max_length=5, help_text="Mã thống kê (statistics office code)")
+    level = models.CharField(max_length=8, choices=Level.choices)
+    kind = models.CharField(max_length=16, help_text="Loại, as it prefixes the name: tỉnh, xã, …")
+    name = models.CharField(max_length=100)
+    full_name = models.CharField(max_length=255, help_text="The name with its parents")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Denormalised so that "all wards of a province" needs no walk through districts.
+    province = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "đơn vị hành chính"
+        verbose_name_plural = "đơn vị hành chính"
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "code"], name="geo_unit_scheme_code_unique"),
+        ]
+        indexes = [
+            GinIndex(OpClass(fold(F("name")), name="gin_trgm_ops"), name="geo_unit_name_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.full_name}"
+
+
+class MappingBasis(models.TextChoices):
+    LAW = "law", "Nghị quyết 202/2025/QH15 (whole provinces merged)"
+    CODE_KEPT = "code_kept", "The new ward kept this old ward's code, so it covers (part of) it"
+
+
+class UnitMapping(models.Model):
+    """One old unit → one new unit that took over (part of) its territory."""
+
+    old = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.CASCADE, related_name="successor_links"
+    )
+    new = models.ForeignKey(
+        AdministrativeUnit, on_delete=models.CASCADE, related_name="predecessor_links"
+    )
+    basis = models.CharField(max_length=16, choices=MappingBasis.choices)
+
+    class Meta:
+        verbose_name = "chuyển đổi đơn vị cũ → mới"
+        verbose_name_plural = "chuyển đổi đơn vị cũ → mới"
+        constraints = [
+            models.UniqueConstraint(fields=["old", "new"], name="geo_mapping_old_new_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.old_id} → {self.new_id}"

@@ -1,0 +1,176 @@
+"""Reads of administrative units: the public face of the geo app. Returns frozen dataclasses.
+
+Units are named by key, "<scheme>:<code>": "2025:79" (Thành phố Hồ Chí Minh since 1 July 2025),
+"pre2025:74" (Tỉnh Bình Dương until 30 June 2025), "2025:26740" (a ward).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+
+from motcua.geo.models import AdministrativeUnit, Level, Scheme, UnitMapping, fold
+
+__all__ = [
+    "Level",
+    "Scheme",
+    "UnitInfo",
+    "legacy_province_by_pin_code",
+    "provinces",
+    "unit_current",
+    "unit_get",
+    "units_get",
+    "units_search",
+    "wards_of",
+]
+
+MAX_SEARCH_LIMIT = 100
+MAX_QUERY_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    key: str
+    scheme: str
+    code: str
+    name: str
+    kind: str
+    level: str
+    parent_key: str | None
+    province_key: str
+    valid_from: date | None
+    valid_to: date | None
+    full_name: str
+
+
+_FIELDS = (
+    "key",
+    "scheme",
+    "code",
+    "name",
+    "kind",
+    "level",
+    "parent_id",
+    "province_id",
+    "valid_from",
+    "valid_to",
+    "full_name",
+)
+
+
+def _info(row: dict[str, Any]) -> UnitInfo:
+    return UnitInfo(
+        key=row["key"],
+        scheme=row["scheme"],
+        code=row["code"],
+        name=row["name"],
+        kind=row["kind"],
+        level=row["level"],
+        parent_key=row["parent_id"],
+        province_key=row["province_id"],
+        valid_from=row["valid_from"],
+        valid_to=row["valid_to"],
+        full_name=row["full_name"],
+    )
+
+
+def _infos(units: QuerySet[AdministrativeUnit]) -> list[UnitInfo]:
+    return [_info(row) for row in units.values(*_FIELDS)]
+
+
+def unit_get(key: str) -> UnitInfo | None:
+    found = _infos(AdministrativeUnit.objects.filter(pk=key))
+    return found[0] if found else None
+
+
+def units_get(keys: Iterable[str]) -> dict[str, UnitInfo]:
+    """The known units among `keys` (one query); unknown or empty keys are left out."""
+    wanted = {key for key in keys if key}
+    if not wanted:
+        return {}
+    return {u.key: u for u in _infos(AdministrativeUnit.objects.filter(pk__in=wanted))}
+
+
+_LEVEL_ORDER = Case(
+    When(level=Level.PROVINCE, then=Value(0)),
+    When(level=Level.DISTRICT, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def units_search(
+    q: str, *, level: str | None = None, scheme: str | None = None, limit: int = 20
+) -> list[UnitInfo]:
+    """Units whose name matches `q`, best first: accent- and case-insensitive, typo-tolerant.
+
+    Matches on trigram word similarity of the folded names (so "ho chi minh" finds
+    "Thành phố Hồ Chí Minh"); ties go to the closer whole name, the higher level, the 2025 units.
+    """
+    query = unicodedata.normalize("NFC", q.strip())[:MAX_QUERY_LENGTH]
+    if not query:
+        return []
+    folded_query = fold(Value(query))
+    units = AdministrativeUnit.objects.annotate(folded_name=fold(F("name"))).filter(
+        folded_name__trigram_word_similar=folded_query
+    )
+    if level:
+        units = units.filter(level=level)
+    if scheme:
+        units = units.filter(scheme=scheme)
+    ranked = units.annotate(
+        word_score=TrigramWordSimilarity(folded_query, fold(F("name"))),
+        name_score=TrigramSimilarity(fold(F("name")), folded_query),
+        level_order=_LEVEL_ORDER,
+        is_legacy=Case(When(scheme=Scheme.PRE2025, then=Value(1)), default=Value(0)),
+    ).order_by("-word_score", "-name_score", "level_order", "is_legacy", "key")
+    return _infos(ranked[: max(1, min(limit, MAX_SEARCH_LIMIT))])
+
+
+def unit_current(key: str) -> list[UnitInfo]:
+    """What the unit is now: itself if it is a 2025 unit; for an old unit its successors.
+
+    An old ward whose code a 2025 ward kept resolves to that ward; other old wards and old
+    districts resolve to the 2025 province their old province was merged into (the finer
+    mapping is not in the installed data). Unknown key: [].
+    """
+    unit = AdministrativeUnit.objects.filter(pk=key).values(*_FIELDS).first()
+    if unit is None:
+        return []
+    if unit["scheme"] == Scheme.CURRENT:
+        return [_info(unit)]
+    return _successors(key) or _successors(unit["province_id"])
+
+
+def _successors(old_key: str) -> list[UnitInfo]:
+    new_keys = UnitMapping.objects.filter(old_id=old_key).values("new_id")
+    return _infos(AdministrativeUnit.objects.filter(pk__in=new_keys).order_by("key"))
+
+
+def provinces(scheme: str = Scheme.CURRENT) -> list[UnitInfo]:
+    units = AdministrativeUnit.objects.filter(scheme=scheme, level=Level.PROVINCE)
+    return _infos(units.order_by("code"))
+
+
+def wards_of(province_key: str) -> list[UnitInfo]:
+    """Every ward of a province (of either scheme), by code."""
+    units = AdministrativeUnit.objects.filter(province_id=province_key, level=Level.WARD)
+    return _infos(units.order_by("code"))
+
+
+def legacy_province_by_pin_code(code3: str) -> UnitInfo | None:
+    """The pre-2025 province behind a PIN's 3-digit place code ("087" → Tỉnh Đồng Tháp).
+
+    PIN codes are the pre-2025 statistics codes zero-padded to three digits; codes of births
+    registered abroad are not provinces and give None.
+    """
+    if len(code3) != 3 or not code3.isascii() or not code3.isdigit() or code3[0] != "0":
+        return None
+    unit = unit_get(f"{Scheme.PRE2025}:{code3[1:]}")
+    return unit if unit and unit.level == Level.PROVINCE else None

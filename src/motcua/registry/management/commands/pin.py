@@ -1,0 +1,23 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from motcua.registry.pin import pin_explain
+
+
+class Command(BaseCommand):
+    help = "Số định danh cá nhân: `pin check PIN...` explains each PIN or says why it is invalid."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        check = sub.add_parser("check", help="explain PINs (province, sex, year of birth)")
+        check.add_argument("pins", nargs="+")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        results = [pin_explain(pin) for pin in options["pins"]]
+        for _, line in results:
+            self.stdout.write(line)
+        invalid = sum(not ok for ok, _ in results)
+        if invalid:
+            raise CommandError(f"{invalid} số định danh không hợp lệ / invalid PIN(s)")

@@ -1,0 +1,183 @@
+"""The population registry. Citizen is the current record, a projection of the append-only
+LifeEvent log (see services.citizen_rebuild). Places are geo unit keys ("2025:26734"), resolved
+through geo.selectors, so the registry holds no foreign keys into another app."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models import Func, Q
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "Nam / Male"
+    FEMALE = "F", "Nữ / Female"
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "ngày / day"
+    MONTH = "month", "tháng / month"
+    YEAR = "year", "năm / year"
+
+
+class Fold(Func):
+    """motcua_fold(text): lower case, accents and đ removed (defined in geo's first migration)."""
+
+    function = "motcua_fold"
+    output_field = models.TextField()
+
+
+class Citizen(models.Model):
+    pin = models.CharField("số định danh / PIN", max_length=12, primary_key=True)
+    full_name = models.CharField("họ và tên / full name", max_length=150)
+    sex = models.CharField("giới tính / sex", max_length=1, choices=Sex.choices)
+    birth_date = models.DateField("ngày sinh / date of birth", help_text="first day of the known period")
+    birth_date_precision = models.CharField(max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    birth_place = models.CharField("nơi đăng ký khai sinh / place of birth", max_length=40)
+    hometown = models.CharField("quê quán / hometown", max_length=40, blank=True)
+    ethnicity = models.CharField("dân tộc / ethnicity", max_length=40, default="Kinh")
+    religion = models.CharField("tôn giáo / religion", max_length=40, default="Không")
+    nationality = models.CharField("quốc tịch / nationality", max_length=2, default="VN")
+    father_pin = models.CharField(max_length=12, blank=True, default="")
+    mother_pin = models.CharField(max_length=12, blank=True, default="")
+    spouse_pin = models.CharField(max_length=12, blank=True, default="")
+    cmnd = models.CharField("số CMND cũ / old ID number", max_length=9, null=True, blank=True, unique=True)
+    death_date = models.DateField("ngày mất / date of death", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "công dân / citizen"
+        verbose_name_plural = "công dân / citizens"
+        indexes = [
+            models.Index(fields=["birth_date"], name="citizen_birth_date"),
+            GinIndex(OpClass(Fold("full_name"), name="gin_trgm_ops"), name="citizen_name_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.pin})"
+
+    @property
+    def is_living(self) -> bool:
+        return self.death_date is None
+
+
+class LifeEvent(models.Model):
+    """Append-only: birth, death, marriage, divorce, residence change, card issued, correction.
+    `after` holds the citizen fields the event set; folding them in order rebuilds the record."""
+
+    class Kind(models.TextChoices):
+        REGISTERED = "registered", "đăng ký lần đầu / initial registration"
+        BIRTH = "birth", "khai sinh / birth"
+        DEATH = "death", "khai tử / death"
+        MARRIAGE = "marriage", "kết hôn / marriage"
+        DIVORCE = "divorce", "ly hôn / divorce"
+        RESIDENCE = "residence", "thay đổi cư trú / residence change"
+        CARD = "card", "cấp thẻ căn cước / ID card issued"
+        CORRECTION = "correction", "điều chỉnh thông tin / correction"
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="events", db_column="citizen_pin")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    occurred_on = models.DateField()
+    recorded_at = models.DateTimeField()
+    actor = models.CharField(max_length=200)
+    legal_basis = models.CharField("căn cứ pháp lý / legal basis", max_length=300, blank=True)
+    reason = models.TextField(blank=True)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = "sự kiện hộ tịch / life event"
+        verbose_name_plural = "sự kiện hộ tịch / life events"
+        indexes = [models.Index(fields=["citizen", "id"], name="lifeevent_citizen")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.citizen_id} {self.occurred_on}"
+
+
+class Household(models.Model):
+    """A household (hộ); its id is the household number."""
+
+    ward = models.CharField(max_length=40)
+    address = models.CharField(max_length=200)
+    created_on = models.DateField()
+
+    class Meta:
+        verbose_name = "hộ gia đình / household"
+
+    def __str__(self) -> str:
+        return f"Hộ {self.pk}"
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", "chủ hộ / head"
+    SPOUSE = "spouse", "vợ/chồng / spouse"
+    CHILD = "child", "con / child"
+    PARENT = "parent", "cha/mẹ / parent"
+    GRANDCHILD = "grandchild", "cháu / grandchild"
+    GRANDPARENT = "grandparent", "ông/bà / grandparent"
+    SIBLING = "sibling", "anh/chị/em / sibling"
+    OTHER = "other", "khác / other"
+
+
+class HouseholdMember(models.Model):
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, db_column="citizen_pin")
+    relation = models.CharField("quan hệ với chủ hộ / relation to head", max_length=12, choices=Relation.choices)
+    joined_on = models.DateField()
+    left_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citizen"], condition=Q(left_on__isnull=True), name="one_current_household"
+            ),
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(left_on__isnull=True, relation="head"),
+                name="one_head_per_household",
+            ),
+        ]
+
+
+class Residence(models.Model):
+    """Residence history: the open row (valid_to null) of each kind is the current one."""
+
+    class Kind(models.TextChoices):
+        PERMANENT = "permanent", "thường trú / permanent"
+        TEMPORARY = "temporary", "tạm trú / temporary"
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, db_column="citizen_pin", related_name="residences")
+    kind = models.CharField(max_length=9, choices=Kind.choices)
+    ward = models.CharField(max_length=40)
+    address = models.CharField(max_length=200)
+    household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.PROTECT)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citizen", "kind"], condition=Q(valid_to__isnull=True), name="one_current_residence_per_kind"
+            ),
+        ]
+
+
+class IdCard(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "còn hiệu lực / active"
+        REPLACED = "replaced", "đã cấp đổi / replaced"
+        REVOKED = "revoked", "đã thu hồi / revoked"
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, db_column="citizen_pin", related_name="cards")
+    issued_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True, help_text="empty: valid for life (issued at 58 or later)")
+    issued_by = models.CharField(max_length=200, default="Cục Cảnh sát QLHC về TTXH")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        verbose_name = "thẻ căn cước / ID card"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citizen"], condition=Q(status="active"), name="one_active_card"
+            ),
+        ]
+        indexes = [models.Index(fields=["expires_on"], condition=Q(status="active"), name="idcard_active_expiry")]

@@ -1,0 +1,293 @@
+"""Reads from the population registry. Each read of a person's data by someone other than that
+person leaves an access-log row; results are plain dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import connection
+
+from motcua.core.access import access_log_record
+from motcua.core.actors import Actor
+from motcua.core.errors import NotFound, ValidationFailed
+from motcua.geo.selectors import units_get
+from motcua.registry.dates import PartialDate
+from motcua.registry.models import Citizen, HouseholdMember, IdCard, LifeEvent, Residence
+from motcua.registry.pin import InvalidPin, pin_parse
+
+VIEW_PERMISSION = "registry.view_citizen"
+
+
+@dataclass(frozen=True)
+class ResidenceView:
+    kind: str
+    ward: str
+    ward_name: str
+    address: str
+    household_id: int | None
+    valid_from: date
+    valid_to: date | None
+
+
+@dataclass(frozen=True)
+class CardView:
+    number: str
+    issued_on: date
+    expires_on: date | None
+    issued_by: str
+
+
+@dataclass(frozen=True)
+class CitizenRecord:
+    pin: str
+    full_name: str
+    sex: str
+    birth_date: str
+    birth_place: str
+    birth_place_name: str
+    hometown: str
+    hometown_name: str
+    ethnicity: str
+    religion: str
+    nationality: str
+    father_pin: str
+    mother_pin: str
+    spouse_pin: str
+    cmnd: str | None
+    status: str
+    death_date: date | None
+    residences: list[ResidenceView] = field(default_factory=list)
+    card: CardView | None = None
+    household_id: int | None = None
+    relation_to_head: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    pin: str
+    full_name: str
+    sex: str
+    birth_date: str
+    birth_place: str
+    score: float
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    kind: str
+    occurred_on: date
+    recorded_at: str
+    actor: str
+    legal_basis: str
+    reason: str
+    before: dict[str, object]
+    after: dict[str, object]
+
+
+@dataclass(frozen=True)
+class HouseholdMemberView:
+    pin: str
+    full_name: str
+    relation: str
+    joined_on: date
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    id: int
+    ward: str
+    ward_name: str
+    address: str
+    members: list[HouseholdMemberView]
+
+
+@dataclass(frozen=True)
+class RenewalDue:
+    pin: str
+    full_name: str
+    expires_on: date
+
+
+def _checked_pin(pin: str) -> str:
+    try:
+        pin_parse(pin)
+    except InvalidPin as exc:
+        raise ValidationFailed({"pin": str(exc)}) from None
+    return pin
+
+
+def _authorised(actor: Actor, purpose: str) -> None:
+    actor.require(VIEW_PERMISSION)
+    if len(purpose.strip()) < 3:
+        raise ValidationFailed({"purpose": "Phải nêu mục đích truy cập / state the purpose of the access"})
+
+
+def _may_read(actor: Actor, pin: str, purpose: str) -> None:
+    """A person may always read their own record; anyone else needs the permission."""
+    if actor.pin != pin:
+        _authorised(actor, purpose)
+
+
+def citizen_get(*, actor: Actor, pin: str, purpose: str) -> CitizenRecord:
+    _may_read(actor, _checked_pin(pin), purpose)
+    citizen = Citizen.objects.filter(pk=pin).first()
+    if citizen is None:
+        raise NotFound(f"Không có công dân với số định danh {pin} / no citizen with this PIN")
+    residences = list(Residence.objects.filter(citizen_id=pin, valid_to__isnull=True).order_by("kind"))
+    card = IdCard.objects.filter(citizen_id=pin, status=IdCard.Status.ACTIVE).first()
+    membership = HouseholdMember.objects.filter(citizen_id=pin, left_on__isnull=True).first()
+    places = units_get([citizen.birth_place, citizen.hometown, *(r.ward for r in residences)])
+    access_log_record(actor=actor, subject_pins=[pin], data="registry.citizen", purpose=purpose)
+    return CitizenRecord(
+        pin=citizen.pk,
+        full_name=citizen.full_name,
+        sex=citizen.sex,
+        birth_date=str(PartialDate(citizen.birth_date, citizen.birth_date_precision)),  # type: ignore[arg-type]
+        birth_place=citizen.birth_place,
+        birth_place_name=_name(places, citizen.birth_place),
+        hometown=citizen.hometown,
+        hometown_name=_name(places, citizen.hometown),
+        ethnicity=citizen.ethnicity,
+        religion=citizen.religion,
+        nationality=citizen.nationality,
+        father_pin=citizen.father_pin,
+        mother_pin=citizen.mother_pin,
+        spouse_pin=citizen.spouse_pin,
+        cmnd=citizen.cmnd,
+        status="living" if citizen.is_living else "deceased",
+        death_date=citizen.death_date,
+        residences=[
+            ResidenceView(r.kind, r.ward, _name(places, r.ward), r.address, r.household_id, r.valid_from, r.valid_to)
+            for r in residences
+        ],
+        card=CardView(pin, card.issued_on, card.expires_on, card.issued_by) if card else None,
+        household_id=membership.household_id if membership else None,
+        relation_to_head=membership.relation if membership else None,
+    )
+
+
+def _name(places: dict[str, object], key: str) -> str:
+    unit = places.get(key)
+    return str(getattr(unit, "full_name", "")) if unit else ""
+
+
+# Ranked, accent-insensitive, typo-tolerant: trigram similarity of the folded names, with bonuses
+# for the exact accented name, the exact date of birth and the place of birth or hometown.
+_SEARCH_SQL = """
+SELECT pin, full_name, sex, birth_date, birth_date_precision, birth_place,
+       similarity(motcua_fold(full_name), motcua_fold(%(name)s))
+       + CASE WHEN full_name = %(name)s THEN 0.2 ELSE 0 END
+       + CASE WHEN birth_date = %(birth_date)s THEN 0.3 ELSE 0 END
+       + CASE WHEN %(place)s <> '' AND %(place)s IN (birth_place, hometown) THEN 0.1 ELSE 0 END
+       AS score
+FROM registry_citizen
+WHERE motcua_fold(full_name) %% motcua_fold(%(name)s)
+  AND (%(year_from)s::date IS NULL OR birth_date BETWEEN %(year_from)s AND %(year_to)s)
+ORDER BY score DESC, pin
+LIMIT %(limit)s
+"""
+
+
+def citizen_search(
+    *,
+    actor: Actor,
+    purpose: str,
+    name: str,
+    birth_date: str = "",
+    place: str = "",
+    limit: int = 20,
+) -> list[SearchHit]:
+    """Search by name (+ date of birth, + place). A date narrows to its year, so a wrong day or
+    month still finds the person; an exact date ranks higher."""
+    _authorised(actor, purpose)
+    errors: dict[str, str] = {}
+    if len(name.strip()) < 3:
+        errors["name"] = "Nhập ít nhất 3 ký tự / at least 3 characters"
+    partial = None
+    if birth_date:
+        try:
+            partial = PartialDate.parse(birth_date)
+        except ValueError as exc:
+            errors["birth_date"] = str(exc)
+    if errors:
+        raise ValidationFailed(errors)
+    params = {
+        "name": " ".join(name.split()),
+        "birth_date": partial.value if partial and partial.precision == "day" else None,
+        "place": place,
+        "year_from": date(partial.year, 1, 1) if partial else None,
+        "year_to": date(partial.year, 12, 31) if partial else None,
+        "limit": max(1, min(limit, 100)),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_SEARCH_SQL, params)
+        rows = cursor.fetchall()
+    hits = [
+        SearchHit(pin, full_name, sex, str(PartialDate(born, precision)), birth_place, round(float(score), 3))
+        for pin, full_name, sex, born, precision, birth_place, score in rows
+    ]
+    access_log_record(actor=actor, subject_pins=[h.pin for h in hits], data="registry.search", purpose=purpose)
+    return hits
+
+
+def citizen_history(*, actor: Actor, pin: str, purpose: str) -> list[EventView]:
+    _may_read(actor, _checked_pin(pin), purpose)
+    if not Citizen.objects.filter(pk=pin).exists():
+        raise NotFound(f"Không có công dân với số định danh {pin} / no citizen with this PIN")
+    events = [
+        EventView(
+            e.pk, e.kind, e.occurred_on, e.recorded_at.isoformat(), e.actor, e.legal_basis, e.reason, e.before, e.after
+        )
+        for e in LifeEvent.objects.filter(citizen_id=pin).order_by("id")
+    ]
+    access_log_record(actor=actor, subject_pins=[pin], data="registry.history", purpose=purpose)
+    return events
+
+
+def household_of(*, actor: Actor, pin: str, purpose: str) -> HouseholdView:
+    """The current household of a person, with its members."""
+    _may_read(actor, _checked_pin(pin), purpose)
+    membership = HouseholdMember.objects.select_related("household").filter(citizen_id=pin, left_on__isnull=True).first()
+    if membership is None:
+        raise NotFound(f"{pin} không thuộc hộ nào / belongs to no household")
+    household = membership.household
+    members = list(
+        HouseholdMember.objects.filter(household=household, left_on__isnull=True)
+        .select_related("citizen")
+        .order_by("joined_on", "citizen_id")
+    )
+    access_log_record(
+        actor=actor, subject_pins=[m.citizen_id for m in members], data="registry.household", purpose=purpose
+    )
+    return HouseholdView(
+        id=household.pk,
+        ward=household.ward,
+        ward_name=_name(units_get([household.ward]), household.ward),  # type: ignore[arg-type]
+        address=household.address,
+        members=[HouseholdMemberView(m.citizen_id, m.citizen.full_name, m.relation, m.joined_on) for m in members],
+    )
+
+
+def cards_due_for_renewal(
+    *, actor: Actor, within_days: int, purpose: str, today: date | None = None, limit: int = 1000
+) -> list[RenewalDue]:
+    """Living people whose active card must be renewed within the next `within_days` days."""
+    _authorised(actor, purpose)
+    if not 0 <= within_days <= 3660:
+        raise ValidationFailed({"within_days": "Từ 0 đến 3660 ngày / between 0 and 3660 days"})
+    today = today or date.today()
+    rows = (
+        IdCard.objects.filter(
+            status=IdCard.Status.ACTIVE,
+            expires_on__gte=today,
+            expires_on__lte=today + timedelta(days=within_days),
+            citizen__death_date__isnull=True,
+        )
+        .order_by("expires_on", "citizen_id")
+        .values_list("citizen_id", "citizen__full_name", "expires_on")[:limit]
+    )
+    due = [RenewalDue(pin, name, expires) for pin, name, expires in rows]
+    access_log_record(actor=actor, subject_pins=[d.pin for d in due], data="registry.card_due", purpose=purpose)
+    return due

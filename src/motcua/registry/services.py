@@ -1,0 +1,613 @@
+"""Writes to the population registry.
+
+Each service is one transaction: the permission check, the rules (every violation reported as a
+field error, nothing written), the change, the life event and the audit row.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from motcua.core.actors import Actor
+from motcua.core.audit import audit_record
+from motcua.core.errors import NotFound, ValidationFailed
+from motcua.geo.selectors import units_get
+from motcua.registry.cards import card_expiry
+from motcua.registry.dates import PartialDate, add_years, age_on
+from motcua.registry.models import (
+    Citizen,
+    Household,
+    HouseholdMember,
+    IdCard,
+    LifeEvent,
+    Relation,
+    Residence,
+)
+from motcua.registry.pin import PROVINCE_CODES, pin_disagreements, pin_random
+
+CHANGE_PERMISSION = "registry.change_citizen"
+MIN_PARENT_AGE_GAP = 12
+MIN_MARRIAGE_AGE = {"M": 20, "F": 18}  # Luật Hôn nhân và gia đình 2014, Điều 8
+PIN_ATTEMPTS = 20
+
+# Fields a correction may change; the PIN itself never changes.
+CORRECTABLE_FIELDS = (
+    "full_name",
+    "sex",
+    "birth_date",
+    "birth_place",
+    "hometown",
+    "ethnicity",
+    "religion",
+    "nationality",
+    "father_pin",
+    "mother_pin",
+    "cmnd",
+    "death_date",
+)
+
+
+def normalize_name(name: str) -> str:
+    """NFC with single spaces: Vietnamese names keep their diacritics, stored one way only."""
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
+def citizen_snapshot(citizen: Citizen) -> dict[str, Any]:
+    """The record as plain JSON values: what life events and audit rows carry."""
+    return {
+        "full_name": citizen.full_name,
+        "sex": citizen.sex,
+        "birth_date": str(PartialDate(citizen.birth_date, citizen.birth_date_precision)),  # type: ignore[arg-type]
+        "birth_place": citizen.birth_place,
+        "hometown": citizen.hometown,
+        "ethnicity": citizen.ethnicity,
+        "religion": citizen.religion,
+        "nationality": citizen.nationality,
+        "father_pin": citizen.father_pin,
+        "mother_pin": citizen.mother_pin,
+        "spouse_pin": citizen.spouse_pin,
+        "cmnd": citizen.cmnd,
+        "death_date": citizen.death_date.isoformat() if citizen.death_date else None,
+    }
+
+
+def _apply(citizen: Citizen, values: dict[str, Any]) -> None:
+    """Set snapshot values on the model, the inverse of citizen_snapshot."""
+    for field, value in values.items():
+        if field == "birth_date":
+            partial = PartialDate.parse(value)
+            citizen.birth_date, citizen.birth_date_precision = partial.value, partial.precision
+        elif field == "death_date":
+            citizen.death_date = date.fromisoformat(value) if value else None
+        elif field == "cmnd":
+            citizen.cmnd = value or None
+        else:
+            setattr(citizen, field, value)
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+def _check_record(citizen: Citizen, *, today: date) -> dict[str, str]:
+    """Every rule a citizen record must satisfy on its own and against its relatives."""
+    errors: dict[str, str] = {}
+    if not citizen.full_name or not all(ch.isalpha() or ch in " '-" for ch in citizen.full_name):
+        errors["full_name"] = "Họ tên chỉ gồm chữ cái và dấu cách / letters and spaces only"
+    if citizen.sex not in ("M", "F"):
+        errors["sex"] = "Giới tính là M hoặc F / sex must be M or F"
+    if citizen.birth_date > today:
+        errors["birth_date"] = "Ngày sinh ở tương lai / date of birth is in the future"
+    if citizen.death_date is not None:
+        if citizen.death_date > today:
+            errors["death_date"] = "Ngày mất ở tương lai / date of death is in the future"
+        elif citizen.death_date < citizen.birth_date:
+            errors["death_date"] = "Ngày mất trước ngày sinh / death before birth"
+    if citizen.cmnd and not (len(citizen.cmnd) == 9 and citizen.cmnd.isdigit()):
+        errors["cmnd"] = "Số CMND gồm đúng 9 chữ số / old ID number must be 9 digits"
+    if citizen.cmnd and Citizen.objects.filter(cmnd=citizen.cmnd).exclude(pk=citizen.pk).exists():
+        errors["cmnd"] = f"Số CMND {citizen.cmnd} đã thuộc người khác / already belongs to someone else"
+    errors.update(_check_places(citizen))
+    errors.update(_check_parents(citizen))
+    if citizen.pk and "sex" not in errors and "birth_date" not in errors:
+        errors.update(pin_disagreements(citizen.pin, sex=citizen.sex, birth_year=citizen.birth_date.year))  # type: ignore[arg-type]
+    return errors
+
+
+def _check_places(citizen: Citizen) -> dict[str, str]:
+    keys = {f: getattr(citizen, f) for f in ("birth_place", "hometown") if getattr(citizen, f)}
+    known = units_get(list(keys.values()))
+    errors = {f: f"Không có đơn vị hành chính {key} / unknown administrative unit" for f, key in keys.items() if key not in known}
+    if not citizen.birth_place:
+        errors["birth_place"] = "Bắt buộc / required"
+    return errors
+
+
+def _check_parents(citizen: Citizen) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    child_born = PartialDate(citizen.birth_date, citizen.birth_date_precision)  # type: ignore[arg-type]
+    for field, sex in (("father_pin", "M"), ("mother_pin", "F")):
+        parent_pin = getattr(citizen, field)
+        if not parent_pin:
+            continue
+        parent = Citizen.objects.filter(pk=parent_pin).first()
+        if parent is None:
+            errors[field] = f"Không có công dân {parent_pin} / no such citizen"
+        elif parent.sex != sex:
+            errors[field] = f"{parent.full_name} không thể là {'cha' if sex == 'M' else 'mẹ'} / wrong sex for this parent"
+        elif add_years(parent.birth_date, MIN_PARENT_AGE_GAP) > child_born.latest:
+            errors[field] = (
+                f"Cha/mẹ phải lớn hơn con ít nhất {MIN_PARENT_AGE_GAP} tuổi / "
+                f"a parent must be at least {MIN_PARENT_AGE_GAP} years older than the child"
+            )
+    return errors
+
+
+def _raise_if(errors: dict[str, str]) -> None:
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _locked_citizen(pin: str) -> Citizen:
+    citizen = Citizen.objects.select_for_update().filter(pk=pin).first()
+    if citizen is None:
+        raise NotFound(f"Không có công dân với số định danh {pin} / no citizen with this PIN")
+    return citizen
+
+
+def _require_living(citizen: Citizen, field: str = "pin") -> None:
+    if not citizen.is_living:
+        raise ValidationFailed(
+            {field: f"{citizen.full_name} đã mất ngày {citizen.death_date}; chỉ được điều chỉnh thông tin / deceased: only corrections are allowed"}
+        )
+
+
+def _record_event(
+    *,
+    actor: Actor,
+    citizen: Citizen,
+    kind: str,
+    occurred_on: date,
+    legal_basis: str,
+    reason: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    LifeEvent.objects.create(
+        citizen=citizen,
+        kind=kind,
+        occurred_on=occurred_on,
+        recorded_at=datetime.now(UTC),
+        actor=actor.label,
+        legal_basis=legal_basis,
+        reason=reason,
+        before=before or {},
+        after=after or {},
+    )
+    audit_record(
+        actor=actor,
+        action=f"registry.{kind}",
+        object_type="citizen",
+        object_id=citizen.pk,
+        reason=" — ".join(filter(None, [legal_basis, reason])),
+        before=before,
+        after=after,
+    )
+
+
+# --- births, deaths, corrections -------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def citizen_register_birth(
+    *,
+    actor: Actor,
+    full_name: str,
+    sex: str,
+    birth_date: date,
+    birth_place: str,
+    registered_in: str,
+    father_pin: str = "",
+    mother_pin: str = "",
+    hometown: str = "",
+    ethnicity: str = "Kinh",
+    religion: str = "Không",
+    nationality: str = "VN",
+    legal_basis: str = "Luật Hộ tịch 2014, Điều 16",
+    today: date | None = None,
+) -> str:
+    """Register a birth and give the child a new PIN; returns the PIN."""
+    actor.require(CHANGE_PERMISSION)
+    today = today or date.today()
+    if registered_in not in PROVINCE_CODES:
+        raise ValidationFailed({"registered_in": f"Mã tỉnh {registered_in} không tồn tại / unknown province code"})
+    citizen = Citizen(
+        full_name=normalize_name(full_name),
+        sex=sex,
+        birth_date=birth_date,
+        birth_place=birth_place,
+        hometown=hometown,
+        ethnicity=ethnicity,
+        religion=religion,
+        nationality=nationality,
+        father_pin=father_pin,
+        mother_pin=mother_pin,
+    )
+    _raise_if(_check_record(citizen, today=today))
+    _insert_with_new_pin(citizen, province_code=registered_in)
+    _record_event(
+        actor=actor,
+        citizen=citizen,
+        kind=LifeEvent.Kind.BIRTH,
+        occurred_on=birth_date,
+        legal_basis=legal_basis,
+        after=citizen_snapshot(citizen),
+    )
+    return citizen.pk
+
+
+def _insert_with_new_pin(citizen: Citizen, *, province_code: str) -> None:
+    """Draw random serials until one is free; the primary key settles races."""
+    for _ in range(PIN_ATTEMPTS):
+        citizen.pin = pin_random(province_code=province_code, sex=citizen.sex, birth_year=citizen.birth_date.year)  # type: ignore[arg-type]
+        try:
+            with transaction.atomic():
+                citizen.save(force_insert=True)
+            return
+        except IntegrityError:
+            continue
+    raise RuntimeError("no free PIN serial found; the year's number space is nearly full")
+
+
+@transaction.atomic(durable=True)
+def citizen_record_death(
+    *,
+    actor: Actor,
+    pin: str,
+    death_date: date,
+    reason: str = "",
+    legal_basis: str = "Luật Hộ tịch 2014, Điều 33",
+    today: date | None = None,
+) -> None:
+    actor.require(CHANGE_PERMISSION)
+    citizen = _locked_citizen(pin)
+    _require_living(citizen)
+    before = {"death_date": None}
+    citizen.death_date = death_date
+    errors = _check_record(citizen, today=today or date.today())
+    _raise_if({k: v for k, v in errors.items() if k == "death_date"})
+    citizen.save(update_fields=["death_date"])
+    _record_event(
+        actor=actor,
+        citizen=citizen,
+        kind=LifeEvent.Kind.DEATH,
+        occurred_on=death_date,
+        legal_basis=legal_basis,
+        reason=reason,
+        before=before,
+        after={"death_date": death_date.isoformat()},
+    )
+
+
+@transaction.atomic(durable=True)
+def citizen_correct(
+    *,
+    actor: Actor,
+    pin: str,
+    changes: dict[str, str | None],
+    reason: str,
+    legal_basis: str = "Luật Hộ tịch 2014, Điều 26",
+    today: date | None = None,
+) -> None:
+    """Correct fields of a record (allowed also for a deceased person). Values are snapshot
+    strings: dates as YYYY-MM-DD (birth date also YYYY-MM or YYYY)."""
+    actor.require(CHANGE_PERMISSION)
+    unknown = {f: "Không được điều chỉnh trường này / field cannot be corrected" for f in changes if f not in CORRECTABLE_FIELDS}
+    if not reason.strip():
+        unknown["reason"] = "Phải nêu lý do điều chỉnh / a reason is required"
+    _raise_if(unknown)
+    citizen = _locked_citizen(pin)
+    old = citizen_snapshot(citizen)
+    values = {f: normalize_name(v) if f == "full_name" and v else v for f, v in changes.items()}
+    _raise_if(_parse_errors(values))
+    _apply(citizen, values)
+    _raise_if(_check_record(citizen, today=today or date.today()))
+    new = citizen_snapshot(citizen)
+    changed = [f for f in changes if old[f] != new[f]]
+    if not changed:
+        raise ValidationFailed({f: "Giá trị không thay đổi / value unchanged" for f in changes})
+    citizen.save()
+    _record_event(
+        actor=actor,
+        citizen=citizen,
+        kind=LifeEvent.Kind.CORRECTION,
+        occurred_on=today or date.today(),
+        legal_basis=legal_basis,
+        reason=reason,
+        before={f: old[f] for f in changed},
+        after={f: new[f] for f in changed},
+    )
+
+
+def _parse_errors(values: dict[str, str | None]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for field in ("birth_date", "death_date"):
+        value = values.get(field)
+        if field in values and (value or field == "birth_date"):
+            try:
+                PartialDate.parse(value or "") if field == "birth_date" else date.fromisoformat(value or "")
+            except ValueError as exc:
+                errors[field] = str(exc)
+    return errors
+
+
+# --- marriage --------------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def marriage_register(
+    *,
+    actor: Actor,
+    pin_a: str,
+    pin_b: str,
+    married_on: date,
+    legal_basis: str = "Luật Hộ tịch 2014, Điều 18",
+) -> None:
+    actor.require(CHANGE_PERMISSION)
+    a, b = (_locked_citizen(pin) for pin in sorted([pin_a, pin_b]))
+    errors: dict[str, str] = {}
+    for field, person in (("pin_a", a), ("pin_b", b)):
+        if not person.is_living:
+            errors[field] = f"{person.full_name} đã mất / is deceased"
+        elif person.spouse_pin:
+            errors[field] = f"{person.full_name} đang có vợ/chồng / is already married"
+        elif age_on(person.birth_date, married_on) < MIN_MARRIAGE_AGE[person.sex]:
+            errors[field] = f"{person.full_name} chưa đủ tuổi kết hôn ({MIN_MARRIAGE_AGE[person.sex]}) / under the legal age"
+    if a.sex == b.sex:
+        errors["pin_b"] = "Luật không thừa nhận hôn nhân cùng giới / same-sex marriage is not recognised"
+    if _close_relatives(a, b):
+        errors["pin_b"] = "Hai người có quan hệ huyết thống trực hệ hoặc là anh chị em / close blood relatives"
+    _raise_if(errors)
+    for person, spouse in ((a, b), (b, a)):
+        person.spouse_pin = spouse.pk
+        person.save(update_fields=["spouse_pin"])
+        _record_event(
+            actor=actor,
+            citizen=person,
+            kind=LifeEvent.Kind.MARRIAGE,
+            occurred_on=married_on,
+            legal_basis=legal_basis,
+            before={"spouse_pin": ""},
+            after={"spouse_pin": spouse.pk},
+        )
+
+
+def _close_relatives(a: Citizen, b: Citizen) -> bool:
+    parents_a = {a.father_pin, a.mother_pin} - {""}
+    parents_b = {b.father_pin, b.mother_pin} - {""}
+    return a.pk in parents_b or b.pk in parents_a or bool(parents_a & parents_b)
+
+
+@transaction.atomic(durable=True)
+def divorce_register(
+    *,
+    actor: Actor,
+    pin: str,
+    divorced_on: date,
+    reason: str = "",
+    legal_basis: str = "Luật Hôn nhân và gia đình 2014, Điều 57",
+) -> None:
+    actor.require(CHANGE_PERMISSION)
+    citizen = _locked_citizen(pin)
+    if not citizen.spouse_pin:
+        raise ValidationFailed({"pin": f"{citizen.full_name} không có vợ/chồng / is not married"})
+    for person in (citizen, _locked_citizen(citizen.spouse_pin)):
+        before = {"spouse_pin": person.spouse_pin}
+        person.spouse_pin = ""
+        person.save(update_fields=["spouse_pin"])
+        _record_event(
+            actor=actor,
+            citizen=person,
+            kind=LifeEvent.Kind.DIVORCE,
+            occurred_on=divorced_on,
+            legal_basis=legal_basis,
+            reason=reason,
+            before=before,
+            after={"spouse_pin": ""},
+        )
+
+
+# --- residence and households ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResidenceMove:
+    """Where a person moves. Permanent residence is always in a household: join `household_id`
+    with a `relation`, or give `ward` and `address` to found a new household headed by the person."""
+
+    kind: str
+    since: date
+    ward: str = ""
+    address: str = ""
+    household_id: int | None = None
+    relation: str = ""
+
+
+@transaction.atomic(durable=True)
+def residence_move(
+    *,
+    actor: Actor,
+    pin: str,
+    move: ResidenceMove,
+    reason: str = "",
+    legal_basis: str = "Luật Cư trú 2020",
+    today: date | None = None,
+) -> None:
+    actor.require(CHANGE_PERMISSION)
+    citizen = _locked_citizen(pin)
+    _require_living(citizen)
+    household = _check_move(citizen, move, today=today or date.today())
+    before = _current_residence(citizen, move.kind)
+    Residence.objects.filter(citizen=citizen, kind=move.kind, valid_to__isnull=True).update(valid_to=move.since)
+    if move.kind == Residence.Kind.PERMANENT:
+        household = household or _found_household(move)
+        _change_household(citizen, household, relation=move.relation or Relation.HEAD, since=move.since)
+    residence = Residence.objects.create(
+        citizen=citizen,
+        kind=move.kind,
+        ward=household.ward if household else move.ward,
+        address=household.address if household else normalize_name(move.address),
+        household=household,
+        valid_from=move.since,
+    )
+    _record_event(
+        actor=actor,
+        citizen=citizen,
+        kind=LifeEvent.Kind.RESIDENCE,
+        occurred_on=move.since,
+        legal_basis=legal_basis,
+        reason=reason,
+        before={f"{move.kind}_residence": before},
+        after={f"{move.kind}_residence": _residence_json(residence)},
+    )
+
+
+def _check_move(citizen: Citizen, move: ResidenceMove, *, today: date) -> Household | None:
+    """The rules of a move; returns the household being joined, if any."""
+    errors: dict[str, str] = {}
+    household = None
+    if move.kind not in Residence.Kind.values:
+        errors["kind"] = "Loại cư trú là permanent hoặc temporary / kind must be permanent or temporary"
+    if move.since > today:
+        errors["since"] = "Ngày ở tương lai / date is in the future"
+    if move.since < citizen.birth_date:
+        errors["since"] = "Trước ngày sinh / before the date of birth"
+    current = Residence.objects.filter(citizen=citizen, kind=move.kind, valid_to__isnull=True).first()
+    if current and move.since < current.valid_from:
+        errors["since"] = f"Trước ngày bắt đầu nơi ở hiện tại ({current.valid_from}) / before the current residence began"
+    if move.household_id is not None:
+        household = Household.objects.select_for_update().filter(pk=move.household_id).first()
+        if move.kind != Residence.Kind.PERMANENT:
+            errors["household_id"] = "Chỉ đăng ký thường trú mới nhập hộ / only permanent residence joins a household"
+        elif household is None:
+            errors["household_id"] = f"Không có hộ {move.household_id} / no such household"
+        if move.relation not in Relation.values or move.relation == Relation.HEAD:
+            errors["relation"] = "Chọn quan hệ với chủ hộ / choose the relation to the head"
+    else:
+        if not move.address.strip():
+            errors["address"] = "Bắt buộc / required"
+        if not move.ward or move.ward not in units_get([move.ward]):
+            errors["ward"] = f"Không có đơn vị hành chính {move.ward} / unknown ward"
+    if move.kind == Residence.Kind.PERMANENT:
+        errors.update(_check_leaving_household(citizen))
+    _raise_if(errors)
+    return household
+
+
+def _check_leaving_household(citizen: Citizen) -> dict[str, str]:
+    membership = HouseholdMember.objects.filter(citizen=citizen, left_on__isnull=True).first()
+    if membership is None or membership.relation != Relation.HEAD:
+        return {}
+    others = HouseholdMember.objects.filter(household_id=membership.household_id, left_on__isnull=True).exclude(citizen=citizen)
+    if others.exists():
+        return {"pin": "Chủ hộ còn thành viên trong hộ; chọn chủ hộ mới trước / the household needs a new head first"}
+    return {}
+
+
+def _found_household(move: ResidenceMove) -> Household:
+    return Household.objects.create(ward=move.ward, address=normalize_name(move.address), created_on=move.since)
+
+
+def _change_household(citizen: Citizen, household: Household, *, relation: str, since: date) -> None:
+    HouseholdMember.objects.filter(citizen=citizen, left_on__isnull=True).update(left_on=since)
+    HouseholdMember.objects.create(household=household, citizen=citizen, relation=relation, joined_on=since)
+
+
+def _current_residence(citizen: Citizen, kind: str) -> dict[str, Any] | None:
+    residence = Residence.objects.filter(citizen=citizen, kind=kind, valid_to__isnull=True).first()
+    return _residence_json(residence) if residence else None
+
+
+def _residence_json(residence: Residence) -> dict[str, Any]:
+    return {
+        "ward": residence.ward,
+        "address": residence.address,
+        "household_id": residence.household_id,
+        "valid_from": residence.valid_from.isoformat(),
+    }
+
+
+# --- ID cards --------------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def idcard_issue(
+    *,
+    actor: Actor,
+    pin: str,
+    issued_on: date,
+    issued_by: str = "Cục Cảnh sát quản lý hành chính về trật tự xã hội",
+    legal_basis: str = "Luật Căn cước 2023, Điều 23",
+) -> date | None:
+    """Issue (or renew) the ID card; the old card is marked replaced. Returns the expiry date."""
+    actor.require(CHANGE_PERMISSION)
+    citizen = _locked_citizen(pin)
+    _require_living(citizen)
+    if issued_on < citizen.birth_date:
+        raise ValidationFailed({"issued_on": "Trước ngày sinh / before the date of birth"})
+    IdCard.objects.filter(citizen=citizen, status=IdCard.Status.ACTIVE).update(status=IdCard.Status.REPLACED)
+    expires_on = card_expiry(birth_date=citizen.birth_date, issued_on=issued_on)
+    IdCard.objects.create(citizen=citizen, issued_on=issued_on, expires_on=expires_on, issued_by=issued_by)
+    _record_event(
+        actor=actor,
+        citizen=citizen,
+        kind=LifeEvent.Kind.CARD,
+        occurred_on=issued_on,
+        legal_basis=legal_basis,
+        after={"card": {"issued_on": issued_on.isoformat(), "expires_on": expires_on.isoformat() if expires_on else None}},
+    )
+    return expires_on
+
+
+# --- rebuilding the record from its events ---------------------------------------------------
+
+
+def citizen_fold(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The record that a sequence of event `after` values describes."""
+    record: dict[str, Any] = {}
+    for after in events:
+        record.update({k: v for k, v in after.items() if k in CITIZEN_FIELDS})
+    return record
+
+
+CITIZEN_FIELDS = frozenset(CORRECTABLE_FIELDS) | {"spouse_pin"}
+
+
+@transaction.atomic(durable=True)
+def citizen_rebuild(*, actor: Actor, pin: str) -> list[str]:
+    """Derive the record again from its life events; returns the fields that had drifted
+    (and have now been restored)."""
+    actor.require(CHANGE_PERMISSION)
+    citizen = _locked_citizen(pin)
+    afters = list(LifeEvent.objects.filter(citizen=citizen).order_by("id").values_list("after", flat=True))
+    derived = citizen_fold(afters)
+    current = citizen_snapshot(citizen)
+    drifted = sorted(f for f, v in derived.items() if current.get(f) != v)
+    if drifted:
+        _apply(citizen, {f: derived[f] for f in drifted})
+        citizen.save()
+        audit_record(
+            actor=actor,
+            action="registry.rebuild",
+            object_type="citizen",
+            object_id=pin,
+            reason="rebuilt from life events",
+            before={f: current[f] for f in drifted},
+            after={f: derived[f] for f in drifted},
+        )
+    return drifted
+

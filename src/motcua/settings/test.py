@@ -1,0 +1,19 @@
+"""Tests: the embedded PostgreSQL server, a test database of its own, fast hashing."""
+
+import os
+
+from motcua.db import ensure_database
+
+ensure_database()
+
+from motcua.settings.base import *  # noqa: E402, F403
+from motcua.settings.base import DATABASES  # noqa: E402
+
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("MOTCUA_TEST_DB", "test_motcua")}
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
