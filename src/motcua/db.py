@@ -25,13 +25,20 @@ def var_dir() -> Path:
 
 
 def ensure_database(db_name: str = DEFAULT_DB_NAME) -> str:
-    """Make sure DATABASE_URL points at a running server with `db_name` created; return it."""
+    """DATABASE_URL if set; else start the embedded server, create `db_name` if missing and
+    export its URL as DATABASE_URL for this process and its children."""
     url = os.environ.get("DATABASE_URL")
     if not url:
-        server_url = _embedded_server_url()
-        url = _with_db_name(server_url, db_name)
-        _create_database_if_missing(server_url, db_name)
+        url = _with_db_name(_embedded_server_url(), db_name)
+        _create_database_if_missing(url)
         os.environ["DATABASE_URL"] = url
+    return url
+
+
+def database_beside(db_name: str) -> str:
+    """The URL of another database on the server of DATABASE_URL, created if missing."""
+    url = _with_db_name(ensure_database(), db_name)
+    _create_database_if_missing(url)
     return url
 
 
@@ -55,8 +62,9 @@ def _with_db_name(url: str, db_name: str) -> str:
     return urlunsplit(parts._replace(path="/" + db_name))
 
 
-def _create_database_if_missing(server_url: str, db_name: str) -> None:
-    with psycopg.connect(server_url, autocommit=True) as conn:
+def _create_database_if_missing(url: str) -> None:
+    db_name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(_with_db_name(url, "postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
@@ -64,6 +72,7 @@ def _create_database_if_missing(server_url: str, db_name: str) -> None:
 
 def drop_database(db_name: str) -> None:
     """Drop a database on the same server as DATABASE_URL (used by benchmarks)."""
-    server_url = _with_db_name(os.environ["DATABASE_URL"], "postgres")
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name)))
+    with psycopg.connect(_with_db_name(ensure_database(), "postgres"), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name))
+        )

@@ -11,7 +11,9 @@ from motcua.core.models import AccessLog
 def access_log_record(*, actor: Actor, subject_pins: Iterable[str], data: str, purpose: str) -> int:
     """Record that `actor` read `data` of each person; reads of one's own data are not logged."""
     rows = [
-        AccessLog(subject_pin=pin, actor=actor.label, actor_kind=actor.kind, data=data, purpose=purpose)
+        AccessLog(
+            subject_pin=pin, actor=actor.label, actor_kind=actor.kind, data=data, purpose=purpose
+        )
         for pin in dict.fromkeys(subject_pins)
         if pin != actor.pin
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from motcua.core.models import ApiKey
 
@@ -14,13 +14,13 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def apikey_create(*, name: str, user: AbstractBaseUser) -> str:
+def apikey_create(*, name: str, user: User) -> str:
     key = "mck_" + secrets.token_urlsafe(32)
     ApiKey.objects.create(name=name, user=user, key_hash=_digest(key))
     return key
 
 
-def apikey_user(key: str) -> AbstractBaseUser | None:
+def apikey_user(key: str) -> User | None:
     """The active user behind a key, or None."""
     found = (
         ApiKey.objects.select_related("user")

@@ -104,16 +104,24 @@ def audit_verify(*, batch_size: int = 5000) -> list[AuditProblem]:
         if entry.prev_hash != prev_hash:
             after_id = last.pk if last else "the start"
             problems.append(
-                AuditProblem(entry.pk, f"link broken: an entry between {after_id} and {entry.pk} was deleted or inserted")
+                AuditProblem(
+                    entry.pk,
+                    f"link broken: an entry between {after_id} and {entry.pk} was deleted or inserted",
+                )
             )
         if _entry_hash(entry.prev_hash, _hashed_fields(entry)) != entry.hash:
-            problems.append(AuditProblem(entry.pk, "content does not match its hash: the entry was edited"))
+            problems.append(
+                AuditProblem(entry.pk, "content does not match its hash: the entry was edited")
+            )
         prev_hash, last = entry.hash, entry
     head = AuditHead.objects.filter(pk=1).first()
     head_hash = head.last_hash if head else GENESIS_HASH
     if head_hash != prev_hash:
         problems.append(
-            AuditProblem(head.last_id if head else None, "the newest entries were deleted (chain head does not match)")
+            AuditProblem(
+                head.last_id if head else None,
+                "the newest entries were deleted (chain head does not match)",
+            )
         )
     return problems
 
@@ -129,4 +137,6 @@ def _entries_in_order(batch_size: int) -> Iterator[AuditEntry]:
 
 
 def audit_trail(*, object_type: str, object_id: str) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(object_type=object_type, object_id=object_id).order_by("pk"))
+    return list(
+        AuditEntry.objects.filter(object_type=object_type, object_id=object_id).order_by("pk")
+    )

@@ -22,7 +22,9 @@ class ValidationFailed(DomainError):
     status = 422
     code = "validation_failed"
 
-    def __init__(self, errors: dict[str, str], message: str = "Dữ liệu không hợp lệ / Invalid data") -> None:
+    def __init__(
+        self, errors: dict[str, str], message: str = "Dữ liệu không hợp lệ / Invalid data"
+    ) -> None:
         super().__init__(message, errors=errors)
 
 

@@ -38,6 +38,9 @@ class AuditHead(models.Model):
     last_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
 
+    def __str__(self) -> str:
+        return f"head #{self.last_id}"
+
 
 class AccessLog(models.Model):
     """A read of a person's data by someone other than that person ("who read my data")."""

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from motcua.geo.models import AdministrativeUnit, UnitMapping
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

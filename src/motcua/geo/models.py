@@ -39,10 +39,9 @@ class AdministrativeUnit(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    # Denormalised so that "all wards of a province" needs no walk through districts.
-    province = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    # Denormalised (a province points to itself) so that "all wards of a province" needs no
+    # walk through districts.
+    province = models.ForeignKey("self", on_delete=models.PROTECT, related_name="+")
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
 

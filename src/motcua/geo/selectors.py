@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, Func, IntegerField, QuerySet, Value, When
 
 from motcua.geo.models import AdministrativeUnit, Level, Scheme, UnitMapping, fold
 
@@ -105,13 +104,18 @@ _LEVEL_ORDER = Case(
 )
 
 
+def _score(function: str, *args: Func | F) -> Func:
+    """A pg_trgm similarity function (the stubs of Django's wrappers only take plain strings)."""
+    return Func(*args, function=function, output_field=FloatField())
+
+
 def units_search(
     q: str, *, level: str | None = None, scheme: str | None = None, limit: int = 20
 ) -> list[UnitInfo]:
     """Units whose name matches `q`, best first: accent- and case-insensitive, typo-tolerant.
 
     Matches on trigram word similarity of the folded names (so "ho chi minh" finds
-    "Thành phố Hồ Chí Minh"); ties go to the closer whole name, the higher level, the 2025 units.
+    "Thành phố Hồ Chí Minh"); ties go to the higher level, the closer whole name, 2025 units.
     """
     query = unicodedata.normalize("NFC", q.strip())[:MAX_QUERY_LENGTH]
     if not query:
@@ -125,11 +129,11 @@ def units_search(
     if scheme:
         units = units.filter(scheme=scheme)
     ranked = units.annotate(
-        word_score=TrigramWordSimilarity(folded_query, fold(F("name"))),
-        name_score=TrigramSimilarity(fold(F("name")), folded_query),
+        word_score=_score("word_similarity", folded_query, F("folded_name")),
+        name_score=_score("similarity", F("folded_name"), folded_query),
         level_order=_LEVEL_ORDER,
         is_legacy=Case(When(scheme=Scheme.PRE2025, then=Value(1)), default=Value(0)),
-    ).order_by("-word_score", "-name_score", "level_order", "is_legacy", "key")
+    ).order_by("-word_score", "level_order", "-name_score", "is_legacy", "key")
     return _infos(ranked[: max(1, min(limit, MAX_SEARCH_LIMIT))])
 
 

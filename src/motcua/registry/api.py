@@ -15,7 +15,9 @@ from motcua.registry import selectors
 
 router = Router(auth=STAFF_AUTH, tags=["registry"])
 
-Purpose = Query(..., min_length=3, max_length=300, description="Mục đích truy cập / purpose of the access")
+Purpose = Query(
+    ..., min_length=3, max_length=300, description="Mục đích truy cập / purpose of the access"
+)
 
 
 class ResidenceOut(Schema):
@@ -125,14 +127,22 @@ def search_citizens(
     limit: int = 20,
 ) -> Any:
     hits = selectors.citizen_search(
-        actor=request_actor(request), purpose=purpose, name=name, birth_date=birth_date, place=place, limit=limit
+        actor=request_actor(request),
+        purpose=purpose,
+        name=name,
+        birth_date=birth_date,
+        place=place,
+        limit=limit,
     )
     return [asdict(h) for h in hits]
 
 
 @router.get("/citizens/{pin}/history", response={200: list[EventOut], **ERRORS})
 def citizen_history(request: HttpRequest, pin: str, purpose: str = Purpose) -> Any:
-    return [asdict(e) for e in selectors.citizen_history(actor=request_actor(request), pin=pin, purpose=purpose)]
+    return [
+        asdict(e)
+        for e in selectors.citizen_history(actor=request_actor(request), pin=pin, purpose=purpose)
+    ]
 
 
 @router.get("/citizens/{pin}/household", response={200: HouseholdOut, **ERRORS})
@@ -142,5 +152,7 @@ def citizen_household(request: HttpRequest, pin: str, purpose: str = Purpose) ->
 
 @router.get("/cards/due", response={200: list[RenewalDueOut], **ERRORS})
 def cards_due(request: HttpRequest, within_days: int = 30, purpose: str = Purpose) -> Any:
-    due = selectors.cards_due_for_renewal(actor=request_actor(request), within_days=within_days, purpose=purpose)
+    due = selectors.cards_due_for_renewal(
+        actor=request_actor(request), within_days=within_days, purpose=purpose
+    )
     return [asdict(d) for d in due]

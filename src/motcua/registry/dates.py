@@ -5,9 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
-
-Precision = Literal["day", "month", "year"]
 
 _PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -15,20 +12,22 @@ _PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 @dataclass(frozen=True, order=True)
 class PartialDate:
     value: date  # the first day of the known period
-    precision: Precision = "day"
+    precision: str = "day"  # day, month or year
 
     @classmethod
     def parse(cls, text: str) -> PartialDate:
         """YYYY-MM-DD, YYYY-MM or YYYY; ValueError says what is wrong."""
         match = _PATTERN.match(text.strip())
         if not match:
-            raise ValueError(f"'{text}' không đúng dạng YYYY-MM-DD, YYYY-MM hoặc YYYY / expected YYYY-MM-DD, YYYY-MM or YYYY")
+            raise ValueError(
+                f"'{text}' không đúng dạng YYYY-MM-DD, YYYY-MM hoặc YYYY / expected YYYY-MM-DD, YYYY-MM or YYYY"
+            )
         year, month, day = match.groups()
         try:
             value = date(int(year), int(month or 1), int(day or 1))
         except ValueError as exc:
             raise ValueError(f"'{text}' không phải ngày có thật / not a real date: {exc}") from None
-        precision: Precision = "day" if day else "month" if month else "year"
+        precision = "day" if day else "month" if month else "year"
         return cls(value, precision)
 
     def __str__(self) -> str:
@@ -45,7 +44,9 @@ class PartialDate:
         if self.precision == "day":
             return self.value
         if self.precision == "month":
-            next_month = date(self.value.year + self.value.month // 12, self.value.month % 12 + 1, 1)
+            next_month = date(
+                self.value.year + self.value.month // 12, self.value.month % 12 + 1, 1
+            )
             return date.fromordinal(next_month.toordinal() - 1)
         return date(self.value.year, 12, 31)
 

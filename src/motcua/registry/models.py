@@ -31,8 +31,12 @@ class Citizen(models.Model):
     pin = models.CharField("số định danh / PIN", max_length=12, primary_key=True)
     full_name = models.CharField("họ và tên / full name", max_length=150)
     sex = models.CharField("giới tính / sex", max_length=1, choices=Sex.choices)
-    birth_date = models.DateField("ngày sinh / date of birth", help_text="first day of the known period")
-    birth_date_precision = models.CharField(max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    birth_date = models.DateField(
+        "ngày sinh / date of birth", help_text="first day of the known period"
+    )
+    birth_date_precision = models.CharField(
+        max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
     birth_place = models.CharField("nơi đăng ký khai sinh / place of birth", max_length=40)
     hometown = models.CharField("quê quán / hometown", max_length=40, blank=True)
     ethnicity = models.CharField("dân tộc / ethnicity", max_length=40, default="Kinh")
@@ -41,7 +45,9 @@ class Citizen(models.Model):
     father_pin = models.CharField(max_length=12, blank=True, default="")
     mother_pin = models.CharField(max_length=12, blank=True, default="")
     spouse_pin = models.CharField(max_length=12, blank=True, default="")
-    cmnd = models.CharField("số CMND cũ / old ID number", max_length=9, null=True, blank=True, unique=True)
+    cmnd = models.CharField(
+        "số CMND cũ / old ID number", max_length=9, null=True, blank=True, unique=True
+    )
     death_date = models.DateField("ngày mất / date of death", null=True, blank=True)
 
     class Meta:
@@ -74,7 +80,9 @@ class LifeEvent(models.Model):
         CARD = "card", "cấp thẻ căn cước / ID card issued"
         CORRECTION = "correction", "điều chỉnh thông tin / correction"
 
-    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="events", db_column="citizen_pin")
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.PROTECT, related_name="events", db_column="citizen_pin"
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     occurred_on = models.DateField()
     recorded_at = models.DateTimeField()
@@ -121,7 +129,9 @@ class Relation(models.TextChoices):
 class HouseholdMember(models.Model):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
     citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, db_column="citizen_pin")
-    relation = models.CharField("quan hệ với chủ hộ / relation to head", max_length=12, choices=Relation.choices)
+    relation = models.CharField(
+        "quan hệ với chủ hộ / relation to head", max_length=12, choices=Relation.choices
+    )
     joined_on = models.DateField()
     left_on = models.DateField(null=True, blank=True)
 
@@ -137,6 +147,9 @@ class HouseholdMember(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.citizen_id} {self.relation} of household {self.household_id}"
+
 
 class Residence(models.Model):
     """Residence history: the open row (valid_to null) of each kind is the current one."""
@@ -145,7 +158,9 @@ class Residence(models.Model):
         PERMANENT = "permanent", "thường trú / permanent"
         TEMPORARY = "temporary", "tạm trú / temporary"
 
-    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, db_column="citizen_pin", related_name="residences")
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.PROTECT, db_column="citizen_pin", related_name="residences"
+    )
     kind = models.CharField(max_length=9, choices=Kind.choices)
     ward = models.CharField(max_length=40)
     address = models.CharField(max_length=200)
@@ -156,9 +171,14 @@ class Residence(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["citizen", "kind"], condition=Q(valid_to__isnull=True), name="one_current_residence_per_kind"
+                fields=["citizen", "kind"],
+                condition=Q(valid_to__isnull=True),
+                name="one_current_residence_per_kind",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.citizen_id} {self.valid_from}–{self.valid_to or ''}"
 
 
 class IdCard(models.Model):
@@ -167,9 +187,13 @@ class IdCard(models.Model):
         REPLACED = "replaced", "đã cấp đổi / replaced"
         REVOKED = "revoked", "đã thu hồi / revoked"
 
-    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, db_column="citizen_pin", related_name="cards")
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.PROTECT, db_column="citizen_pin", related_name="cards"
+    )
     issued_on = models.DateField()
-    expires_on = models.DateField(null=True, blank=True, help_text="empty: valid for life (issued at 58 or later)")
+    expires_on = models.DateField(
+        null=True, blank=True, help_text="empty: valid for life (issued at 58 or later)"
+    )
     issued_by = models.CharField(max_length=200, default="Cục Cảnh sát QLHC về TTXH")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
 
@@ -180,4 +204,11 @@ class IdCard(models.Model):
                 fields=["citizen"], condition=Q(status="active"), name="one_active_card"
             ),
         ]
-        indexes = [models.Index(fields=["expires_on"], condition=Q(status="active"), name="idcard_active_expiry")]
+        indexes = [
+            models.Index(
+                fields=["expires_on"], condition=Q(status="active"), name="idcard_active_expiry"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"card {self.citizen_id} {self.issued_on}"

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Literal
-
-Sex = Literal["M", "F"]
 
 # The pre-2025 province codes (Circular 07/2016/TT-BCA); a fixed historical table, not renumbered
 # by the 2025 merger. Codes for births registered abroad are not published, so none are listed.
@@ -43,7 +40,7 @@ class PinInfo:
     pin: str
     province_code: str
     province_name: str
-    sex: Sex
+    sex: str  # M or F
     birth_year: int
     serial: str
 
@@ -52,7 +49,7 @@ class InvalidPin(ValueError):
     """Why a string is not a valid PIN, in words a clerk can act on."""
 
 
-def century_sex_digit(*, sex: Sex, birth_year: int) -> int:
+def century_sex_digit(*, sex: str, birth_year: int) -> int:
     if not FIRST_CENTURY <= birth_year <= LAST_YEAR:
         raise InvalidPin(f"năm sinh {birth_year} ngoài khoảng 1900–2399 / year out of range")
     return (birth_year - FIRST_CENTURY) // 100 * 2 + (1 if sex == "F" else 0)
@@ -61,10 +58,14 @@ def century_sex_digit(*, sex: Sex, birth_year: int) -> int:
 def pin_parse(pin: str) -> PinInfo:
     """Explain a PIN, or raise InvalidPin saying precisely what is wrong."""
     if len(pin) != 12:
-        raise InvalidPin(f"phải có 12 chữ số, có {len(pin)} ký tự / must be 12 digits, got {len(pin)}")
+        raise InvalidPin(
+            f"phải có 12 chữ số, có {len(pin)} ký tự / must be 12 digits, got {len(pin)}"
+        )
     if not (pin.isascii() and pin.isdigit()):
         bad = next(i for i, ch in enumerate(pin) if not (ch.isascii() and ch.isdigit()))
-        raise InvalidPin(f"ký tự thứ {bad + 1} ({pin[bad]!r}) không phải chữ số / position {bad + 1} is not a digit")
+        raise InvalidPin(
+            f"ký tự thứ {bad + 1} ({pin[bad]!r}) không phải chữ số / position {bad + 1} is not a digit"
+        )
     province = pin[:3]
     if province not in PROVINCE_CODES:
         raise InvalidPin(f"mã tỉnh {province} không tồn tại / unknown province code {province}")
@@ -79,18 +80,22 @@ def pin_parse(pin: str) -> PinInfo:
     )
 
 
-def pin_prefix(*, province_code: str, sex: Sex, birth_year: int) -> str:
+def pin_prefix(*, province_code: str, sex: str, birth_year: int) -> str:
     if province_code not in PROVINCE_CODES:
         raise InvalidPin(f"mã tỉnh {province_code} không tồn tại / unknown province code")
-    return f"{province_code}{century_sex_digit(sex=sex, birth_year=birth_year)}{birth_year % 100:02d}"
+    return (
+        f"{province_code}{century_sex_digit(sex=sex, birth_year=birth_year)}{birth_year % 100:02d}"
+    )
 
 
-def pin_disagreements(pin: str, *, sex: Sex, birth_year: int) -> dict[str, str]:
+def pin_disagreements(pin: str, *, sex: str, birth_year: int) -> dict[str, str]:
     """Field errors where the PIN's sex/year digits disagree with the record; empty if they agree."""
     info = pin_parse(pin)
     errors: dict[str, str] = {}
     if info.sex != sex:
-        errors["sex"] = f"số định danh {pin} là của người giới tính {info.sex} / PIN encodes sex {info.sex}"
+        errors["sex"] = (
+            f"số định danh {pin} là của người giới tính {info.sex} / PIN encodes sex {info.sex}"
+        )
     if info.birth_year != birth_year:
         errors["birth_date"] = (
             f"số định danh {pin} mã hoá năm sinh {info.birth_year} / PIN encodes year {info.birth_year}"
@@ -98,9 +103,12 @@ def pin_disagreements(pin: str, *, sex: Sex, birth_year: int) -> dict[str, str]:
     return errors
 
 
-def pin_random(*, province_code: str, sex: Sex, birth_year: int) -> str:
+def pin_random(*, province_code: str, sex: str, birth_year: int) -> str:
     """A PIN with 6 random digits; the caller makes sure it is not taken yet."""
-    return pin_prefix(province_code=province_code, sex=sex, birth_year=birth_year) + f"{secrets.randbelow(10**6):06d}"
+    return (
+        pin_prefix(province_code=province_code, sex=sex, birth_year=birth_year)
+        + f"{secrets.randbelow(10**6):06d}"
+    )
 
 
 def pin_explain(pin: str) -> tuple[bool, str]:

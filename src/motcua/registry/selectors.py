@@ -3,6 +3,7 @@ person leaves an access-log row; results are plain dataclasses."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -11,7 +12,7 @@ from django.db import connection
 from motcua.core.access import access_log_record
 from motcua.core.actors import Actor
 from motcua.core.errors import NotFound, ValidationFailed
-from motcua.geo.selectors import units_get
+from motcua.geo.selectors import UnitInfo, units_get
 from motcua.registry.dates import PartialDate
 from motcua.registry.models import Citizen, HouseholdMember, IdCard, LifeEvent, Residence
 from motcua.registry.pin import InvalidPin, pin_parse
@@ -121,7 +122,9 @@ def _checked_pin(pin: str) -> str:
 def _authorised(actor: Actor, purpose: str) -> None:
     actor.require(VIEW_PERMISSION)
     if len(purpose.strip()) < 3:
-        raise ValidationFailed({"purpose": "Phải nêu mục đích truy cập / state the purpose of the access"})
+        raise ValidationFailed(
+            {"purpose": "Phải nêu mục đích truy cập / state the purpose of the access"}
+        )
 
 
 def _may_read(actor: Actor, pin: str, purpose: str) -> None:
@@ -135,7 +138,9 @@ def citizen_get(*, actor: Actor, pin: str, purpose: str) -> CitizenRecord:
     citizen = Citizen.objects.filter(pk=pin).first()
     if citizen is None:
         raise NotFound(f"Không có công dân với số định danh {pin} / no citizen with this PIN")
-    residences = list(Residence.objects.filter(citizen_id=pin, valid_to__isnull=True).order_by("kind"))
+    residences = list(
+        Residence.objects.filter(citizen_id=pin, valid_to__isnull=True).order_by("kind")
+    )
     card = IdCard.objects.filter(citizen_id=pin, status=IdCard.Status.ACTIVE).first()
     membership = HouseholdMember.objects.filter(citizen_id=pin, left_on__isnull=True).first()
     places = units_get([citizen.birth_place, citizen.hometown, *(r.ward for r in residences)])
@@ -144,7 +149,7 @@ def citizen_get(*, actor: Actor, pin: str, purpose: str) -> CitizenRecord:
         pin=citizen.pk,
         full_name=citizen.full_name,
         sex=citizen.sex,
-        birth_date=str(PartialDate(citizen.birth_date, citizen.birth_date_precision)),  # type: ignore[arg-type]
+        birth_date=str(PartialDate(citizen.birth_date, citizen.birth_date_precision)),
         birth_place=citizen.birth_place,
         birth_place_name=_name(places, citizen.birth_place),
         hometown=citizen.hometown,
@@ -159,7 +164,15 @@ def citizen_get(*, actor: Actor, pin: str, purpose: str) -> CitizenRecord:
         status="living" if citizen.is_living else "deceased",
         death_date=citizen.death_date,
         residences=[
-            ResidenceView(r.kind, r.ward, _name(places, r.ward), r.address, r.household_id, r.valid_from, r.valid_to)
+            ResidenceView(
+                r.kind,
+                r.ward,
+                _name(places, r.ward),
+                r.address,
+                r.household_id,
+                r.valid_from,
+                r.valid_to,
+            )
             for r in residences
         ],
         card=CardView(pin, card.issued_on, card.expires_on, card.issued_by) if card else None,
@@ -168,9 +181,9 @@ def citizen_get(*, actor: Actor, pin: str, purpose: str) -> CitizenRecord:
     )
 
 
-def _name(places: dict[str, object], key: str) -> str:
+def _name(places: Mapping[str, UnitInfo], key: str) -> str:
     unit = places.get(key)
-    return str(getattr(unit, "full_name", "")) if unit else ""
+    return unit.full_name if unit else ""
 
 
 # Ranked, accent-insensitive, typo-tolerant: trigram similarity of the folded names, with bonuses
@@ -225,10 +238,19 @@ def citizen_search(
         cursor.execute(_SEARCH_SQL, params)
         rows = cursor.fetchall()
     hits = [
-        SearchHit(pin, full_name, sex, str(PartialDate(born, precision)), birth_place, round(float(score), 3))
+        SearchHit(
+            pin,
+            full_name,
+            sex,
+            str(PartialDate(born, precision)),
+            birth_place,
+            round(float(score), 3),
+        )
         for pin, full_name, sex, born, precision, birth_place, score in rows
     ]
-    access_log_record(actor=actor, subject_pins=[h.pin for h in hits], data="registry.search", purpose=purpose)
+    access_log_record(
+        actor=actor, subject_pins=[h.pin for h in hits], data="registry.search", purpose=purpose
+    )
     return hits
 
 
@@ -238,7 +260,15 @@ def citizen_history(*, actor: Actor, pin: str, purpose: str) -> list[EventView]:
         raise NotFound(f"Không có công dân với số định danh {pin} / no citizen with this PIN")
     events = [
         EventView(
-            e.pk, e.kind, e.occurred_on, e.recorded_at.isoformat(), e.actor, e.legal_basis, e.reason, e.before, e.after
+            e.pk,
+            e.kind,
+            e.occurred_on,
+            e.recorded_at.isoformat(),
+            e.actor,
+            e.legal_basis,
+            e.reason,
+            e.before,
+            e.after,
         )
         for e in LifeEvent.objects.filter(citizen_id=pin).order_by("id")
     ]
@@ -249,7 +279,11 @@ def citizen_history(*, actor: Actor, pin: str, purpose: str) -> list[EventView]:
 def household_of(*, actor: Actor, pin: str, purpose: str) -> HouseholdView:
     """The current household of a person, with its members."""
     _may_read(actor, _checked_pin(pin), purpose)
-    membership = HouseholdMember.objects.select_related("household").filter(citizen_id=pin, left_on__isnull=True).first()
+    membership = (
+        HouseholdMember.objects.select_related("household")
+        .filter(citizen_id=pin, left_on__isnull=True)
+        .first()
+    )
     if membership is None:
         raise NotFound(f"{pin} không thuộc hộ nào / belongs to no household")
     household = membership.household
@@ -259,14 +293,20 @@ def household_of(*, actor: Actor, pin: str, purpose: str) -> HouseholdView:
         .order_by("joined_on", "citizen_id")
     )
     access_log_record(
-        actor=actor, subject_pins=[m.citizen_id for m in members], data="registry.household", purpose=purpose
+        actor=actor,
+        subject_pins=[m.citizen_id for m in members],
+        data="registry.household",
+        purpose=purpose,
     )
     return HouseholdView(
         id=household.pk,
         ward=household.ward,
-        ward_name=_name(units_get([household.ward]), household.ward),  # type: ignore[arg-type]
+        ward_name=_name(units_get([household.ward]), household.ward),
         address=household.address,
-        members=[HouseholdMemberView(m.citizen_id, m.citizen.full_name, m.relation, m.joined_on) for m in members],
+        members=[
+            HouseholdMemberView(m.citizen_id, m.citizen.full_name, m.relation, m.joined_on)
+            for m in members
+        ],
     )
 
 
@@ -288,6 +328,8 @@ def cards_due_for_renewal(
         .order_by("expires_on", "citizen_id")
         .values_list("citizen_id", "citizen__full_name", "expires_on")[:limit]
     )
-    due = [RenewalDue(pin, name, expires) for pin, name, expires in rows]
-    access_log_record(actor=actor, subject_pins=[d.pin for d in due], data="registry.card_due", purpose=purpose)
+    due = [RenewalDue(pin, name, expires) for pin, name, expires in rows if expires]
+    access_log_record(
+        actor=actor, subject_pins=[d.pin for d in due], data="registry.card_due", purpose=purpose
+    )
     return due

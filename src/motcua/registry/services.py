@@ -62,7 +62,7 @@ def citizen_snapshot(citizen: Citizen) -> dict[str, Any]:
     return {
         "full_name": citizen.full_name,
         "sex": citizen.sex,
-        "birth_date": str(PartialDate(citizen.birth_date, citizen.birth_date_precision)),  # type: ignore[arg-type]
+        "birth_date": str(PartialDate(citizen.birth_date, citizen.birth_date_precision)),
         "birth_place": citizen.birth_place,
         "hometown": citizen.hometown,
         "ethnicity": citizen.ethnicity,
@@ -110,18 +110,26 @@ def _check_record(citizen: Citizen, *, today: date) -> dict[str, str]:
     if citizen.cmnd and not (len(citizen.cmnd) == 9 and citizen.cmnd.isdigit()):
         errors["cmnd"] = "Số CMND gồm đúng 9 chữ số / old ID number must be 9 digits"
     if citizen.cmnd and Citizen.objects.filter(cmnd=citizen.cmnd).exclude(pk=citizen.pk).exists():
-        errors["cmnd"] = f"Số CMND {citizen.cmnd} đã thuộc người khác / already belongs to someone else"
+        errors["cmnd"] = (
+            f"Số CMND {citizen.cmnd} đã thuộc người khác / already belongs to someone else"
+        )
     errors.update(_check_places(citizen))
     errors.update(_check_parents(citizen))
     if citizen.pk and "sex" not in errors and "birth_date" not in errors:
-        errors.update(pin_disagreements(citizen.pin, sex=citizen.sex, birth_year=citizen.birth_date.year))  # type: ignore[arg-type]
+        errors.update(
+            pin_disagreements(citizen.pin, sex=citizen.sex, birth_year=citizen.birth_date.year)
+        )
     return errors
 
 
 def _check_places(citizen: Citizen) -> dict[str, str]:
     keys = {f: getattr(citizen, f) for f in ("birth_place", "hometown") if getattr(citizen, f)}
     known = units_get(list(keys.values()))
-    errors = {f: f"Không có đơn vị hành chính {key} / unknown administrative unit" for f, key in keys.items() if key not in known}
+    errors = {
+        f: f"Không có đơn vị hành chính {key} / unknown administrative unit"
+        for f, key in keys.items()
+        if key not in known
+    }
     if not citizen.birth_place:
         errors["birth_place"] = "Bắt buộc / required"
     return errors
@@ -129,7 +137,7 @@ def _check_places(citizen: Citizen) -> dict[str, str]:
 
 def _check_parents(citizen: Citizen) -> dict[str, str]:
     errors: dict[str, str] = {}
-    child_born = PartialDate(citizen.birth_date, citizen.birth_date_precision)  # type: ignore[arg-type]
+    child_born = PartialDate(citizen.birth_date, citizen.birth_date_precision)
     for field, sex in (("father_pin", "M"), ("mother_pin", "F")):
         parent_pin = getattr(citizen, field)
         if not parent_pin:
@@ -138,7 +146,9 @@ def _check_parents(citizen: Citizen) -> dict[str, str]:
         if parent is None:
             errors[field] = f"Không có công dân {parent_pin} / no such citizen"
         elif parent.sex != sex:
-            errors[field] = f"{parent.full_name} không thể là {'cha' if sex == 'M' else 'mẹ'} / wrong sex for this parent"
+            errors[field] = (
+                f"{parent.full_name} không thể là {'cha' if sex == 'M' else 'mẹ'} / wrong sex for this parent"
+            )
         elif add_years(parent.birth_date, MIN_PARENT_AGE_GAP) > child_born.latest:
             errors[field] = (
                 f"Cha/mẹ phải lớn hơn con ít nhất {MIN_PARENT_AGE_GAP} tuổi / "
@@ -162,7 +172,9 @@ def _locked_citizen(pin: str) -> Citizen:
 def _require_living(citizen: Citizen, field: str = "pin") -> None:
     if not citizen.is_living:
         raise ValidationFailed(
-            {field: f"{citizen.full_name} đã mất ngày {citizen.death_date}; chỉ được điều chỉnh thông tin / deceased: only corrections are allowed"}
+            {
+                field: f"{citizen.full_name} đã mất ngày {citizen.death_date}; chỉ được điều chỉnh thông tin / deceased: only corrections are allowed"
+            }
         )
 
 
@@ -224,7 +236,9 @@ def citizen_register_birth(
     actor.require(CHANGE_PERMISSION)
     today = today or date.today()
     if registered_in not in PROVINCE_CODES:
-        raise ValidationFailed({"registered_in": f"Mã tỉnh {registered_in} không tồn tại / unknown province code"})
+        raise ValidationFailed(
+            {"registered_in": f"Mã tỉnh {registered_in} không tồn tại / unknown province code"}
+        )
     citizen = Citizen(
         full_name=normalize_name(full_name),
         sex=sex,
@@ -253,7 +267,9 @@ def citizen_register_birth(
 def _insert_with_new_pin(citizen: Citizen, *, province_code: str) -> None:
     """Draw random serials until one is free; the primary key settles races."""
     for _ in range(PIN_ATTEMPTS):
-        citizen.pin = pin_random(province_code=province_code, sex=citizen.sex, birth_year=citizen.birth_date.year)  # type: ignore[arg-type]
+        citizen.pin = pin_random(
+            province_code=province_code, sex=citizen.sex, birth_year=citizen.birth_date.year
+        )
         try:
             with transaction.atomic():
                 citizen.save(force_insert=True)
@@ -306,7 +322,11 @@ def citizen_correct(
     """Correct fields of a record (allowed also for a deceased person). Values are snapshot
     strings: dates as YYYY-MM-DD (birth date also YYYY-MM or YYYY)."""
     actor.require(CHANGE_PERMISSION)
-    unknown = {f: "Không được điều chỉnh trường này / field cannot be corrected" for f in changes if f not in CORRECTABLE_FIELDS}
+    unknown = {
+        f: "Không được điều chỉnh trường này / field cannot be corrected"
+        for f in changes
+        if f not in CORRECTABLE_FIELDS
+    }
     if not reason.strip():
         unknown["reason"] = "Phải nêu lý do điều chỉnh / a reason is required"
     _raise_if(unknown)
@@ -339,7 +359,9 @@ def _parse_errors(values: dict[str, str | None]) -> dict[str, str]:
         value = values.get(field)
         if field in values and (value or field == "birth_date"):
             try:
-                PartialDate.parse(value or "") if field == "birth_date" else date.fromisoformat(value or "")
+                PartialDate.parse(value or "") if field == "birth_date" else date.fromisoformat(
+                    value or ""
+                )
             except ValueError as exc:
                 errors[field] = str(exc)
     return errors
@@ -366,11 +388,17 @@ def marriage_register(
         elif person.spouse_pin:
             errors[field] = f"{person.full_name} đang có vợ/chồng / is already married"
         elif age_on(person.birth_date, married_on) < MIN_MARRIAGE_AGE[person.sex]:
-            errors[field] = f"{person.full_name} chưa đủ tuổi kết hôn ({MIN_MARRIAGE_AGE[person.sex]}) / under the legal age"
+            errors[field] = (
+                f"{person.full_name} chưa đủ tuổi kết hôn ({MIN_MARRIAGE_AGE[person.sex]}) / under the legal age"
+            )
     if a.sex == b.sex:
-        errors["pin_b"] = "Luật không thừa nhận hôn nhân cùng giới / same-sex marriage is not recognised"
+        errors["pin_b"] = (
+            "Luật không thừa nhận hôn nhân cùng giới / same-sex marriage is not recognised"
+        )
     if _close_relatives(a, b):
-        errors["pin_b"] = "Hai người có quan hệ huyết thống trực hệ hoặc là anh chị em / close blood relatives"
+        errors["pin_b"] = (
+            "Hai người có quan hệ huyết thống trực hệ hoặc là anh chị em / close blood relatives"
+        )
     _raise_if(errors)
     for person, spouse in ((a, b), (b, a)):
         person.spouse_pin = spouse.pk
@@ -452,10 +480,14 @@ def residence_move(
     _require_living(citizen)
     household = _check_move(citizen, move, today=today or date.today())
     before = _current_residence(citizen, move.kind)
-    Residence.objects.filter(citizen=citizen, kind=move.kind, valid_to__isnull=True).update(valid_to=move.since)
+    Residence.objects.filter(citizen=citizen, kind=move.kind, valid_to__isnull=True).update(
+        valid_to=move.since
+    )
     if move.kind == Residence.Kind.PERMANENT:
         household = household or _found_household(move)
-        _change_household(citizen, household, relation=move.relation or Relation.HEAD, since=move.since)
+        _change_household(
+            citizen, household, relation=move.relation or Relation.HEAD, since=move.since
+        )
     residence = Residence.objects.create(
         citizen=citizen,
         kind=move.kind,
@@ -481,18 +513,26 @@ def _check_move(citizen: Citizen, move: ResidenceMove, *, today: date) -> Househ
     errors: dict[str, str] = {}
     household = None
     if move.kind not in Residence.Kind.values:
-        errors["kind"] = "Loại cư trú là permanent hoặc temporary / kind must be permanent or temporary"
+        errors["kind"] = (
+            "Loại cư trú là permanent hoặc temporary / kind must be permanent or temporary"
+        )
     if move.since > today:
         errors["since"] = "Ngày ở tương lai / date is in the future"
     if move.since < citizen.birth_date:
         errors["since"] = "Trước ngày sinh / before the date of birth"
-    current = Residence.objects.filter(citizen=citizen, kind=move.kind, valid_to__isnull=True).first()
+    current = Residence.objects.filter(
+        citizen=citizen, kind=move.kind, valid_to__isnull=True
+    ).first()
     if current and move.since < current.valid_from:
-        errors["since"] = f"Trước ngày bắt đầu nơi ở hiện tại ({current.valid_from}) / before the current residence began"
+        errors["since"] = (
+            f"Trước ngày bắt đầu nơi ở hiện tại ({current.valid_from}) / before the current residence began"
+        )
     if move.household_id is not None:
         household = Household.objects.select_for_update().filter(pk=move.household_id).first()
         if move.kind != Residence.Kind.PERMANENT:
-            errors["household_id"] = "Chỉ đăng ký thường trú mới nhập hộ / only permanent residence joins a household"
+            errors["household_id"] = (
+                "Chỉ đăng ký thường trú mới nhập hộ / only permanent residence joins a household"
+            )
         elif household is None:
             errors["household_id"] = f"Không có hộ {move.household_id} / no such household"
         if move.relation not in Relation.values or move.relation == Relation.HEAD:
@@ -512,19 +552,29 @@ def _check_leaving_household(citizen: Citizen) -> dict[str, str]:
     membership = HouseholdMember.objects.filter(citizen=citizen, left_on__isnull=True).first()
     if membership is None or membership.relation != Relation.HEAD:
         return {}
-    others = HouseholdMember.objects.filter(household_id=membership.household_id, left_on__isnull=True).exclude(citizen=citizen)
+    others = HouseholdMember.objects.filter(
+        household_id=membership.household_id, left_on__isnull=True
+    ).exclude(citizen=citizen)
     if others.exists():
-        return {"pin": "Chủ hộ còn thành viên trong hộ; chọn chủ hộ mới trước / the household needs a new head first"}
+        return {
+            "pin": "Chủ hộ còn thành viên trong hộ; chọn chủ hộ mới trước / the household needs a new head first"
+        }
     return {}
 
 
 def _found_household(move: ResidenceMove) -> Household:
-    return Household.objects.create(ward=move.ward, address=normalize_name(move.address), created_on=move.since)
+    return Household.objects.create(
+        ward=move.ward, address=normalize_name(move.address), created_on=move.since
+    )
 
 
-def _change_household(citizen: Citizen, household: Household, *, relation: str, since: date) -> None:
+def _change_household(
+    citizen: Citizen, household: Household, *, relation: str, since: date
+) -> None:
     HouseholdMember.objects.filter(citizen=citizen, left_on__isnull=True).update(left_on=since)
-    HouseholdMember.objects.create(household=household, citizen=citizen, relation=relation, joined_on=since)
+    HouseholdMember.objects.create(
+        household=household, citizen=citizen, relation=relation, joined_on=since
+    )
 
 
 def _current_residence(citizen: Citizen, kind: str) -> dict[str, Any] | None:
@@ -559,16 +609,25 @@ def idcard_issue(
     _require_living(citizen)
     if issued_on < citizen.birth_date:
         raise ValidationFailed({"issued_on": "Trước ngày sinh / before the date of birth"})
-    IdCard.objects.filter(citizen=citizen, status=IdCard.Status.ACTIVE).update(status=IdCard.Status.REPLACED)
+    IdCard.objects.filter(citizen=citizen, status=IdCard.Status.ACTIVE).update(
+        status=IdCard.Status.REPLACED
+    )
     expires_on = card_expiry(birth_date=citizen.birth_date, issued_on=issued_on)
-    IdCard.objects.create(citizen=citizen, issued_on=issued_on, expires_on=expires_on, issued_by=issued_by)
+    IdCard.objects.create(
+        citizen=citizen, issued_on=issued_on, expires_on=expires_on, issued_by=issued_by
+    )
     _record_event(
         actor=actor,
         citizen=citizen,
         kind=LifeEvent.Kind.CARD,
         occurred_on=issued_on,
         legal_basis=legal_basis,
-        after={"card": {"issued_on": issued_on.isoformat(), "expires_on": expires_on.isoformat() if expires_on else None}},
+        after={
+            "card": {
+                "issued_on": issued_on.isoformat(),
+                "expires_on": expires_on.isoformat() if expires_on else None,
+            }
+        },
     )
     return expires_on
 
@@ -593,7 +652,9 @@ def citizen_rebuild(*, actor: Actor, pin: str) -> list[str]:
     (and have now been restored)."""
     actor.require(CHANGE_PERMISSION)
     citizen = _locked_citizen(pin)
-    afters = list(LifeEvent.objects.filter(citizen=citizen).order_by("id").values_list("after", flat=True))
+    afters = list(
+        LifeEvent.objects.filter(citizen=citizen).order_by("id").values_list("after", flat=True)
+    )
     derived = citizen_fold(afters)
     current = citizen_snapshot(citizen)
     drifted = sorted(f for f, v in derived.items() if current.get(f) != v)
@@ -610,4 +671,3 @@ def citizen_rebuild(*, actor: Actor, pin: str) -> list[str]:
             after={f: derived[f] for f in drifted},
         )
     return drifted
-

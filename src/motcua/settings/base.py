@@ -15,7 +15,9 @@ VAR_DIR = var_dir()
 INSECURE_DEFAULT_SECRET = "insecure-development-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = os.environ.get("MOTCUA_SECRET_KEY", INSECURE_DEFAULT_SECRET)
 DEBUG = os.environ.get("MOTCUA_DEBUG", "0") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("MOTCUA_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in os.environ.get("MOTCUA_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -29,6 +31,7 @@ INSTALLED_APPS = [
     "motcua.geo",
     "motcua.registry",
     "motcua.web",
+    "motcua.bench",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,9 @@ from motcua.settings.base import DEBUG, INSECURE_DEFAULT_SECRET, SECRET_KEY
 if DEBUG:
     raise ImproperlyConfigured("MOTCUA_DEBUG must be off in production.")
 if SECRET_KEY == INSECURE_DEFAULT_SECRET or len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("Set MOTCUA_SECRET_KEY to a random secret of at least 50 characters.")
+    raise ImproperlyConfigured(
+        "Set MOTCUA_SECRET_KEY to a random secret of at least 50 characters."
+    )
 
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

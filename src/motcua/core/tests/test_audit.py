@@ -18,13 +18,19 @@ def _append(n: int) -> list[int]:
     ids = []
     for i in range(n):
         with transaction.atomic():
-            entry = audit_record(actor=SYSTEM, action="test.change", object_type="thing", object_id=str(i),
-                                 before={"v": i}, after={"v": i + 1, "name": "Nguyễn Văn Ân"})
+            entry = audit_record(
+                actor=SYSTEM,
+                action="test.change",
+                object_type="thing",
+                object_id=str(i),
+                before={"v": i},
+                after={"v": i + 1, "name": "Nguyễn Văn Ân"},
+            )
         ids.append(entry.pk)
     return ids
 
 
-def _bypass_triggers(sql: str, params: list[object]) -> None:
+def _bypass_triggers(sql: str, params: list[int]) -> None:
     """What an attacker with superuser rights could do: skip the append-only trigger."""
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")

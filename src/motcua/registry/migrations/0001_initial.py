@@ -2,118 +2,364 @@
 
 import django.contrib.postgres.indexes
 import django.db.models.deletion
-import motcua.registry.models
 from django.db import migrations, models
+
+import motcua.registry.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [("geo", "0001_initial")]  # motcua_fold() and pg_trgm
 
     operations = [
         migrations.CreateModel(
-            name='Household',
+            name="Household",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ward', models.CharField(max_length=40)),
-                ('address', models.CharField(max_length=200)),
-                ('created_on', models.DateField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ward", models.CharField(max_length=40)),
+                ("address", models.CharField(max_length=200)),
+                ("created_on", models.DateField()),
             ],
             options={
-                'verbose_name': 'hộ gia đình / household',
+                "verbose_name": "hộ gia đình / household",
             },
         ),
         migrations.CreateModel(
-            name='Citizen',
+            name="Citizen",
             fields=[
-                ('pin', models.CharField(max_length=12, primary_key=True, serialize=False, verbose_name='số định danh / PIN')),
-                ('full_name', models.CharField(max_length=150, verbose_name='họ và tên / full name')),
-                ('sex', models.CharField(choices=[('M', 'Nam / Male'), ('F', 'Nữ / Female')], max_length=1, verbose_name='giới tính / sex')),
-                ('birth_date', models.DateField(help_text='first day of the known period', verbose_name='ngày sinh / date of birth')),
-                ('birth_date_precision', models.CharField(choices=[('day', 'ngày / day'), ('month', 'tháng / month'), ('year', 'năm / year')], default='day', max_length=5)),
-                ('birth_place', models.CharField(max_length=40, verbose_name='nơi đăng ký khai sinh / place of birth')),
-                ('hometown', models.CharField(blank=True, max_length=40, verbose_name='quê quán / hometown')),
-                ('ethnicity', models.CharField(default='Kinh', max_length=40, verbose_name='dân tộc / ethnicity')),
-                ('religion', models.CharField(default='Không', max_length=40, verbose_name='tôn giáo / religion')),
-                ('nationality', models.CharField(default='VN', max_length=2, verbose_name='quốc tịch / nationality')),
-                ('father_pin', models.CharField(blank=True, default='', max_length=12)),
-                ('mother_pin', models.CharField(blank=True, default='', max_length=12)),
-                ('spouse_pin', models.CharField(blank=True, default='', max_length=12)),
-                ('cmnd', models.CharField(blank=True, max_length=9, null=True, unique=True, verbose_name='số CMND cũ / old ID number')),
-                ('death_date', models.DateField(blank=True, null=True, verbose_name='ngày mất / date of death')),
+                (
+                    "pin",
+                    models.CharField(
+                        max_length=12,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="số định danh / PIN",
+                    ),
+                ),
+                (
+                    "full_name",
+                    models.CharField(max_length=150, verbose_name="họ và tên / full name"),
+                ),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("M", "Nam / Male"), ("F", "Nữ / Female")],
+                        max_length=1,
+                        verbose_name="giới tính / sex",
+                    ),
+                ),
+                (
+                    "birth_date",
+                    models.DateField(
+                        help_text="first day of the known period",
+                        verbose_name="ngày sinh / date of birth",
+                    ),
+                ),
+                (
+                    "birth_date_precision",
+                    models.CharField(
+                        choices=[
+                            ("day", "ngày / day"),
+                            ("month", "tháng / month"),
+                            ("year", "năm / year"),
+                        ],
+                        default="day",
+                        max_length=5,
+                    ),
+                ),
+                (
+                    "birth_place",
+                    models.CharField(
+                        max_length=40, verbose_name="nơi đăng ký khai sinh / place of birth"
+                    ),
+                ),
+                (
+                    "hometown",
+                    models.CharField(blank=True, max_length=40, verbose_name="quê quán / hometown"),
+                ),
+                (
+                    "ethnicity",
+                    models.CharField(
+                        default="Kinh", max_length=40, verbose_name="dân tộc / ethnicity"
+                    ),
+                ),
+                (
+                    "religion",
+                    models.CharField(
+                        default="Không", max_length=40, verbose_name="tôn giáo / religion"
+                    ),
+                ),
+                (
+                    "nationality",
+                    models.CharField(
+                        default="VN", max_length=2, verbose_name="quốc tịch / nationality"
+                    ),
+                ),
+                ("father_pin", models.CharField(blank=True, default="", max_length=12)),
+                ("mother_pin", models.CharField(blank=True, default="", max_length=12)),
+                ("spouse_pin", models.CharField(blank=True, default="", max_length=12)),
+                (
+                    "cmnd",
+                    models.CharField(
+                        blank=True,
+                        max_length=9,
+                        null=True,
+                        unique=True,
+                        verbose_name="số CMND cũ / old ID number",
+                    ),
+                ),
+                (
+                    "death_date",
+                    models.DateField(
+                        blank=True, null=True, verbose_name="ngày mất / date of death"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'công dân / citizen',
-                'verbose_name_plural': 'công dân / citizens',
-                'indexes': [models.Index(fields=['birth_date'], name='citizen_birth_date'), django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(motcua.registry.models.Fold('full_name'), name='gin_trgm_ops'), name='citizen_name_trgm')],
+                "verbose_name": "công dân / citizen",
+                "verbose_name_plural": "công dân / citizens",
+                "indexes": [
+                    models.Index(fields=["birth_date"], name="citizen_birth_date"),
+                    django.contrib.postgres.indexes.GinIndex(
+                        django.contrib.postgres.indexes.OpClass(
+                            motcua.registry.models.Fold("full_name"), name="gin_trgm_ops"
+                        ),
+                        name="citizen_name_trgm",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HouseholdMember',
+            name="HouseholdMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('relation', models.CharField(choices=[('head', 'chủ hộ / head'), ('spouse', 'vợ/chồng / spouse'), ('child', 'con / child'), ('parent', 'cha/mẹ / parent'), ('grandchild', 'cháu / grandchild'), ('grandparent', 'ông/bà / grandparent'), ('sibling', 'anh/chị/em / sibling'), ('other', 'khác / other')], max_length=12, verbose_name='quan hệ với chủ hộ / relation to head')),
-                ('joined_on', models.DateField()),
-                ('left_on', models.DateField(blank=True, null=True)),
-                ('citizen', models.ForeignKey(db_column='citizen_pin', on_delete=django.db.models.deletion.PROTECT, to='registry.citizen')),
-                ('household', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='members', to='registry.household')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "relation",
+                    models.CharField(
+                        choices=[
+                            ("head", "chủ hộ / head"),
+                            ("spouse", "vợ/chồng / spouse"),
+                            ("child", "con / child"),
+                            ("parent", "cha/mẹ / parent"),
+                            ("grandchild", "cháu / grandchild"),
+                            ("grandparent", "ông/bà / grandparent"),
+                            ("sibling", "anh/chị/em / sibling"),
+                            ("other", "khác / other"),
+                        ],
+                        max_length=12,
+                        verbose_name="quan hệ với chủ hộ / relation to head",
+                    ),
+                ),
+                ("joined_on", models.DateField()),
+                ("left_on", models.DateField(blank=True, null=True)),
+                (
+                    "citizen",
+                    models.ForeignKey(
+                        db_column="citizen_pin",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="registry.citizen",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="registry.household",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('left_on__isnull', True)), fields=('citizen',), name='one_current_household'), models.UniqueConstraint(condition=models.Q(('left_on__isnull', True), ('relation', 'head')), fields=('household',), name='one_head_per_household')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("left_on__isnull", True)),
+                        fields=("citizen",),
+                        name="one_current_household",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("left_on__isnull", True), ("relation", "head")),
+                        fields=("household",),
+                        name="one_head_per_household",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IdCard',
+            name="IdCard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('issued_on', models.DateField()),
-                ('expires_on', models.DateField(blank=True, help_text='empty: valid for life (issued at 58 or later)', null=True)),
-                ('issued_by', models.CharField(default='Cục Cảnh sát QLHC về TTXH', max_length=200)),
-                ('status', models.CharField(choices=[('active', 'còn hiệu lực / active'), ('replaced', 'đã cấp đổi / replaced'), ('revoked', 'đã thu hồi / revoked')], default='active', max_length=8)),
-                ('citizen', models.ForeignKey(db_column='citizen_pin', on_delete=django.db.models.deletion.PROTECT, related_name='cards', to='registry.citizen')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("issued_on", models.DateField()),
+                (
+                    "expires_on",
+                    models.DateField(
+                        blank=True,
+                        help_text="empty: valid for life (issued at 58 or later)",
+                        null=True,
+                    ),
+                ),
+                (
+                    "issued_by",
+                    models.CharField(default="Cục Cảnh sát QLHC về TTXH", max_length=200),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "còn hiệu lực / active"),
+                            ("replaced", "đã cấp đổi / replaced"),
+                            ("revoked", "đã thu hồi / revoked"),
+                        ],
+                        default="active",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "citizen",
+                    models.ForeignKey(
+                        db_column="citizen_pin",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cards",
+                        to="registry.citizen",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'thẻ căn cước / ID card',
-                'indexes': [models.Index(condition=models.Q(('status', 'active')), fields=['expires_on'], name='idcard_active_expiry')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('citizen',), name='one_active_card')],
+                "verbose_name": "thẻ căn cước / ID card",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "active")),
+                        fields=["expires_on"],
+                        name="idcard_active_expiry",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "active")),
+                        fields=("citizen",),
+                        name="one_active_card",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LifeEvent',
+            name="LifeEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('registered', 'đăng ký lần đầu / initial registration'), ('birth', 'khai sinh / birth'), ('death', 'khai tử / death'), ('marriage', 'kết hôn / marriage'), ('divorce', 'ly hôn / divorce'), ('residence', 'thay đổi cư trú / residence change'), ('card', 'cấp thẻ căn cước / ID card issued'), ('correction', 'điều chỉnh thông tin / correction')], max_length=12)),
-                ('occurred_on', models.DateField()),
-                ('recorded_at', models.DateTimeField()),
-                ('actor', models.CharField(max_length=200)),
-                ('legal_basis', models.CharField(blank=True, max_length=300, verbose_name='căn cứ pháp lý / legal basis')),
-                ('reason', models.TextField(blank=True)),
-                ('before', models.JSONField(default=dict)),
-                ('after', models.JSONField(default=dict)),
-                ('citizen', models.ForeignKey(db_column='citizen_pin', on_delete=django.db.models.deletion.PROTECT, related_name='events', to='registry.citizen')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("registered", "đăng ký lần đầu / initial registration"),
+                            ("birth", "khai sinh / birth"),
+                            ("death", "khai tử / death"),
+                            ("marriage", "kết hôn / marriage"),
+                            ("divorce", "ly hôn / divorce"),
+                            ("residence", "thay đổi cư trú / residence change"),
+                            ("card", "cấp thẻ căn cước / ID card issued"),
+                            ("correction", "điều chỉnh thông tin / correction"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("occurred_on", models.DateField()),
+                ("recorded_at", models.DateTimeField()),
+                ("actor", models.CharField(max_length=200)),
+                (
+                    "legal_basis",
+                    models.CharField(
+                        blank=True, max_length=300, verbose_name="căn cứ pháp lý / legal basis"
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("before", models.JSONField(default=dict)),
+                ("after", models.JSONField(default=dict)),
+                (
+                    "citizen",
+                    models.ForeignKey(
+                        db_column="citizen_pin",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="registry.citizen",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sự kiện hộ tịch / life event',
-                'verbose_name_plural': 'sự kiện hộ tịch / life events',
-                'indexes': [models.Index(fields=['citizen', 'id'], name='lifeevent_citizen')],
+                "verbose_name": "sự kiện hộ tịch / life event",
+                "verbose_name_plural": "sự kiện hộ tịch / life events",
+                "indexes": [models.Index(fields=["citizen", "id"], name="lifeevent_citizen")],
             },
         ),
         migrations.CreateModel(
-            name='Residence',
+            name="Residence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('permanent', 'thường trú / permanent'), ('temporary', 'tạm trú / temporary')], max_length=9)),
-                ('ward', models.CharField(max_length=40)),
-                ('address', models.CharField(max_length=200)),
-                ('valid_from', models.DateField()),
-                ('valid_to', models.DateField(blank=True, null=True)),
-                ('citizen', models.ForeignKey(db_column='citizen_pin', on_delete=django.db.models.deletion.PROTECT, related_name='residences', to='registry.citizen')),
-                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='registry.household')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("permanent", "thường trú / permanent"),
+                            ("temporary", "tạm trú / temporary"),
+                        ],
+                        max_length=9,
+                    ),
+                ),
+                ("ward", models.CharField(max_length=40)),
+                ("address", models.CharField(max_length=200)),
+                ("valid_from", models.DateField()),
+                ("valid_to", models.DateField(blank=True, null=True)),
+                (
+                    "citizen",
+                    models.ForeignKey(
+                        db_column="citizen_pin",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="residences",
+                        to="registry.citizen",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="registry.household",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('valid_to__isnull', True)), fields=('citizen', 'kind'), name='one_current_residence_per_kind')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("valid_to__isnull", True)),
+                        fields=("citizen", "kind"),
+                        name="one_current_residence_per_kind",
+                    )
+                ],
             },
         ),
     ]

@@ -17,7 +17,9 @@ from motcua.registry.services import citizen_snapshot
 _serials = itertools.count(100001)
 
 OFFICIAL = Actor(
-    kind="official", ref="canbo.test", permissions=frozenset({"registry.change_citizen", "registry.view_citizen"})
+    kind="official",
+    ref="canbo.test",
+    permissions=frozenset({"registry.change_citizen", "registry.view_citizen"}),
 )
 STRANGER = Actor(kind="official", ref="nobody")
 
@@ -35,7 +37,10 @@ def make_citizen(
     death_date: date | None = None,
     **fields: object,
 ) -> Citizen:
-    pin = pin_prefix(province_code="087", sex=sex, birth_year=birth_date.year) + f"{next(_serials):06d}"  # type: ignore[arg-type]
+    pin = (
+        pin_prefix(province_code="087", sex=sex, birth_year=birth_date.year)
+        + f"{next(_serials):06d}"
+    )
     citizen = Citizen.objects.create(
         pin=pin,
         full_name=full_name,
@@ -60,5 +65,7 @@ def make_user(username: str, *permissions: str) -> User:
     user = User.objects.create_user(username=username, password="x-test-password-1")
     for codename in permissions:
         app_label, code = codename.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=code))
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=code)
+        )
     return user

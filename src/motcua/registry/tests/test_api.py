@@ -46,17 +46,32 @@ def test_a_wrong_key_is_refused(client: Client) -> None:
     assert response.status_code == 401  # type: ignore[attr-defined]
 
 
-def test_an_authorised_read_returns_the_record_and_is_logged(client: Client, staff_key: str) -> None:
-    person = make_citizen(full_name="Võ Thị Sáu", sex="F", birth_date=date(1933, 1, 1), birth_date_precision="year")
+def test_an_authorised_read_returns_the_record_and_is_logged(
+    client: Client, staff_key: str
+) -> None:
+    person = make_citizen(
+        full_name="Võ Thị Sáu", sex="F", birth_date=date(1933, 1, 1), birth_date_precision="year"
+    )
     response = _get(client, f"/api/registry/citizens/{person.pk}", staff_key, purpose=PURPOSE)
     assert response.status_code == 200  # type: ignore[attr-defined]
     body = response.json()  # type: ignore[attr-defined]
-    assert (body["full_name"], body["birth_date"], body["status"]) == ("Võ Thị Sáu", "1933", "living")
+    assert (body["full_name"], body["birth_date"], body["status"]) == (
+        "Võ Thị Sáu",
+        "1933",
+        "living",
+    )
     log = AccessLog.objects.get()
-    assert (log.subject_pin, log.actor, log.data, log.purpose) == (person.pk, "official:canbo", "registry.citizen", PURPOSE)
+    assert (log.subject_pin, log.actor, log.data, log.purpose) == (
+        person.pk,
+        "official:canbo",
+        "registry.citizen",
+        PURPOSE,
+    )
 
 
-def test_a_read_without_a_purpose_or_with_a_bad_pin_is_refused(client: Client, staff_key: str) -> None:
+def test_a_read_without_a_purpose_or_with_a_bad_pin_is_refused(
+    client: Client, staff_key: str
+) -> None:
     assert _get(client, "/api/registry/citizens/087084000999", staff_key).status_code == 422  # type: ignore[attr-defined]
     response = _get(client, "/api/registry/citizens/08708400099", staff_key, purpose=PURPOSE)
     assert response.status_code == 422  # type: ignore[attr-defined]
@@ -69,30 +84,47 @@ def test_an_unknown_pin_is_404(client: Client, staff_key: str) -> None:
     assert response.status_code == 404  # type: ignore[attr-defined]
 
 
-def test_search_finds_a_name_without_diacritics_and_with_a_typo(client: Client, staff_key: str) -> None:
+def test_search_finds_a_name_without_diacritics_and_with_a_typo(
+    client: Client, staff_key: str
+) -> None:
     wanted = make_citizen(full_name="Nguyễn Thị Phương Thảo", sex="F", birth_date=date(1990, 7, 4))
     make_citizen(full_name="Nguyễn Thị Phương Thảo", sex="F", birth_date=date(1971, 2, 2))
     make_citizen(full_name="Trần Văn Hùng", birth_date=date(1990, 7, 4))
     response = _get(
-        client, "/api/registry/citizens", staff_key, name="nguyen thi phuong thao", birth_date="1990-07-04", purpose=PURPOSE
+        client,
+        "/api/registry/citizens",
+        staff_key,
+        name="nguyen thi phuong thao",
+        birth_date="1990-07-04",
+        purpose=PURPOSE,
     )
     assert [hit["pin"] for hit in response.json()] == [wanted.pk]  # type: ignore[attr-defined]
-    typo = _get(client, "/api/registry/citizens", staff_key, name="Nguyen Thi Phuong Tao", purpose=PURPOSE)
+    typo = _get(
+        client, "/api/registry/citizens", staff_key, name="Nguyen Thi Phuong Tao", purpose=PURPOSE
+    )
     hits = typo.json()  # type: ignore[attr-defined]
-    assert len(hits) == 2 and hits[0]["pin"] == wanted.pk or hits[1]["pin"] == wanted.pk
+    assert (len(hits) == 2 and hits[0]["pin"] == wanted.pk) or hits[1]["pin"] == wanted.pk
     assert AccessLog.objects.filter(data="registry.search", subject_pin=wanted.pk).count() == 2
 
 
-def test_history_and_household_are_logged_for_each_person_read(client: Client, staff_key: str) -> None:
+def test_history_and_household_are_logged_for_each_person_read(
+    client: Client, staff_key: str
+) -> None:
     person = make_citizen()
-    history = _get(client, f"/api/registry/citizens/{person.pk}/history", staff_key, purpose=PURPOSE)
+    history = _get(
+        client, f"/api/registry/citizens/{person.pk}/history", staff_key, purpose=PURPOSE
+    )
     assert [e["kind"] for e in history.json()] == ["registered"]  # type: ignore[attr-defined]
-    household = _get(client, f"/api/registry/citizens/{person.pk}/household", staff_key, purpose=PURPOSE)
+    household = _get(
+        client, f"/api/registry/citizens/{person.pk}/household", staff_key, purpose=PURPOSE
+    )
     assert household.status_code == 404  # type: ignore[attr-defined]
     assert AccessLog.objects.filter(data="registry.history").count() == 1
 
 
 def test_cards_due_for_renewal(client: Client, staff_key: str) -> None:
-    response = _get(client, "/api/registry/cards/due", staff_key, within_days="5000", purpose=PURPOSE)
+    response = _get(
+        client, "/api/registry/cards/due", staff_key, within_days="5000", purpose=PURPOSE
+    )
     assert response.status_code == 422  # type: ignore[attr-defined]
     assert "within_days" in response.json()["errors"]  # type: ignore[attr-defined]

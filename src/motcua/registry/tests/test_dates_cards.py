@@ -16,7 +16,7 @@ births = st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 12, 31))
 
 @given(births, st.sampled_from(["day", "month", "year"]))
 def test_partial_date_text_round_trip(day: date, precision: str) -> None:
-    partial = PartialDate.parse(str(PartialDate(day, precision)))  # type: ignore[arg-type]
+    partial = PartialDate.parse(str(PartialDate(day, precision)))
     assert partial.precision == precision
     assert partial.value <= day <= partial.latest or precision == "day"
     assert PartialDate.parse(str(partial)) == partial

@@ -29,25 +29,34 @@ def test_the_domain_example() -> None:
 
 @pytest.mark.parametrize(
     ("sex", "year", "digit"),
-    [("M", 1900, 0), ("F", 1999, 1), ("M", 2000, 2), ("F", 2099, 3), ("M", 2100, 4), ("F", 2399, 9)],
+    [
+        ("M", 1900, 0),
+        ("F", 1999, 1),
+        ("M", 2000, 2),
+        ("F", 2099, 3),
+        ("M", 2100, 4),
+        ("F", 2399, 9),
+    ],
 )
 def test_century_sex_digit_table(sex: str, year: int, digit: int) -> None:
-    assert century_sex_digit(sex=sex, birth_year=year) == digit  # type: ignore[arg-type]
+    assert century_sex_digit(sex=sex, birth_year=year) == digit
 
 
 @given(provinces, sexes, years)
 def test_generated_pins_round_trip(province: str, sex: str, year: int) -> None:
-    pin = pin_random(province_code=province, sex=sex, birth_year=year)  # type: ignore[arg-type]
+    pin = pin_random(province_code=province, sex=sex, birth_year=year)
     info = pin_parse(pin)
     assert len(pin) == 12 and pin.isdigit()
     assert (info.province_code, info.sex, info.birth_year) == (province, sex, year)
-    assert pin_disagreements(pin, sex=sex, birth_year=year) == {}  # type: ignore[arg-type]
+    assert pin_disagreements(pin, sex=sex, birth_year=year) == {}
 
 
 @given(provinces, sexes, years, sexes, years)
-def test_disagreement_is_reported_per_field(province: str, sex: str, year: int, other_sex: str, other_year: int) -> None:
-    pin = pin_random(province_code=province, sex=sex, birth_year=year)  # type: ignore[arg-type]
-    errors = pin_disagreements(pin, sex=other_sex, birth_year=other_year)  # type: ignore[arg-type]
+def test_disagreement_is_reported_per_field(
+    province: str, sex: str, year: int, other_sex: str, other_year: int
+) -> None:
+    pin = pin_random(province_code=province, sex=sex, birth_year=year)
+    errors = pin_disagreements(pin, sex=other_sex, birth_year=other_year)
     assert ("sex" in errors) == (sex != other_sex)
     assert ("birth_date" in errors) == (year != other_year)
 
@@ -58,13 +67,19 @@ def test_wrong_length_is_refused_with_the_length(text: str) -> None:
         pin_parse(text)
 
 
-@given(st.integers(min_value=0, max_value=999).map(lambda n: f"{n:03d}").filter(lambda c: c not in PROVINCE_CODES))
+@given(
+    st.integers(min_value=0, max_value=999)
+    .map(lambda n: f"{n:03d}")
+    .filter(lambda c: c not in PROVINCE_CODES)
+)
 def test_unknown_province_is_named(code: str) -> None:
     with pytest.raises(InvalidPin, match=f"unknown province code {code}"):
         pin_parse(code + "084000999")
 
 
-@pytest.mark.parametrize(("pin", "position"), [("08708400099x", 12), ("O87084000999", 1), ("０87084000999", 1)])
+@pytest.mark.parametrize(
+    ("pin", "position"), [("08708400099x", 12), ("O87084000999", 1), ("０87084000999", 1)]
+)
 def test_non_digit_position_is_named(pin: str, position: int) -> None:
     with pytest.raises(InvalidPin, match=f"position {position}"):
         pin_parse(pin)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -46,7 +47,7 @@ def refused(field: str, message: str = "") -> Iterator[None]:
 
 
 def _birth(**overrides: object) -> str:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "actor": OFFICIAL,
         "full_name": "  Trần   Thị Hoà ",
         "sex": "F",
@@ -56,7 +57,7 @@ def _birth(**overrides: object) -> str:
         "today": TODAY,
     }
     values.update(overrides)
-    return services.citizen_register_birth(**values)  # type: ignore[arg-type]
+    return services.citizen_register_birth(**values)
 
 
 class TestBirth:
@@ -106,7 +107,9 @@ class TestBirth:
 class TestDeath:
     def test_a_death_is_recorded_with_event_and_audit(self) -> None:
         person = make_citizen()
-        services.citizen_record_death(actor=OFFICIAL, pin=person.pk, death_date=date(2026, 1, 5), today=TODAY)
+        services.citizen_record_death(
+            actor=OFFICIAL, pin=person.pk, death_date=date(2026, 1, 5), today=TODAY
+        )
         person.refresh_from_db()
         assert person.death_date == date(2026, 1, 5) and not person.is_living
         assert person.events.filter(kind="death").exists()
@@ -114,22 +117,30 @@ class TestDeath:
     def test_death_before_birth_is_refused(self) -> None:
         person = make_citizen()
         with refused("death_date", "death before birth"):
-            services.citizen_record_death(actor=OFFICIAL, pin=person.pk, death_date=date(1980, 1, 1), today=TODAY)
+            services.citizen_record_death(
+                actor=OFFICIAL, pin=person.pk, death_date=date(1980, 1, 1), today=TODAY
+            )
 
     def test_death_in_the_future_is_refused(self) -> None:
         person = make_citizen()
         with refused("death_date", "future"):
-            services.citizen_record_death(actor=OFFICIAL, pin=person.pk, death_date=date(2027, 1, 1), today=TODAY)
+            services.citizen_record_death(
+                actor=OFFICIAL, pin=person.pk, death_date=date(2027, 1, 1), today=TODAY
+            )
 
     def test_a_deceased_person_cannot_die_again_or_move_or_get_a_card(self) -> None:
         person = make_citizen(death_date=date(2020, 1, 1))
         with refused("pin", "deceased"):
-            services.citizen_record_death(actor=OFFICIAL, pin=person.pk, death_date=date(2021, 1, 1), today=TODAY)
+            services.citizen_record_death(
+                actor=OFFICIAL, pin=person.pk, death_date=date(2021, 1, 1), today=TODAY
+            )
         with refused("pin", "deceased"):
             services.residence_move(
                 actor=OFFICIAL,
                 pin=person.pk,
-                move=ResidenceMove(kind="temporary", since=date(2021, 1, 1), ward=ward_keys()[0], address="Số 1"),
+                move=ResidenceMove(
+                    kind="temporary", since=date(2021, 1, 1), ward=ward_keys()[0], address="Số 1"
+                ),
                 today=TODAY,
             )
         with refused("pin", "deceased"):
@@ -137,47 +148,72 @@ class TestDeath:
 
     def test_an_unknown_pin_is_not_found(self) -> None:
         with pytest.raises(NotFound):
-            services.citizen_record_death(actor=OFFICIAL, pin="087084999998", death_date=date(2020, 1, 1))
+            services.citizen_record_death(
+                actor=OFFICIAL, pin="087084999998", death_date=date(2020, 1, 1)
+            )
 
 
 class TestCorrection:
     def test_a_deceased_persons_name_can_be_corrected(self) -> None:
         person = make_citizen(full_name="Nguyen Van An", death_date=date(2020, 1, 1))
         services.citizen_correct(
-            actor=OFFICIAL, pin=person.pk, changes={"full_name": "Nguyễn Văn An"}, reason="sai dấu", today=TODAY
+            actor=OFFICIAL,
+            pin=person.pk,
+            changes={"full_name": "Nguyễn Văn An"},
+            reason="sai dấu",
+            today=TODAY,
         )
         event = person.events.get(kind="correction")
-        assert (event.before, event.after) == ({"full_name": "Nguyen Van An"}, {"full_name": "Nguyễn Văn An"})
+        assert (event.before, event.after) == (
+            {"full_name": "Nguyen Van An"},
+            {"full_name": "Nguyễn Văn An"},
+        )
 
     def test_sex_or_year_that_disagree_with_the_pin_are_refused(self) -> None:
         person = make_citizen()
         with refused("sex", "PIN encodes sex M"):
-            services.citizen_correct(actor=OFFICIAL, pin=person.pk, changes={"sex": "F"}, reason="x", today=TODAY)
+            services.citizen_correct(
+                actor=OFFICIAL, pin=person.pk, changes={"sex": "F"}, reason="x", today=TODAY
+            )
         with refused("birth_date", "PIN encodes year 1984"):
             services.citizen_correct(
-                actor=OFFICIAL, pin=person.pk, changes={"birth_date": "1985-01-01"}, reason="x", today=TODAY
+                actor=OFFICIAL,
+                pin=person.pk,
+                changes={"birth_date": "1985-01-01"},
+                reason="x",
+                today=TODAY,
             )
 
     def test_a_partial_birth_date_in_the_same_year_is_accepted(self) -> None:
         person = make_citizen()
-        services.citizen_correct(actor=OFFICIAL, pin=person.pk, changes={"birth_date": "1984"}, reason="x", today=TODAY)
+        services.citizen_correct(
+            actor=OFFICIAL, pin=person.pk, changes={"birth_date": "1984"}, reason="x", today=TODAY
+        )
         person.refresh_from_db()
         assert (person.birth_date, person.birth_date_precision) == (date(1984, 1, 1), "year")
 
     def test_unknown_fields_a_missing_reason_and_bad_dates_are_refused(self) -> None:
         person = make_citizen()
         with refused("pin"):
-            services.citizen_correct(actor=OFFICIAL, pin=person.pk, changes={"pin": "087084000001"}, reason="x")
+            services.citizen_correct(
+                actor=OFFICIAL, pin=person.pk, changes={"pin": "087084000001"}, reason="x"
+            )
         with refused("reason"):
-            services.citizen_correct(actor=OFFICIAL, pin=person.pk, changes={"ethnicity": "Tày"}, reason=" ")
+            services.citizen_correct(
+                actor=OFFICIAL, pin=person.pk, changes={"ethnicity": "Tày"}, reason=" "
+            )
         with refused("birth_date", "not a real date"):
-            services.citizen_correct(actor=OFFICIAL, pin=person.pk, changes={"birth_date": "1984-02-31"}, reason="x")
+            services.citizen_correct(
+                actor=OFFICIAL, pin=person.pk, changes={"birth_date": "1984-02-31"}, reason="x"
+            )
 
     def test_an_old_id_number_already_held_by_someone_else_is_refused(self) -> None:
         make_citizen(cmnd="123456789")
         other = make_citizen(full_name="Phạm Văn Bình")
         with refused("cmnd", "someone else"):
-            services.citizen_correct(actor=OFFICIAL, pin=other.pk, changes={"cmnd": "123456789"}, reason="x")
+            services.citizen_correct(
+                actor=OFFICIAL, pin=other.pk, changes={"cmnd": "123456789"}, reason="x"
+            )
 
 
 class TestResidence:
@@ -187,13 +223,17 @@ class TestResidence:
         services.residence_move(
             actor=OFFICIAL,
             pin=person.pk,
-            move=ResidenceMove(kind="permanent", since=date(2010, 1, 1), ward=first, address="Số 1 Lê Lợi"),
+            move=ResidenceMove(
+                kind="permanent", since=date(2010, 1, 1), ward=first, address="Số 1 Lê Lợi"
+            ),
             today=TODAY,
         )
         services.residence_move(
             actor=OFFICIAL,
             pin=person.pk,
-            move=ResidenceMove(kind="permanent", since=date(2020, 1, 1), ward=second, address="Thôn 3"),
+            move=ResidenceMove(
+                kind="permanent", since=date(2020, 1, 1), ward=second, address="Thôn 3"
+            ),
             today=TODAY,
         )
         rows = list(person.residences.order_by("valid_from").values_list("ward", "valid_to"))
@@ -202,25 +242,37 @@ class TestResidence:
 
     def test_the_database_refuses_two_current_permanent_residences(self) -> None:
         person = make_citizen()
-        Residence.objects.create(citizen=person, kind="permanent", ward="w", address="a", valid_from=date(2000, 1, 1))
+        Residence.objects.create(
+            citizen=person, kind="permanent", ward="w", address="a", valid_from=date(2000, 1, 1)
+        )
         with pytest.raises(IntegrityError), transaction.atomic():
             Residence.objects.create(
                 citizen=person, kind="permanent", ward="w", address="b", valid_from=date(2001, 1, 1)
             )
 
     def test_joining_a_household_and_the_head_cannot_leave_it_alone(self) -> None:
-        head, child = make_citizen(), make_citizen(full_name="Nguyễn Văn Bình", birth_date=date(2010, 1, 1))
+        head, child = (
+            make_citizen(),
+            make_citizen(full_name="Nguyễn Văn Bình", birth_date=date(2010, 1, 1)),
+        )
         services.residence_move(
             actor=OFFICIAL,
             pin=head.pk,
-            move=ResidenceMove(kind="permanent", since=date(2010, 1, 1), ward=ward_keys()[0], address="Số 5"),
+            move=ResidenceMove(
+                kind="permanent", since=date(2010, 1, 1), ward=ward_keys()[0], address="Số 5"
+            ),
             today=TODAY,
         )
         household_id = HouseholdMember.objects.get(citizen=head).household_id
         services.residence_move(
             actor=OFFICIAL,
             pin=child.pk,
-            move=ResidenceMove(kind="permanent", since=date(2010, 2, 1), household_id=household_id, relation="child"),
+            move=ResidenceMove(
+                kind="permanent",
+                since=date(2010, 2, 1),
+                household_id=household_id,
+                relation="child",
+            ),
             today=TODAY,
         )
         assert child.residences.get().address == "Số 5"
@@ -228,7 +280,9 @@ class TestResidence:
             services.residence_move(
                 actor=OFFICIAL,
                 pin=head.pk,
-                move=ResidenceMove(kind="permanent", since=date(2020, 1, 1), ward=ward_keys()[1], address="Số 9"),
+                move=ResidenceMove(
+                    kind="permanent", since=date(2020, 1, 1), ward=ward_keys()[1], address="Số 9"
+                ),
                 today=TODAY,
             )
 
@@ -238,57 +292,89 @@ class TestResidence:
             services.residence_move(
                 actor=OFFICIAL,
                 pin=person.pk,
-                move=ResidenceMove(kind="temporary", since=date(2020, 1, 1), ward="2025:nope", address="Số 1"),
+                move=ResidenceMove(
+                    kind="temporary", since=date(2020, 1, 1), ward="2025:nope", address="Số 1"
+                ),
             )
         with refused("household_id", "only permanent"):
             services.residence_move(
                 actor=OFFICIAL,
                 pin=person.pk,
-                move=ResidenceMove(kind="temporary", since=date(2020, 1, 1), household_id=1, relation="child"),
+                move=ResidenceMove(
+                    kind="temporary", since=date(2020, 1, 1), household_id=1, relation="child"
+                ),
             )
         with refused("since", "before the date of birth"):
             services.residence_move(
                 actor=OFFICIAL,
                 pin=person.pk,
-                move=ResidenceMove(kind="temporary", since=date(1980, 1, 1), ward=ward_keys()[0], address="Số 1"),
+                move=ResidenceMove(
+                    kind="temporary", since=date(1980, 1, 1), ward=ward_keys()[0], address="Số 1"
+                ),
             )
 
 
 class TestMarriage:
     def test_marriage_links_both_and_divorce_unlinks_both(self) -> None:
-        man, woman = make_citizen(), make_citizen(full_name="Lê Thị Mai", sex="F", birth_date=date(1988, 1, 1))
-        services.marriage_register(actor=OFFICIAL, pin_a=man.pk, pin_b=woman.pk, married_on=date(2012, 5, 1))
+        man, woman = (
+            make_citizen(),
+            make_citizen(full_name="Lê Thị Mai", sex="F", birth_date=date(1988, 1, 1)),
+        )
+        services.marriage_register(
+            actor=OFFICIAL, pin_a=man.pk, pin_b=woman.pk, married_on=date(2012, 5, 1)
+        )
         man.refresh_from_db()
         woman.refresh_from_db()
         assert (man.spouse_pin, woman.spouse_pin) == (woman.pk, man.pk)
         services.divorce_register(actor=OFFICIAL, pin=woman.pk, divorced_on=date(2020, 1, 1))
-        assert set(Citizen.objects.filter(pk__in=[man.pk, woman.pk]).values_list("spouse_pin", flat=True)) == {""}
+        assert set(
+            Citizen.objects.filter(pk__in=[man.pk, woman.pk]).values_list("spouse_pin", flat=True)
+        ) == {""}
 
     def test_under_age_siblings_and_the_already_married_are_refused(self) -> None:
         man = make_citizen()
         girl = make_citizen(full_name="Lê Thị Mai", sex="F", birth_date=date(2000, 1, 1))
         with refused("pin_b", "legal age"):
-            services.marriage_register(actor=OFFICIAL, pin_a=man.pk, pin_b=girl.pk, married_on=date(2017, 1, 1))
+            services.marriage_register(
+                actor=OFFICIAL, pin_a=man.pk, pin_b=girl.pk, married_on=date(2017, 1, 1)
+            )
         mother = make_citizen(full_name="Lê Thị Hoa", sex="F", birth_date=date(1960, 1, 1))
-        brother = make_citizen(full_name="Trần Văn Nam", birth_date=date(1985, 1, 1), mother_pin=mother.pk)
-        sister = make_citizen(full_name="Trần Thị Nga", sex="F", birth_date=date(1987, 1, 1), mother_pin=mother.pk)
+        brother = make_citizen(
+            full_name="Trần Văn Nam", birth_date=date(1985, 1, 1), mother_pin=mother.pk
+        )
+        sister = make_citizen(
+            full_name="Trần Thị Nga", sex="F", birth_date=date(1987, 1, 1), mother_pin=mother.pk
+        )
         with refused("pin_b", "blood relatives"):
-            services.marriage_register(actor=OFFICIAL, pin_a=brother.pk, pin_b=sister.pk, married_on=date(2015, 1, 1))
-        services.marriage_register(actor=OFFICIAL, pin_a=man.pk, pin_b=sister.pk, married_on=date(2015, 1, 1))
+            services.marriage_register(
+                actor=OFFICIAL, pin_a=brother.pk, pin_b=sister.pk, married_on=date(2015, 1, 1)
+            )
+        services.marriage_register(
+            actor=OFFICIAL, pin_a=man.pk, pin_b=sister.pk, married_on=date(2015, 1, 1)
+        )
         with refused("pin_a", "already married"):
-            services.marriage_register(actor=OFFICIAL, pin_a=man.pk, pin_b=girl.pk, married_on=date(2022, 1, 1))
+            services.marriage_register(
+                actor=OFFICIAL, pin_a=man.pk, pin_b=girl.pk, married_on=date(2022, 1, 1)
+            )
 
 
 class TestCardsAndRebuild:
     def test_renewing_a_card_replaces_the_old_one(self) -> None:
         person = make_citizen(birth_date=date(2000, 6, 15))
-        assert services.idcard_issue(actor=OFFICIAL, pin=person.pk, issued_on=date(2016, 1, 1)) == date(2025, 6, 15)
+        assert services.idcard_issue(
+            actor=OFFICIAL, pin=person.pk, issued_on=date(2016, 1, 1)
+        ) == date(2025, 6, 15)
         services.idcard_issue(actor=OFFICIAL, pin=person.pk, issued_on=date(2025, 6, 1))
-        assert list(person.cards.order_by("issued_on").values_list("status", flat=True)) == ["replaced", "active"]
+        assert list(person.cards.order_by("issued_on").values_list("status", flat=True)) == [
+            "replaced",
+            "active",
+        ]
 
     def test_the_record_is_rebuilt_from_its_events(self) -> None:
         person = make_citizen(full_name="Nguyen Van An")
-        services.citizen_correct(actor=OFFICIAL, pin=person.pk, changes={"full_name": "Nguyễn Văn An"}, reason="dấu")
+        services.citizen_correct(
+            actor=OFFICIAL, pin=person.pk, changes={"full_name": "Nguyễn Văn An"}, reason="dấu"
+        )
         Citizen.objects.filter(pk=person.pk).update(full_name="Sửa Tay", ethnicity="Tày")
         assert services.citizen_rebuild(actor=OFFICIAL, pin=person.pk) == ["ethnicity", "full_name"]
         person.refresh_from_db()

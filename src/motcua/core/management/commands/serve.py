@@ -14,6 +14,13 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=3)
         parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument("--quiet", action="store_true", help="no access log")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        serve(host=options["host"], port=options["port"], workers=options["workers"], threads=options["threads"])
+        serve(
+            host=options["host"],
+            port=options["port"],
+            workers=options["workers"],
+            threads=options["threads"],
+            quiet=options["quiet"],
+        )

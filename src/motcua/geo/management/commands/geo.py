@@ -40,7 +40,11 @@ class Command(BaseCommand):
         self, text: str, level: str | None, scheme: str | None, limit: int
     ) -> list[UnitInfo]:
         unit = selectors.unit_get(text.strip()) if ":" in text else None
-        units = [unit] if unit else selectors.units_search(text, level=level, scheme=scheme, limit=limit)
+        units = (
+            [unit]
+            if unit
+            else selectors.units_search(text, level=level, scheme=scheme, limit=limit)
+        )
         if not units:
             raise CommandError(f"Không tìm thấy / no match: {text}")
         return units

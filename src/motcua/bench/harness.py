@@ -1,0 +1,96 @@
+"""What every benchmark shares: a database of its own, a server subprocess, percentiles."""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from motcua.db import database_beside, drop_database
+
+
+@contextmanager
+def own_database(name: str) -> Iterator[str]:
+    """A fresh, migrated database on the same server, dropped afterwards."""
+    drop_database(name)
+    url = database_beside(name)
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "motcua.cli", "migrate", "-v", "0"],
+            env={**os.environ, "DATABASE_URL": url},
+            check=True,
+        )
+        yield url
+    finally:
+        drop_database(name)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(database_url: str, *, workers: int = 2, threads: int = 4) -> Iterator[str]:
+    """`motcua serve` in a subprocess on a free port; stopped (with its workers) on exit."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url}
+    command = [
+        sys.executable,
+        "-m",
+        "motcua.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--quiet",
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base + "/healthz")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_until_up(url: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server did not come up at {url}")
+
+
+def timed_ms(calls: list[Callable[[], object]]) -> list[float]:
+    samples = []
+    for call in calls:
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))], 3)
+
+
+def median(samples: list[float]) -> float:
+    return round(statistics.median(samples), 3)

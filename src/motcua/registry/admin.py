@@ -1,0 +1,131 @@
+"""Admin for registry officials: records, their life events and audit trail, read-only.
+Changes go through the services (with their rules); each record opened is an access-log row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html_join
+
+from motcua.core.access import access_log_record
+from motcua.core.actors import Actor
+from motcua.core.audit import audit_trail
+from motcua.registry.models import Citizen, Household, HouseholdMember, IdCard, LifeEvent, Residence
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class LifeEventInline(ReadOnlyInline):
+    model = LifeEvent
+    fields = (
+        "kind",
+        "occurred_on",
+        "recorded_at",
+        "actor",
+        "legal_basis",
+        "reason",
+        "before",
+        "after",
+    )
+    readonly_fields = fields
+    ordering = ("id",)
+
+
+class ResidenceInline(ReadOnlyInline):
+    model = Residence
+    fields = ("kind", "ward", "address", "household", "valid_from", "valid_to")
+    readonly_fields = fields
+
+
+class IdCardInline(ReadOnlyInline):
+    model = IdCard
+    fields = ("issued_on", "expires_on", "issued_by", "status")
+    readonly_fields = fields
+
+
+@admin.register(Citizen)
+class CitizenAdmin(admin.ModelAdmin):
+    list_display = ("pin", "full_name", "sex", "birth_date", "birth_place", "death_date")
+    search_fields = ("=pin", "=cmnd", "full_name")
+    show_full_result_count = False
+    inlines = (LifeEventInline, ResidenceInline, IdCardInline)
+    readonly_fields = ("audit_trail",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Nhật ký thay đổi / audit trail")
+    def audit_trail(self, obj: Citizen) -> str:
+        entries = audit_trail(object_type="citizen", object_id=obj.pk)
+        return (
+            format_html_join(
+                "",
+                "<div>#{} {:%Y-%m-%d %H:%M} {} — {} — {}</div>",
+                ((e.pk, e.at, e.actor, e.action, e.reason) for e in entries),
+            )
+            or "—"
+        )
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        access_log_record(
+            actor=Actor.from_user(request.user),
+            subject_pins=[object_id],
+            data="registry.citizen",
+            purpose="Tra cứu qua trang quản trị / admin lookup",
+        )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class MemberInline(ReadOnlyInline):
+    model = HouseholdMember
+    fields = ("citizen", "relation", "joined_on", "left_on")
+    readonly_fields = fields
+
+
+@admin.register(Household)
+class HouseholdAdmin(admin.ModelAdmin):
+    list_display = ("id", "ward", "address", "created_on")
+    search_fields = ("=id",)
+    show_full_result_count = False
+    inlines = (MemberInline,)
+    readonly_fields = ("ward", "address", "created_on")
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        members = HouseholdMember.objects.filter(household_id=object_id).values_list(
+            "citizen_id", flat=True
+        )
+        access_log_record(
+            actor=Actor.from_user(request.user),
+            subject_pins=list(members),
+            data="registry.household",
+            purpose="Tra cứu qua trang quản trị / admin lookup",
+        )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
