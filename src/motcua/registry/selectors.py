@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import connection
+from django.db.models import Count, Q
 
 from motcua.core.access import access_log_record
 from motcua.core.actors import Actor
 from motcua.core.errors import NotFound, ValidationFailed
 from motcua.geo.selectors import UnitInfo, units_get
 from motcua.registry.dates import PartialDate
-from motcua.registry.models import Citizen, HouseholdMember, IdCard, LifeEvent, Residence
+from motcua.registry.models import Citizen, Household, HouseholdMember, IdCard, LifeEvent, Residence
 from motcua.registry.pin import InvalidPin, pin_parse
 
 VIEW_PERMISSION = "registry.view_citizen"
@@ -333,3 +334,36 @@ def cards_due_for_renewal(
         actor=actor, subject_pins=[d.pin for d in due], data="registry.card_due", purpose=purpose
     )
     return due
+
+
+@dataclass(frozen=True)
+class RegistryStats:
+    citizens: int
+    living: int
+    households: int
+    active_cards: int
+
+
+def registry_stats() -> RegistryStats:
+    """Counts only, no personal data: for dashboards and the demo banner."""
+    counts = Citizen.objects.aggregate(
+        citizens=Count("pk"), living=Count("pk", filter=Q(death_date__isnull=True))
+    )
+    return RegistryStats(
+        citizens=counts["citizens"],
+        living=counts["living"],
+        households=Household.objects.count(),
+        active_cards=IdCard.objects.filter(status=IdCard.Status.ACTIVE).count(),
+    )
+
+
+def household_heads(*, limit: int) -> list[tuple[str, str]]:
+    """(PIN, name) of living heads of households, in PIN order: stable picks for demos and
+    benchmarks. Names only, so no access-log row."""
+    return list(
+        HouseholdMember.objects.filter(
+            relation="head", left_on__isnull=True, citizen__death_date__isnull=True
+        )
+        .order_by("citizen_id")
+        .values_list("citizen_id", "citizen__full_name")[:limit]
+    )

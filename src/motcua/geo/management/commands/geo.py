@@ -29,25 +29,21 @@ class Command(BaseCommand):
             counts = units_load(AdministrativeUnit, UnitMapping)
             self.stdout.write(f"{counts.units} units, {counts.mappings} mapping rows loaded")
             return
-        units = self._lookup(options["text"], options["level"], options["scheme"], options["limit"])
+        units = _find(options["text"], options["level"], options["scheme"], options["limit"])
+        if not units:
+            raise CommandError(f"Không tìm thấy / no match: {options['text']}")
         for unit in units:
             self.stdout.write(_line(unit))
             if unit.scheme == Scheme.PRE2025:
                 for successor in selectors.unit_current(unit.key):
                     self.stdout.write(f"    → {_line(successor)}")
 
-    def _lookup(
-        self, text: str, level: str | None, scheme: str | None, limit: int
-    ) -> list[UnitInfo]:
-        unit = selectors.unit_get(text.strip()) if ":" in text else None
-        units = (
-            [unit]
-            if unit
-            else selectors.units_search(text, level=level, scheme=scheme, limit=limit)
-        )
-        if not units:
-            raise CommandError(f"Không tìm thấy / no match: {text}")
-        return units
+
+def _find(text: str, level: str | None, scheme: str | None, limit: int) -> list[UnitInfo]:
+    unit = selectors.unit_get(text.strip()) if ":" in text else None
+    if unit:
+        return [unit]
+    return selectors.units_search(text, level=level, scheme=scheme, limit=limit)
 
 
 def _line(unit: UnitInfo) -> str:

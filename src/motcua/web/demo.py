@@ -1,0 +1,127 @@
+"""The demo province: what `make run` shows. Each feature adds its part here, so the demo always
+shows everything Motcua does, with a login for each role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.models import Group, Permission, User
+from django.db import transaction
+
+from motcua.core.actors import Actor
+from motcua.core.apikeys import apikey_create
+from motcua.registry import selectors as registry
+from motcua.registry import services as registry_services
+from motcua.registry.seed import population_load
+
+DEMO_PASSWORD = "motcua-demo-2026"  # noqa: S105 - printed for the demo, never used in production
+DEMO_PROVINCE = "2025:82"  # Đồng Tháp (after 1 July 2025)
+
+VIEW_REGISTRY = [
+    "registry.view_citizen",
+    "registry.view_lifeevent",
+    "registry.view_household",
+    "registry.view_householdmember",
+    "registry.view_residence",
+    "registry.view_idcard",
+    "geo.view_administrativeunit",
+]
+ROLE_GROUPS: dict[str, list[str]] = {
+    "Cán bộ đăng ký dân cư / registry official": [*VIEW_REGISTRY, "registry.change_citizen"],
+    "Cán bộ tra cứu / lookup officer": VIEW_REGISTRY,
+    "Lãnh đạo / leader": [*VIEW_REGISTRY, "core.view_auditentry", "core.view_accesslog"],
+}
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    group: str | None = None
+    superuser: bool = False
+
+
+DEMO_LOGINS = (
+    DemoLogin("quantri", "Quản trị hệ thống / administrator", superuser=True),
+    DemoLogin(
+        "canbo.hotich",
+        "Cán bộ hộ tịch – cư trú / registry official",
+        "Cán bộ đăng ký dân cư / registry official",
+    ),
+    DemoLogin("canbo.tracuu", "Cán bộ tra cứu / lookup officer", "Cán bộ tra cứu / lookup officer"),
+    DemoLogin("lanhdao", "Lãnh đạo / leader", "Lãnh đạo / leader"),
+)
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    seeded: int
+    api_key: str
+    citizen_pin: str
+    citizen_name: str
+
+
+def demo_prepare(
+    *, citizens: int, seed: int, progress: Callable[[int], None] | None = None
+) -> DemoInfo:
+    """Seed once (a second run reuses the data), then make sure the logins exist."""
+    seeded = 0
+    if not _already_seeded():
+        seeded = population_load(
+            citizens, province_key=DEMO_PROVINCE, seed=seed, progress=progress
+        ).citizens
+    _ensure_roles()
+    officer = User.objects.get(username="canbo.hotich")
+    pin, name = registry.household_heads(limit=1)[0]
+    if seeded:
+        _demo_life_events(Actor.from_user(officer), pin)
+    return DemoInfo(seeded, _fresh_api_key(officer), pin, name)
+
+
+def _already_seeded() -> bool:
+    return registry.registry_stats().citizens > 0
+
+
+@transaction.atomic
+def _ensure_roles() -> None:
+    for name, codenames in ROLE_GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set([_permission(c) for c in codenames])
+    for login in DEMO_LOGINS:
+        user, created = User.objects.get_or_create(
+            username=login.username, defaults={"is_staff": True, "is_superuser": login.superuser}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        if login.group:
+            user.groups.set([Group.objects.get(name=login.group)])
+
+
+def _permission(codename: str) -> Permission:
+    app_label, code = codename.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=code)
+
+
+def _fresh_api_key(user: User) -> str:
+    """A new key each run: keys are shown once and stored hashed, so the old one cannot be printed."""
+    return apikey_create(name=f"demo key for {user.username}", user=user)
+
+
+def _demo_life_events(actor: Actor, pin: str) -> None:
+    """A little history for the demo citizen, made through the services like any other."""
+    registry_services.idcard_issue(actor=actor, pin=pin, issued_on=date.today())
+    household = registry.household_of(actor=actor, pin=pin, purpose="demo")
+    registry_services.residence_move(
+        actor=actor,
+        pin=pin,
+        move=registry_services.ResidenceMove(
+            kind="temporary",
+            since=date.today(),
+            ward=household.ward,
+            address="Ký túc xá Trường Đại học Đồng Tháp",
+        ),
+        reason="Tạm trú để học tập / temporary stay for studies",
+    )

@@ -1,0 +1,54 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from rich.progress import Progress
+
+from motcua.core.server import serve
+from motcua.web.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoInfo, demo_prepare
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed the demo province once, print the demo logins and serve."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--citizens", type=int, default=30000)
+        parser.add_argument("--seed", type=int, default=2025)
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--no-serve", action="store_true", help="prepare and print, do not serve"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", verbosity=0)
+        with Progress(transient=True) as progress:
+            task = progress.add_task(
+                "Tạo dân cư mẫu / seeding the demo province", total=options["citizens"]
+            )
+            info = demo_prepare(
+                citizens=options["citizens"],
+                seed=options["seed"],
+                progress=lambda done: progress.update(task, completed=done),
+            )
+        self._print(info, port=options["port"])
+        if not options["no_serve"]:
+            serve(host="127.0.0.1", port=options["port"], workers=2, threads=4)
+
+    def _print(self, info: DemoInfo, *, port: int) -> None:
+        base = f"http://127.0.0.1:{port}"
+        seeded = f"{info.seeded:,} citizens seeded" if info.seeded else "existing data reused"
+        lines = [
+            f"Motcua demo — tỉnh Đồng Tháp ({seeded})",
+            f"  Trang chủ / home:        {base}/",
+            f"  Quản trị / admin:        {base}/admin/",
+            f"  API docs:                {base}/api/docs",
+            f"  Health:                  {base}/healthz",
+            f"Demo logins (password: {DEMO_PASSWORD}):",
+            *(f"  {login.username:<14} {login.role}" for login in DEMO_LOGINS),
+            f"Demo citizen: {info.citizen_name}, PIN {info.citizen_pin}",
+            f"API key for canbo.hotich (new each run): {info.api_key}",
+            f"  curl -H 'Authorization: Bearer {info.api_key}' \\",
+            f"    '{base}/api/registry/citizens/{info.citizen_pin}?purpose=demo'",
+        ]
+        self.stdout.write("\n".join(lines))
