@@ -1,6 +1,6 @@
 """The population registry. Citizen is the current record, a projection of the append-only
-LifeEvent log (see services.citizen_rebuild). Places are geo unit keys ("2025:26734"), resolved
-through geo.selectors, so the registry holds no foreign keys into another app."""
+LifeEvent log (see services.citizen_rebuild). Places are geo unit keys ("2025:82",
+"pre2025:26734"), resolved through geo.selectors: no foreign keys into another app."""
 
 from __future__ import annotations
 

@@ -1,0 +1,53 @@
+"""`motcua bench <name>`: one JSON line on stdout, progress on stderr. Each run uses a database of
+its own, created and dropped here, never the demo data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from motcua.bench import registry
+from motcua.bench.harness import own_database
+
+
+class Command(BaseCommand):
+    help = "Benchmarks: `bench registry --citizens N`. Prints one JSON line."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="name", required=True)
+        reg = sub.add_parser("registry", help="load rate vs raw COPY, PIN lookups, fuzzy search")
+        reg.add_argument("--citizens", type=int, default=1_000_000)
+        reg.add_argument("--seed", type=int, default=1)
+        reg.add_argument("--lookups", type=int, default=2000)
+        reg.add_argument("--searches", type=int, default=500)
+        reg.add_argument(
+            "--inner", action="store_true", help="(internal) run inside the prepared database"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["citizens"] < 100:
+            raise CommandError("--citizens must be at least 100")
+        if not options["inner"]:
+            self._in_own_database(options)
+            return
+        result = registry.run(
+            citizens=options["citizens"],
+            seed=options["seed"],
+            lookups=options["lookups"],
+            searches=options["searches"],
+            database_url=os.environ["DATABASE_URL"],
+        )
+        self.stdout.write(json.dumps(result))
+
+    def _in_own_database(self, options: dict[str, Any]) -> None:
+        with own_database(f"motcua_bench_{options['name']}") as url:
+            command = [sys.executable, "-m", "motcua.cli", *sys.argv[1:], "--inner"]
+            result = subprocess.run(command, env={**os.environ, "DATABASE_URL": url}, check=False)
+        if result.returncode:
+            raise CommandError(f"benchmark failed (exit {result.returncode})")
