@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from motcua.core.errors import NotFound, PermissionDenied, ValidationFailed
 from motcua.core.models import AuditEntry
@@ -380,3 +380,11 @@ class TestCardsAndRebuild:
         person.refresh_from_db()
         assert (person.full_name, person.ethnicity) == ("Nguyễn Văn An", "Kinh")
         assert services.citizen_rebuild(actor=OFFICIAL, pin=person.pk) == []
+
+
+def test_life_events_cannot_be_edited_or_deleted() -> None:
+    person = make_citizen()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        LifeEvent.objects.filter(citizen=person).update(reason="rewritten")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        LifeEvent.objects.filter(citizen=person).delete()

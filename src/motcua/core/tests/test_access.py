@@ -1,0 +1,37 @@
+"""The access log: reads by others are recorded, one's own reads are not."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from motcua.core.access import access_log_of, access_log_record
+from motcua.core.actors import Actor
+
+OFFICIAL = Actor(kind="official", ref="canbo")
+CITIZEN = Actor(kind="citizen", ref="087084000999", pin="087084000999")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_read_outside_a_transaction_is_committed_on_its_own() -> None:
+    assert not connection.in_atomic_block
+    assert (
+        access_log_record(
+            actor=OFFICIAL, subject_pins=["087084000999"], data="registry.citizen", purpose="p"
+        )
+        == 1
+    )
+    assert [(r.actor, r.data) for r in access_log_of(pin="087084000999")] == [
+        ("official:canbo", "registry.citizen")
+    ]
+
+
+@pytest.mark.django_db
+def test_own_reads_and_repeated_subjects_are_not_logged_twice() -> None:
+    pins = ["087084000999", "087084000999", "001190000001"]
+    assert (
+        access_log_record(actor=CITIZEN, subject_pins=pins, data="registry.household", purpose="p")
+        == 1
+    )
+    assert access_log_of(pin="087084000999") == []
+    assert len(access_log_of(pin="001190000001")) == 1
