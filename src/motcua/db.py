@@ -73,7 +73,7 @@ EMBEDDED_SETTINGS = {
 
 def _tune(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        written = dict(
+        written: dict[str, str] = dict(
             conn.execute(
                 "SELECT name, setting FROM pg_file_settings WHERE sourcefile LIKE '%postgresql.auto.conf'"
             ).fetchall()

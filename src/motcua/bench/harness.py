@@ -8,12 +8,15 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import httpx
 
 from motcua.db import database_beside, drop_database
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -78,11 +81,12 @@ def _wait_until_up(url: str, timeout_s: float = 60) -> None:
     raise RuntimeError(f"server did not come up at {url}")
 
 
-def timed_ms(calls: list[Callable[[], object]]) -> list[float]:
+def timed_ms(call: Callable[[T], object], arguments: Iterable[T]) -> list[float]:
+    """Milliseconds of each call, one argument at a time."""
     samples = []
-    for call in calls:
+    for argument in arguments:
         start = time.perf_counter()
-        call()
+        call(argument)
         samples.append((time.perf_counter() - start) * 1000)
     return samples
 

@@ -85,7 +85,7 @@ GIVEN_NAMES_COMMON: dict[str, list[str]] = {
         "Tín", "Hiển", "Điền", "Đông", "Giang", "Hiền", "Lực", "Ngọc", "Nhật", "Phú", "Phước",
         "Quốc", "Sỹ", "Tạo", "Thạch", "Thọ", "Thuấn", "Tường", "Vương", "Xuân", "Khải", "Khiêm",
         "Hoan", "Hợp", "Kha", "Bằng", "Cảnh", "Chính", "Châu", "Danh", "Doanh", "Đại", "Đăng",
-        "Đoàn", "Hà", "Hân", "Hoan", "Hoạt", "Huấn", "Hướng", "Kháng", "Khương", "Lai", "Lãm",
+        "Đoàn", "Hà", "Hân", "Hoạt", "Huấn", "Hướng", "Kháng", "Khương", "Lai", "Lãm",
         "Linh", "Lượng", "Ninh", "Pháp", "Quyền", "Sinh", "Tấn", "Thân", "Thiên", "Thuật", "Trường",
         "Tuệ", "Văn", "Viễn", "Vỹ", "Yên",
     ],
@@ -96,8 +96,8 @@ GIVEN_NAMES_COMMON: dict[str, list[str]] = {
         "Trâm", "Nhi", "Hậu", "Diễm", "Bích", "Châu", "Hoài", "Kiều", "Lệ", "Ánh", "Xuân",
         "Nguyệt", "Thơ", "Uyên", "My", "Ngân", "Vy", "Tâm", "Thanh", "Nhàn", "Hải", "Huệ",
         "Phượng", "Quyên", "Sương", "Thắm", "Thư", "Tiên", "Trúc", "Chi", "Diệp", "Đào", "Hường",
-        "Khuyên", "Lam", "Liễu", "Loan", "Lụa", "Mơ", "Nương", "Phúc", "Sen", "Thoa", "Thùy",
-        "Tình", "Trà", "Vui", "Xoan", "Yên", "Bình", "Cúc", "Duyên", "Gấm", "Hạ", "Hân", "Hiên",
+        "Khuyên", "Lam", "Liễu", "Lụa", "Mơ", "Nương", "Phúc", "Sen", "Thoa", "Thùy",
+        "Tình", "Trà", "Vui", "Xoan", "Yên", "Bình", "Cúc", "Gấm", "Hạ", "Hân", "Hiên",
         "Hòa", "Kim", "Lành", "Lài", "Mận", "Minh", "Na", "Nhạn", "Nhiên", "Nhị", "Nữ", "Tươi",
         "Thương", "Tú", "Vi",
     ],
@@ -107,7 +107,7 @@ GIVEN_NAMES_BY_ERA: dict[tuple[str, Era], list[str]] = {
     ("M", "old"): [
         "Tư", "Năm", "Sáu", "Bảy", "Tám", "Chín", "Mười", "Út", "Lành", "Mão", "Thìn", "Tý",
         "Sửu", "Dần", "Tỵ", "Ngọ", "Thân", "Dậu", "Tuất", "Hợi", "Khoát", "Lạng", "Nhẫn", "Bào",
-        "Cừ", "Hách", "Khang", "Lục", "Quế", "Sửu", "Tấc", "Thìn", "Tuyển", "Vịnh",
+        "Cừ", "Hách", "Khang", "Lục", "Quế", "Tấc", "Tuyển", "Vịnh",
     ],
     ("M", "mid"): ["Khang", "Khoa", "Huân", "Tuyên", "Nguyên", "Thiện", "Tiến", "Triều", "Vĩnh", "Bảo"],
     ("M", "young"): [
