@@ -88,12 +88,21 @@ def unit_get(key: str) -> UnitInfo | None:
     return found[0] if found else None
 
 
+# Units are master data that change only when `motcua geo load` runs (after a package upgrade,
+# followed by a restart), so each process keeps the ones it has read: hot paths such as a
+# registry lookup then resolve place names without a query.
+_known_units: dict[str, UnitInfo] = {}
+
+
 def units_get(keys: Iterable[str]) -> dict[str, UnitInfo]:
-    """The known units among `keys` (one query); unknown or empty keys are left out."""
+    """The known units among `keys` (at most one query); unknown or empty keys are left out."""
     wanted = {key for key in keys if key}
-    if not wanted:
-        return {}
-    return {u.key: u for u in _infos(AdministrativeUnit.objects.filter(pk__in=wanted))}
+    missing = wanted - _known_units.keys()
+    if missing:
+        _known_units.update(
+            (u.key, u) for u in _infos(AdministrativeUnit.objects.filter(pk__in=missing))
+        )
+    return {key: _known_units[key] for key in wanted if key in _known_units}
 
 
 _LEVEL_ORDER = Case(

@@ -4,6 +4,8 @@ LifeEvent log (see services.citizen_rebuild). Places are geo unit keys ("2025:82
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Func, Q
@@ -27,8 +29,16 @@ class Fold(Func):
     output_field = models.TextField()
 
 
+class FixedCharField(models.CharField):
+    """char(n), for codes of exactly n characters. PostgreSQL then gets no extra pattern-matching
+    (`_like`) index beside each key and foreign key, which nothing here would use."""
+
+    def db_type(self, connection: Any) -> str:
+        return f"char({self.max_length})"
+
+
 class Citizen(models.Model):
-    pin = models.CharField("số định danh / PIN", max_length=12, primary_key=True)
+    pin = FixedCharField("số định danh / PIN", max_length=12, primary_key=True)
     full_name = models.CharField("họ và tên / full name", max_length=150)
     sex = models.CharField("giới tính / sex", max_length=1, choices=Sex.choices)
     birth_date = models.DateField(
@@ -45,7 +55,7 @@ class Citizen(models.Model):
     father_pin = models.CharField(max_length=12, blank=True, default="")
     mother_pin = models.CharField(max_length=12, blank=True, default="")
     spouse_pin = models.CharField(max_length=12, blank=True, default="")
-    cmnd = models.CharField(
+    cmnd = FixedCharField(
         "số CMND cũ / old ID number", max_length=9, null=True, blank=True, unique=True
     )
     death_date = models.DateField("ngày mất / date of death", null=True, blank=True)
@@ -81,7 +91,11 @@ class LifeEvent(models.Model):
         CORRECTION = "correction", "điều chỉnh thông tin / correction"
 
     citizen = models.ForeignKey(
-        Citizen, on_delete=models.PROTECT, related_name="events", db_column="citizen_pin"
+        Citizen,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_column="citizen_pin",
+        db_index=False,  # lifeevent_citizen (citizen, id) serves every lookup
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     occurred_on = models.DateField()
@@ -128,7 +142,10 @@ class Relation(models.TextChoices):
 
 class HouseholdMember(models.Model):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
-    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, db_column="citizen_pin")
+    # Lookups are of current membership, which the partial unique index serves.
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.PROTECT, db_column="citizen_pin", db_index=False
+    )
     relation = models.CharField(
         "quan hệ với chủ hộ / relation to head", max_length=12, choices=Relation.choices
     )
@@ -164,7 +181,10 @@ class Residence(models.Model):
     kind = models.CharField(max_length=9, choices=Kind.choices)
     ward = models.CharField(max_length=40)
     address = models.CharField(max_length=200)
-    household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.PROTECT)
+    # Nothing looks residences up by household (members are found through HouseholdMember).
+    household = models.ForeignKey(
+        Household, null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
 
