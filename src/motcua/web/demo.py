@@ -12,6 +12,7 @@ from django.db import transaction
 
 from motcua.core.actors import Actor
 from motcua.core.apikeys import apikey_create
+from motcua.geo.selectors import units_search
 from motcua.registry import selectors as registry
 from motcua.registry import services as registry_services
 from motcua.registry.seed import population_load
@@ -113,15 +114,15 @@ def _fresh_api_key(user: User) -> str:
 def _demo_life_events(actor: Actor, pin: str) -> None:
     """A little history for the demo citizen, made through the services like any other."""
     registry_services.idcard_issue(actor=actor, pin=pin, issued_on=date.today())
-    household = registry.household_of(actor=actor, pin=pin, purpose="demo")
+    provincial_capital = units_search("Cao Lãnh", level="ward", scheme="2025")[0]
     registry_services.residence_move(
         actor=actor,
         pin=pin,
         move=registry_services.ResidenceMove(
             kind="temporary",
             since=date.today(),
-            ward=household.ward,
-            address="Ký túc xá Trường Đại học Đồng Tháp",
+            ward=provincial_capital.key,
+            address="Số 5, Đường 30 Tháng 4",
         ),
-        reason="Tạm trú để học tập / temporary stay for studies",
+        reason="Tạm trú để làm việc / temporary stay for work",
     )

@@ -128,3 +128,22 @@ def test_cards_due_for_renewal(client: Client, staff_key: str) -> None:
     )
     assert response.status_code == 422  # type: ignore[attr-defined]
     assert "within_days" in response.json()["errors"]  # type: ignore[attr-defined]
+
+
+def test_search_with_day_and_month_swapped_or_a_year_known_only(
+    client: Client, staff_key: str
+) -> None:
+    swapped = make_citizen(full_name="Lê Văn Tám", birth_date=date(1985, 3, 11))
+    year_only = make_citizen(
+        full_name="Lê Văn Tâm", birth_date=date(1985, 1, 1), birth_date_precision="year"
+    )
+    make_citizen(full_name="Lê Văn Tám", birth_date=date(1990, 3, 11))
+    response = _get(
+        client,
+        "/api/registry/citizens",
+        staff_key,
+        name="Le Van Tam",
+        birth_date="1985-11-03",
+        purpose=PURPOSE,
+    )
+    assert {hit["pin"] for hit in response.json()} == {swapped.pk, year_only.pk}  # type: ignore[attr-defined]

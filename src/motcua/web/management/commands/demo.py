@@ -22,6 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
         with Progress(transient=True) as progress:
             task = progress.add_task(
                 "Tạo dân cư mẫu / seeding the demo province", total=options["citizens"]
