@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
 from ninja.security import HttpBearer, django_auth
 
 from motcua.core.actors import Actor
-from motcua.core.apikeys import apikey_user
+from motcua.core.apikeys import apikey_actor
 
 
 class ApiKeyAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = apikey_user(token)
-        if user is not None:
-            request.user = user
-        return user
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        return apikey_actor(token)
 
 
 STAFF_AUTH = [ApiKeyAuth(), django_auth]
 
 
 def request_actor(request: HttpRequest) -> Actor:
-    return Actor.from_user(request.user)
+    """The actor behind a request: from its API key, or from the logged-in staff user."""
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, Actor) else Actor.from_user(request.user)
