@@ -15,10 +15,9 @@ from motcua.core.apikeys import apikey_create
 from motcua.geo.selectors import units_search
 from motcua.registry import selectors as registry
 from motcua.registry import services as registry_services
-from motcua.registry.seed import population_load
+from motcua.registry.seed import DEFAULT_PROVINCE, population_load
 
 DEMO_PASSWORD = "motcua-demo-2026"  # noqa: S105 - printed for the demo, never used in production
-DEMO_PROVINCE = "2025:82"  # Đồng Tháp (after 1 July 2025)
 
 VIEW_REGISTRY = [
     "registry.view_citizen",
@@ -71,7 +70,7 @@ def demo_prepare(
     seeded = 0
     if not _already_seeded():
         seeded = population_load(
-            citizens, province_key=DEMO_PROVINCE, seed=seed, progress=progress
+            citizens, province_key=DEFAULT_PROVINCE, seed=seed, progress=progress
         ).citizens
     _ensure_roles()
     officer = User.objects.get(username="canbo.hotich")
