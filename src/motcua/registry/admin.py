@@ -55,8 +55,28 @@ class IdCardInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class AccessLoggedAdmin(admin.ModelAdmin):
+    """Opening a record shows people's data: each person shown gets an access-log row."""
+
+    access_data = "registry.citizen"
+
+    def people_read(self, object_id: str) -> list[str]:
+        raise NotImplementedError
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        access_log_record(
+            actor=Actor.from_user(request.user),
+            subject_pins=self.people_read(object_id),
+            data=self.access_data,
+            purpose="Tra cứu qua trang quản trị / admin lookup",
+        )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(Citizen)
-class CitizenAdmin(admin.ModelAdmin):
+class CitizenAdmin(AccessLoggedAdmin):
     list_display = ("pin", "full_name", "sex", "birth_date", "birth_place", "death_date")
     search_fields = ("=pin", "=cmnd", "full_name")
     show_full_result_count = False
@@ -78,22 +98,14 @@ class CitizenAdmin(admin.ModelAdmin):
         return (
             format_html_join(
                 "",
-                "<div>#{} {:%Y-%m-%d %H:%M} {} — {} — {}</div>",
-                ((e.pk, e.at, e.actor, e.action, e.reason) for e in entries),
+                "<div>#{} {} {} — {} — {}</div>",
+                ((e.pk, f"{e.at:%Y-%m-%d %H:%M}", e.actor, e.action, e.reason) for e in entries),
             )
             or "—"
         )
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        access_log_record(
-            actor=Actor.from_user(request.user),
-            subject_pins=[object_id],
-            data="registry.citizen",
-            purpose="Tra cứu qua trang quản trị / admin lookup",
-        )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def people_read(self, object_id: str) -> list[str]:
+        return [object_id]
 
 
 class MemberInline(ReadOnlyInline):
@@ -103,29 +115,18 @@ class MemberInline(ReadOnlyInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):
+class HouseholdAdmin(AccessLoggedAdmin):
     list_display = ("id", "ward", "address", "created_on")
     search_fields = ("=id",)
     show_full_result_count = False
     inlines = (MemberInline,)
     readonly_fields = ("ward", "address", "created_on")
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        members = HouseholdMember.objects.filter(household_id=object_id).values_list(
-            "citizen_id", flat=True
-        )
-        access_log_record(
-            actor=Actor.from_user(request.user),
-            subject_pins=list(members),
-            data="registry.household",
-            purpose="Tra cứu qua trang quản trị / admin lookup",
-        )
-        return super().change_view(request, object_id, form_url, extra_context)
+    access_data = "registry.household"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def people_read(self, object_id: str) -> list[str]:
+        return list(
+            HouseholdMember.objects.filter(household_id=object_id).values_list(
+                "citizen_id", flat=True
+            )
+        )
