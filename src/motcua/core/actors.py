@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from motcua.core.errors import PermissionDenied
 
@@ -29,12 +29,10 @@ class Actor:
         return f"{self.kind}:{self.ref}"
 
     @classmethod
-    def from_user(cls, user: object) -> Actor:
-        get_all_permissions = getattr(user, "get_all_permissions")  # noqa: B009
+    def from_user(cls, user: Any) -> Actor:
+        """A staff user of Django's auth (session login, admin)."""
         return cls(
-            kind="official",
-            ref=str(getattr(user, "username")),  # noqa: B009
-            permissions=frozenset(get_all_permissions()),
+            kind="official", ref=user.username, permissions=frozenset(user.get_all_permissions())
         )
 
 

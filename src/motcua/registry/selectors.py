@@ -112,6 +112,10 @@ class RenewalDue:
     expires_on: date
 
 
+def citizen_not_found(pin: str) -> NotFound:
+    return NotFound(f"Không có công dân với số định danh {pin} / no citizen with this PIN")
+
+
 def _checked_pin(pin: str) -> str:
     try:
         pin_parse(pin)
@@ -157,7 +161,7 @@ def citizen_get(*, actor: Actor, pin: str, purpose: str) -> CitizenRecord:
         cursor.execute(_CITIZEN_SQL, [pin])
         row = cursor.fetchone()
     if row is None:
-        raise NotFound(f"Không có công dân với số định danh {pin} / no citizen with this PIN")
+        raise citizen_not_found(pin)
     (_, full_name, sex, born, precision, birth_place, hometown, ethnicity, religion, nationality,
      father_pin, mother_pin, spouse_pin, cmnd, death_date, household_id, relation,
      card_issued, card_expires, card_issuer, residences) = row  # fmt: skip
@@ -309,7 +313,7 @@ def citizen_search(
 def citizen_history(*, actor: Actor, pin: str, purpose: str) -> list[EventView]:
     _may_read(actor, _checked_pin(pin), purpose)
     if not Citizen.objects.filter(pk=pin).exists():
-        raise NotFound(f"Không có công dân với số định danh {pin} / no citizen with this PIN")
+        raise citizen_not_found(pin)
     events = [
         EventView(
             e.pk,

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
-from motcua.core.errors import NotFound, ValidationFailed
+from motcua.core.errors import ValidationFailed
 from motcua.geo.selectors import units_get
 from motcua.registry.cards import card_expiry
 from motcua.registry.dates import PartialDate, add_years, age_on
@@ -29,6 +29,7 @@ from motcua.registry.models import (
     Residence,
 )
 from motcua.registry.pin import PROVINCE_CODES, pin_disagreements, pin_random
+from motcua.registry.selectors import citizen_not_found
 
 CHANGE_PERMISSION = "registry.change_citizen"
 MIN_PARENT_AGE_GAP = 12
@@ -165,7 +166,7 @@ def _raise_if(errors: dict[str, str]) -> None:
 def _locked_citizen(pin: str) -> Citizen:
     citizen = Citizen.objects.select_for_update().filter(pk=pin).first()
     if citizen is None:
-        raise NotFound(f"Không có công dân với số định danh {pin} / no citizen with this PIN")
+        raise citizen_not_found(pin)
     return citizen
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
 
 from motcua.core.apikeys import apikey_create
 from motcua.core.models import AccessLog
+from motcua.registry.dates import add_years
+from motcua.registry.models import IdCard
 from motcua.registry.tests.factories import make_citizen, make_user
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +105,7 @@ def test_search_finds_a_name_without_diacritics_and_with_a_typo(
         client, "/api/registry/citizens", staff_key, name="Nguyen Thi Phuong Tao", purpose=PURPOSE
     )
     hits = typo.json()  # type: ignore[attr-defined]
-    assert (len(hits) == 2 and hits[0]["pin"] == wanted.pk) or hits[1]["pin"] == wanted.pk
+    assert wanted.pk in {hit["pin"] for hit in hits} and len(hits) == 2
     assert AccessLog.objects.filter(data="registry.search", subject_pin=wanted.pk).count() == 2
 
 
@@ -147,3 +149,21 @@ def test_search_with_day_and_month_swapped_or_a_year_known_only(
         purpose=PURPOSE,
     )
     assert {hit["pin"] for hit in response.json()} == {swapped.pk, year_only.pk}  # type: ignore[attr-defined]
+
+
+def test_cards_due_lists_only_active_cards_of_the_living_expiring_in_the_window(
+    client: Client, staff_key: str
+) -> None:
+    today = date.today()
+    due = make_citizen(birth_date=add_years(today, -25) + timedelta(days=10))
+    later = make_citizen(
+        full_name="Trần Văn Bình",
+        birth_date=add_years(today, -25) + timedelta(days=100),
+    )
+    dead = make_citizen(full_name="Lê Văn Cường", birth_date=due.birth_date, death_date=today)
+    for person in (due, later, dead):
+        IdCard.objects.create(
+            citizen=person, issued_on=date(2015, 1, 1), expires_on=add_years(person.birth_date, 25)
+        )
+    response = _get(client, "/api/registry/cards/due", staff_key, within_days="30", purpose=PURPOSE)
+    assert [row["pin"] for row in response.json()] == [due.pk]  # type: ignore[attr-defined]
