@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 
 from motcua.core.errors import DomainError
 from motcua.geo.api import router as geo_router
+from motcua.identity.api import router as identity_router
 from motcua.registry.api import router as registry_router
 
 api = NinjaAPI(
@@ -24,3 +25,4 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 api.add_router("/geo/", geo_router)
 api.add_router("/registry/", registry_router)
+api.add_router("/identity/", identity_router)

@@ -1,13 +1,36 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from oauth2_provider import views as oauth2_views
 
 from motcua.api import api
 from motcua.core.views import healthz
-from motcua.web.views import home
+from motcua.identity.views import AuthorizeView, DiscoveryView
+from motcua.web import views as web
+
+# The provider's endpoints, with our authorization view in front of django-oauth-toolkit's.
+# Only the code flow: no device grant, no client self-registration, no application pages.
+oidc_patterns = [
+    path("authorize/", AuthorizeView.as_view(), name="authorize"),
+    path("token/", oauth2_views.TokenView.as_view(), name="token"),
+    path("revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
+    path(
+        ".well-known/openid-configuration",
+        DiscoveryView.as_view(),
+        name="oidc-connect-discovery-info",
+    ),
+    path(".well-known/jwks.json", oauth2_views.JwksInfoView.as_view(), name="jwks-info"),
+    path("userinfo/", oauth2_views.UserInfoView.as_view(), name="user-info"),
+    path("logout/", oauth2_views.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
+]
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", web.home, name="home"),
+    path("dang-nhap/", web.portal_login, name="portal_login"),
+    path("oidc/callback/", web.portal_callback, name="portal_callback"),
+    path("dang-xuat/", web.portal_logout, name="portal_logout"),
     path("healthz", healthz, name="healthz"),
+    path("o/", include((oidc_patterns, "oauth2_provider"))),
+    path("id/", include("motcua.identity.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import connection, transaction
 
@@ -40,5 +41,20 @@ def _insert_without_waiting_for_flush(rows: list[AccessLog]) -> None:
         )
 
 
-def access_log_of(*, pin: str, limit: int = 200) -> list[AccessLog]:
-    return list(AccessLog.objects.filter(subject_pin=pin).order_by("-at")[:limit])
+def access_log_of(
+    *,
+    pin: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    reader: str = "",
+    limit: int = 200,
+) -> list[AccessLog]:
+    """Who read this person's data, newest first; `reader` filters by part of the reader's name."""
+    rows = AccessLog.objects.filter(subject_pin=pin)
+    if since:
+        rows = rows.filter(at__gte=since)
+    if until:
+        rows = rows.filter(at__lt=until)
+    if reader:
+        rows = rows.filter(actor__icontains=reader)
+    return list(rows.order_by("-at")[:limit])

@@ -63,6 +63,9 @@ class Citizen(models.Model):
     class Meta:
         verbose_name = "công dân / citizen"
         verbose_name_plural = "công dân / citizens"
+        permissions = [
+            ("verify_citizen", "Đối chiếu thông tin công dân / verify a citizen's identity")
+        ]
         indexes = [
             models.Index(fields=["birth_date"], name="citizen_birth_date"),
             GinIndex(OpClass(Fold("full_name"), name="gin_trgm_ops"), name="citizen_name_trgm"),

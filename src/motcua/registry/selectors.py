@@ -3,6 +3,7 @@ person leaves an access-log row; results are plain dataclasses."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -422,3 +423,83 @@ def household_heads(*, limit: int) -> list[tuple[str, str]]:
         .order_by("citizen_id")
         .values_list("citizen_id", "citizen__full_name")[:limit]
     )
+
+
+# Identity verification: the registry compares claimed facts with its own and answers per field,
+# never with the data itself (eKYC for partners, and e-ID self-registration).
+VERIFY_PERMISSION = "registry.verify_citizen"
+MATCH, NO_MATCH, NOT_CHECKED = "match", "no_match", "not_checked"
+
+_VERIFY_SQL = """
+SELECT c.full_name, c.birth_date, c.birth_date_precision, c.sex, c.death_date, c.cmnd,
+       EXISTS (SELECT 1 FROM registry_idcard k WHERE k.citizen_pin = c.pin
+               AND k.status = 'active' AND (k.expires_on IS NULL OR k.expires_on >= %s))
+FROM registry_citizen c WHERE c.pin = %s
+"""
+
+
+@dataclass(frozen=True)
+class IdentityClaim:
+    pin: str
+    full_name: str
+    birth_date: str  # YYYY-MM-DD, YYYY-MM or YYYY
+    card_number: str | None = None
+
+
+@dataclass(frozen=True)
+class Verification:
+    pin: str
+    full_name: str
+    birth_date: str
+    card_number: str
+    alive: bool | None  # None: no such person
+
+    @property
+    def matches(self) -> bool:
+        """Every checked field agrees and the person is alive."""
+        fields = (self.pin, self.full_name, self.birth_date)
+        return all(f == MATCH for f in fields) and self.card_number != NO_MATCH and bool(self.alive)
+
+
+def name_key(name: str) -> str:
+    """Names compare in NFC, case- and spacing-insensitively, but with their diacritics."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def citizen_verify(*, actor: Actor, claim: IdentityClaim, purpose: str) -> Verification:
+    """Match or no-match per claimed field, and whether the person is alive."""
+    if actor.pin != claim.pin:
+        actor.require(VERIFY_PERMISSION)
+    _checked_pin(claim.pin)
+    try:
+        claimed_birth = PartialDate.parse(claim.birth_date)
+    except ValueError as exc:
+        raise ValidationFailed({"birth_date": str(exc)}) from None
+    with connection.cursor() as cursor:
+        cursor.execute(_VERIFY_SQL, [date.today(), claim.pin])
+        row = cursor.fetchone()
+    if row is None:
+        return Verification(NO_MATCH, NOT_CHECKED, NOT_CHECKED, NOT_CHECKED, alive=None)
+    full_name, born, precision, _sex, death_date, cmnd, card_valid = row
+    access_log_record(
+        actor=actor, subject_pins=[claim.pin], data="registry.verification", purpose=purpose
+    )
+    return Verification(
+        pin=MATCH,
+        full_name=_verdict(name_key(claim.full_name) == name_key(full_name)),
+        birth_date=_verdict(claimed_birth == PartialDate(born, precision)),
+        card_number=_card_verdict(claim, cmnd, card_valid),
+        alive=death_date is None,
+    )
+
+
+def _verdict(agrees: bool) -> str:
+    return MATCH if agrees else NO_MATCH
+
+
+def _card_verdict(claim: IdentityClaim, cmnd: str | None, card_valid: bool) -> str:
+    """A chip card's number is the PIN; an old 9-digit CMND number is accepted too."""
+    if not claim.card_number:
+        return NOT_CHECKED
+    number = claim.card_number.strip()
+    return _verdict((number == claim.pin and card_valid) or (cmnd is not None and number == cmnd))

@@ -8,6 +8,7 @@ from pathlib import Path
 import dj_database_url
 
 from motcua.db import var_dir
+from motcua.identity.keys import oidc_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = var_dir()
@@ -27,9 +28,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "oauth2_provider",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "motcua.core",
     "motcua.geo",
     "motcua.registry",
+    "motcua.identity",
     "motcua.web",
     "motcua.bench",
 ]
@@ -43,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "motcua.identity.middleware.EidSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -102,3 +108,81 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("MOTCUA_LOG_LEVEL", "WARNING")},
 }
+
+# The e-ID provider (django-oauth-toolkit), configured to RFC 9700 and OpenID Connect Core.
+# Where this deployment is reached from outside; the portal finds the provider there.
+PUBLIC_URL = os.environ.get("MOTCUA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+_OIDC_KEY, _OIDC_RETIRED_KEYS = (
+    (os.environ["MOTCUA_OIDC_KEY"], [])
+    if "MOTCUA_OIDC_KEY" in os.environ
+    else oidc_keys(VAR_DIR / "keys" / "oidc")
+)
+OIDC_SCOPES = {
+    "openid": "Mã định danh của bạn với dịch vụ này / your identifier for this service",
+    "profile": "Họ tên, ngày sinh, giới tính / name, date of birth, sex",
+    "pin": "Số định danh cá nhân / personal identification number",
+    "address": "Nơi thường trú / permanent residence",
+    "ekyc": "Xác thực thông tin công dân / verify a citizen's identity (partners)",
+}
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    # One fixed issuer: the id_token's `iss` and the authorization response's (RFC 9207).
+    "OIDC_ISS_ENDPOINT": os.environ.get("MOTCUA_OIDC_ISSUER", PUBLIC_URL + "/o"),
+    "OIDC_RSA_PRIVATE_KEY": _OIDC_KEY,
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": _OIDC_RETIRED_KEYS,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise", "public"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "client_credentials", "refresh_token"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "SCOPES": OIDC_SCOPES,
+    "DEFAULT_SCOPES": ["openid"],
+    "SCOPES_BACKEND_CLASS": "motcua.identity.oidc.PartyScopes",
+    "OAUTH2_VALIDATOR_CLASS": "motcua.identity.oidc.Validator",
+    "PKCE_REQUIRED": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 300,
+    "ID_TOKEN_EXPIRE_SECONDS": 300,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 8 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REQUEST_APPROVAL_PROMPT": "force",  # our consent records decide, not earlier tokens
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],  # http for loopback only: see rp_add
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
+# The toolkit's models are swappable; naming them lets migrations depend on them.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
+LOGIN_URL = "identity:login"
+
+# Pairwise subject identifiers are keyed by this secret (a different sub per relying party).
+PAIRWISE_KEY = os.environ.get("MOTCUA_PAIRWISE_KEY", SECRET_KEY + ":pairwise")
+SMS_GATEWAY = os.environ.get("MOTCUA_SMS_GATEWAY", "motcua.identity.messaging.LoggingSmsGateway")
+EMAIL_BACKEND = os.environ.get(
+    "MOTCUA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("MOTCUA_FROM_EMAIL", "dinhdanh@motcua.local")
+
+# Sessions: a fresh id at each sign-in; idle and absolute limits per e-ID level (see middleware).
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_COOKIE_SAMESITE = "Lax"
+EID_SESSION_LIMITS = {
+    1: {"idle": 60 * 60, "absolute": 12 * 3600},
+    2: {"idle": 30 * 60, "absolute": 12 * 3600},
+}
+LOGIN_LOCKOUT = {"failures": 5, "minutes": 15, "ip_failures": 30, "ip_minutes": 15}

@@ -1,5 +1,7 @@
 """Production: refuses to start with debug on or with a default secret."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 from motcua.settings.base import *  # noqa: F403
@@ -23,3 +25,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+if not os.environ.get("MOTCUA_OIDC_ISSUER", "").startswith("https://"):
+    raise ImproperlyConfigured("Set MOTCUA_OIDC_ISSUER to the provider's https URL (…/o).")
+if not os.environ.get("MOTCUA_PUBLIC_URL", "").startswith("https://"):
+    raise ImproperlyConfigured("Set MOTCUA_PUBLIC_URL to the platform's https URL.")

@@ -7,7 +7,7 @@ from motcua.db import ensure_database
 ensure_database()
 
 from motcua.settings.base import *  # noqa: E402, F403
-from motcua.settings.base import DATABASES  # noqa: E402
+from motcua.settings.base import DATABASES, OAUTH2_PROVIDER  # noqa: E402
 
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("MOTCUA_TEST_DB", "test_motcua")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -17,3 +17,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+SMS_GATEWAY = "motcua.identity.messaging.OutboxSmsGateway"
+PUBLIC_URL = "http://testserver"  # Django's test client; live-server tests override both
+OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": PUBLIC_URL + "/o"}

@@ -1,6 +1,59 @@
+"""The citizen portal's pages. Signing in goes through the e-ID provider (see portal.py)."""
+
+from __future__ import annotations
+
+from authlib.common.errors import AuthlibBaseError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from motcua.web.portal import (
+    SESSION_KEY,
+    callback_uri,
+    home_uri,
+    portal_registered,
+    portal_user,
+    provider,
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html")
+    return render(request, "web/home.html", {"citizen": request.session.get(SESSION_KEY)})
+
+
+def portal_login(request: HttpRequest) -> HttpResponse:
+    portal_registered()
+    response: HttpResponse = provider().authorize_redirect(request, callback_uri())
+    return response
+
+
+def portal_callback(request: HttpRequest) -> HttpResponse:
+    client = provider()
+    try:
+        issuer = client.load_server_metadata()["issuer"]
+        if "error" not in request.GET and request.GET.get("iss") != issuer:
+            return _login_failed(
+                request, "Phản hồi không đến từ nhà cung cấp định danh / wrong issuer"
+            )
+        token = client.authorize_access_token(request)
+    except AuthlibBaseError as error:
+        return _login_failed(request, error.description or error.error)
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = portal_user(dict(token["userinfo"]), token["id_token"])
+    return redirect("home")
+
+
+def _login_failed(request: HttpRequest, reason: str) -> HttpResponse:
+    return render(request, "web/login_failed.html", {"reason": reason}, status=400)
+
+
+@require_POST
+def portal_logout(request: HttpRequest) -> HttpResponse:
+    """Sign out of the portal and, by RP-initiated logout, of the e-ID session."""
+    citizen = request.session.pop(SESSION_KEY, None)
+    if citizen is None:
+        return redirect("home")
+    logout = provider().create_logout_url(
+        post_logout_redirect_uri=home_uri(), id_token_hint=citizen["id_token"]
+    )
+    return redirect(logout["url"])

@@ -1,0 +1,95 @@
+"""Identity verification for partners (eKYC): a bank, telecom or hospital, authenticated by an
+OAuth client-credentials token with the `ekyc` scope, checks what a customer claims. The answer
+is match / no-match per field and whether the person is alive, never the registry's data."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.security import HttpBearer
+from oauth2_provider.models import AccessToken
+
+from motcua.core.actors import Actor
+from motcua.core.errors import DomainError
+from motcua.identity.ratelimit import RateLimiter
+from motcua.registry.selectors import VERIFY_PERMISSION, IdentityClaim, citizen_verify
+
+router = Router(tags=["identity"])
+limiter = RateLimiter()
+
+
+@dataclass(frozen=True)
+class PartnerCaller:
+    actor: Actor
+    rate_per_second: int
+
+
+class PartnerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> PartnerCaller | None:
+        found = (
+            AccessToken.objects.filter(
+                token_checksum=hashlib.sha256(token.encode()).hexdigest(),
+                expires__gt=timezone.now(),
+                application__partner__isnull=False,
+            )
+            .values_list(
+                "scope", "application__partner__name", "application__partner__rate_per_second"
+            )
+            .first()
+        )
+        if found is None or "ekyc" not in found[0].split():
+            return None
+        _, name, rate = found
+        actor = Actor(kind="partner", ref=name, permissions=frozenset({VERIFY_PERMISSION}))
+        return PartnerCaller(actor=actor, rate_per_second=rate)
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
+class VerifyIn(Schema):
+    pin: str
+    full_name: str
+    birth_date: str
+    card_number: str | None = None
+    purpose: str
+
+
+class VerifyOut(Schema):
+    pin: str
+    full_name: str
+    birth_date: str
+    card_number: str
+    alive: bool | None
+    matches: bool
+
+
+@router.post("/verify", response=VerifyOut, auth=PartnerToken())
+def verify(request: HttpRequest, body: VerifyIn) -> VerifyOut:
+    caller: PartnerCaller = request.auth  # type: ignore[attr-defined]
+    if not limiter.allow(caller.actor.ref, caller.rate_per_second):
+        raise TooManyRequests("Vượt hạn mức gọi / rate limit exceeded")
+    result = citizen_verify(
+        actor=caller.actor,
+        claim=IdentityClaim(
+            pin=body.pin,
+            full_name=body.full_name,
+            birth_date=body.birth_date,
+            card_number=body.card_number,
+        ),
+        purpose=body.purpose,
+    )
+    return VerifyOut(
+        pin=result.pin,
+        full_name=result.full_name,
+        birth_date=result.birth_date,
+        card_number=result.card_number,
+        alive=result.alive,
+        matches=result.matches,
+    )

@@ -1,0 +1,26 @@
+"""Ends e-ID sessions that were idle too long or have reached their absolute limit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from motcua.identity.sessions import session_expired, session_finish, session_state, session_touch
+
+
+class EidSessionMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.COOKIES:  # no cookie, no session to look at (API calls by partners)
+            state = session_state(request)
+            if state is not None:
+                now = time.time()
+                if session_expired(state, now):
+                    session_finish(request)
+                else:
+                    session_touch(request, state, now)
+        return self.get_response(request)

@@ -1,0 +1,141 @@
+"""The OpenID Connect provider's rules on top of django-oauth-toolkit: which scopes a party may
+ask for, pairwise subject identifiers, claims read from the registry (and access-logged), and
+the level (acr) and time of the authentication carried from the authorization to the id_token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.scopes import SettingsScopes
+
+from motcua.core.actors import Actor
+from motcua.identity.models import CodeContext, RelyingParty
+from motcua.registry.selectors import VIEW_PERMISSION, CitizenRecord, citizen_get
+
+ACR_PREFIX = "urn:motcua:loa:"
+
+
+def acr_name(level: int) -> str:
+    return f"{ACR_PREFIX}{level}"
+
+
+def acr_level(name: str) -> int | None:
+    """The level an `acr_values` entry asks for; None for values we do not know."""
+    if name.startswith(ACR_PREFIX) and name[len(ACR_PREFIX) :] in ("1", "2"):
+        return int(name[len(ACR_PREFIX) :])
+    return None
+
+
+def pairwise_sub(client_id: str, pin: str) -> str:
+    return hmac.new(
+        settings.PAIRWISE_KEY.encode(), f"{client_id}|{pin}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+class PartyScopes(SettingsScopes):
+    """A relying party may ask for the scopes it was registered with; a partner for `ekyc`."""
+
+    def get_available_scopes(
+        self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        if application is None:
+            return super().get_available_scopes(application, request, *args, **kwargs)
+        party = RelyingParty.objects.filter(application=application).first()
+        if party is not None:
+            return party.scopes.split()
+        return ["ekyc"] if hasattr(application, "partner") else []
+
+    def get_default_scopes(
+        self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        available = self.get_available_scopes(application, request)
+        return ["openid"] if "openid" in available else available[:1]
+
+
+class Validator(OAuth2Validator):
+    oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "pin": "pin"}
+
+    def _create_authorization_code(self, request: Any, code: Any, expires: Any = None) -> Any:
+        grant = super()._create_authorization_code(request, code, expires)
+        CodeContext.objects.create(
+            grant=grant,
+            acr=request.eid_acr,
+            auth_time=datetime.fromtimestamp(request.eid_auth_time).astimezone(),
+        )
+        return grant
+
+    def validate_code(
+        self, client_id: Any, code: Any, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
+        if valid:
+            request.eid_context = CodeContext.objects.filter(grant__code=code).first()
+        return bool(valid)
+
+    def get_id_token_dictionary(self, token: Any, token_handler: Any, request: Any) -> Any:
+        claims, expiration = super().get_id_token_dictionary(token, token_handler, request)
+        context: CodeContext | None = getattr(request, "eid_context", None)
+        if context is not None:
+            claims["acr"] = acr_name(context.acr)
+            claims["auth_time"] = int(context.auth_time.timestamp())
+        return claims, expiration
+
+    def get_additional_claims(self, request: Any) -> dict[str, Any]:
+        """Claims are callables, so that the registry is read only for the scopes granted."""
+        return {
+            "sub": lambda r: _subject(r),
+            "name": lambda r: _citizen(r).full_name,
+            "birthdate": lambda r: _birthdate(_citizen(r).birth_date),
+            "gender": lambda r: {"M": "male", "F": "female"}.get(_citizen(r).sex, "other"),
+            "pin": lambda r: r.user.eid.pin,
+            "address": lambda r: _address(_citizen(r)),
+        }
+
+
+def _party(request: Any) -> RelyingParty:
+    party: RelyingParty = request.client.party
+    return party
+
+
+def _subject(request: Any) -> str:
+    pin = request.user.eid.pin
+    party = _party(request)
+    return pin if party.pin_claim else pairwise_sub(request.client.client_id, pin)
+
+
+def _citizen(request: Any) -> CitizenRecord:
+    """The person's record, read once per token request on behalf of the relying party, which
+    is what the person's access log then shows."""
+    cached: CitizenRecord | None = getattr(request, "eid_citizen", None)
+    if cached is None:
+        party = _party(request)
+        reader = Actor(kind="partner", ref=party.name, permissions=frozenset({VIEW_PERMISSION}))
+        scopes = " ".join(s for s in request.scopes if s != "openid")
+        cached = citizen_get(
+            actor=reader,
+            pin=request.user.eid.pin,
+            purpose=f"Đăng nhập định danh điện tử, theo đồng ý: {scopes}",
+        )
+        request.eid_citizen = cached
+    return cached
+
+
+def _birthdate(partial: str) -> str:
+    """OIDC allows a full date or a year alone."""
+    return partial if len(partial) == 10 else partial[:4]
+
+
+def _address(record: CitizenRecord) -> dict[str, str]:
+    permanent = next((r for r in record.residences if r.kind == "permanent"), None)
+    if permanent is None:
+        return {"country": "VN"}
+    return {
+        "formatted": f"{permanent.address}, {permanent.ward_name}".strip(", "),
+        "locality": permanent.ward_name,
+        "country": "VN",
+    }

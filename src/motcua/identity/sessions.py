@@ -1,0 +1,82 @@
+"""The e-ID session in the browser: which level it reached and when, kept in the Django session
+under "eid". A new session id at every (re)authentication; idle and absolute limits by level."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.http import HttpRequest
+
+from motcua.identity.models import Account, AccountSession
+from motcua.identity.services import Client, session_record
+
+KEY = "eid"
+TOUCH_EVERY_S = 60  # write "last seen" at most once a minute, not on every request
+
+
+def request_client(request: HttpRequest) -> Client:
+    return Client(
+        ip=request.META.get("REMOTE_ADDR"), user_agent=request.headers.get("User-Agent", "")
+    )
+
+
+def session_begin(request: HttpRequest, account: Account, *, acr: int) -> None:
+    """Sign in (or re-authenticate, or step up): always under a new session id."""
+    previous = request.session.session_key
+    same_person = request.user.is_authenticated and request.user.pk == account.user_id
+    login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.cycle_key()  # login() keeps the id when the same user signs in again
+    now = time.time()
+    request.session[KEY] = {"acr": acr, "auth_time": now, "last_seen": now, "pin": account.pin}
+    request.session.save()
+    session_record(
+        account=account,
+        session_key=request.session.session_key or "",
+        acr=acr,
+        client=request_client(request),
+        replaces=previous if same_person else None,
+    )
+
+
+def session_state(request: HttpRequest) -> dict[str, Any] | None:
+    state: dict[str, Any] | None = request.session.get(KEY)
+    return state
+
+
+def session_expired(state: dict[str, Any], now: float) -> bool:
+    limits = settings.EID_SESSION_LIMITS[state["acr"]]
+    return (
+        now - state["last_seen"] > limits["idle"] or now - state["auth_time"] > limits["absolute"]
+    )
+
+
+def session_touch(request: HttpRequest, state: dict[str, Any], now: float) -> None:
+    if now - state["last_seen"] >= TOUCH_EVERY_S:
+        state["last_seen"] = now
+        request.session.modified = True
+        AccountSession.objects.filter(session_key=request.session.session_key).update(
+            last_seen_at=time_to_datetime(now)
+        )
+
+
+def session_finish(request: HttpRequest) -> None:
+    key = request.session.session_key
+    AccountSession.objects.filter(session_key=key, ended_at__isnull=True).update(
+        ended_at=time_to_datetime(time.time())
+    )
+    logout(request)
+
+
+def time_to_datetime(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def authenticated_account(request: HttpRequest) -> Account | None:
+    """The account of the e-ID session, if there is one."""
+    if session_state(request) is None or not request.user.is_authenticated:
+        return None
+    return Account.objects.select_related("user").filter(user_id=request.user.pk).first()

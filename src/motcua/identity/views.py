@@ -1,0 +1,495 @@
+"""The e-ID pages: sign-in (password, then a second factor when a level-2 session is needed),
+registration, password reset, the authorization endpoint with consent and step-up, and the
+person's own pages. Thin: parsing and rendering around services and selectors."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from datetime import time as day_time
+from io import BytesIO
+from typing import Any
+from urllib.parse import urlencode
+
+import qrcode
+import qrcode.image.svg
+from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView
+
+from motcua.core.actors import Actor
+from motcua.core.errors import DomainError, ValidationFailed
+from motcua.identity import forms, services
+from motcua.identity.models import Account
+from motcua.identity.oidc import acr_level, acr_name
+from motcua.identity.selectors import (
+    access_history,
+    account_overview,
+    live_consent_covers,
+    party_of,
+)
+from motcua.identity.sessions import (
+    authenticated_account,
+    request_client,
+    session_begin,
+    session_finish,
+    session_state,
+)
+
+REAUTH_WITHIN_S = 5 * 60  # changing factors or contact details needs a sign-in this recent
+PENDING = "eid_pending"  # the account that passed the password step, awaiting its second factor
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or reverse("identity:account")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse("identity:account")
+
+
+def _with_next(name: str, next_url: str, **extra: str) -> str:
+    return f"{reverse(name)}?{urlencode({'next': next_url, **extra})}"
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = forms.LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.login_check(
+                pin=form.cleaned_data["pin"],
+                password=form.cleaned_data["password"],
+                client=request_client(request),
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            session_begin(request, account, acr=1)
+            return redirect(_next_url(request))
+    return render(request, "identity/login.html", {"form": form, "next": _next_url(request)})
+
+
+def second_factor_view(request: HttpRequest) -> HttpResponse:
+    """Step-up: an account already signed in with its password proves the second factor."""
+    account = authenticated_account(request)
+    if account is None:
+        return redirect_to_login(request.get_full_path(), reverse("identity:login"))
+    form = forms.CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            level = services.login_second_factor(
+                account=account, code=form.cleaned_data["code"], client=request_client(request)
+            )
+        except DomainError as error:
+            form.add_error("code", error.message)
+        else:
+            session_begin(request, account, acr=level)
+            return redirect(_next_url(request))
+    return render(
+        request, "identity/second_factor.html", {"form": form, "next": _next_url(request)}
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    session_finish(request)
+    return redirect("identity:login")
+
+
+# --- registration and reset ------------------------------------------------------------------
+
+
+def register_view(request: HttpRequest) -> HttpResponse:
+    form = forms.RegisterForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.account_register(
+                registration=services.Registration(
+                    pin=data["pin"],
+                    full_name=data["full_name"],
+                    birth_date=data["birth_date"],
+                    contact=data["contact"],
+                    password=data["password"],
+                    portrait=data["portrait"].read(),
+                ),
+                ip=request.META.get("REMOTE_ADDR"),
+            )
+        except ValidationFailed as error:
+            forms.errors_onto(form, error)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect(
+                f"{reverse('identity:register_confirm')}?{urlencode({'pin': data['pin']})}"
+            )
+    return render(request, "identity/register.html", {"form": form})
+
+
+def register_confirm_view(request: HttpRequest) -> HttpResponse:
+    form = forms.ConfirmForm(request.POST or None, initial={"pin": request.GET.get("pin", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_confirm_contact(
+                pin=form.cleaned_data["pin"], code=form.cleaned_data["code"]
+            )
+        except ValidationFailed as error:
+            forms.errors_onto(form, error)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            return render(request, "identity/registered.html")
+    return render(request, "identity/register_confirm.html", {"form": form})
+
+
+def reset_begin_view(request: HttpRequest) -> HttpResponse:
+    form = forms.ResetBeginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset_begin(
+                pin=form.cleaned_data["pin"], contact=form.cleaned_data["contact"]
+            )
+        except ValidationFailed as error:
+            forms.errors_onto(form, error)
+        else:
+            return redirect(
+                f"{reverse('identity:reset_finish')}?{urlencode({'pin': form.cleaned_data['pin']})}"
+            )
+    return render(request, "identity/reset_begin.html", {"form": form})
+
+
+def reset_finish_view(request: HttpRequest) -> HttpResponse:
+    form = forms.ResetFinishForm(request.POST or None, initial={"pin": request.GET.get("pin", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.password_reset_finish(
+                pin=data["pin"],
+                code=data["code"],
+                password=data["password"],
+                totp_code=data["totp_code"],
+            )
+        except ValidationFailed as error:
+            forms.errors_onto(form, error)
+        else:
+            return redirect("identity:login")
+    return render(request, "identity/reset_finish.html", {"form": form})
+
+
+# --- the authorization endpoint ----------------------------------------------------------------
+
+
+class AuthorizeView(AuthorizationView):
+    """django-oauth-toolkit's endpoint, with our rules before it issues a code: the level the
+    party needs (its minimum, or `acr_values`) reached by step-up, `max_age` by
+    re-authentication, and consent asked once per party and set of claims."""
+
+    template_name = "identity/consent.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        account = authenticated_account(request)
+        if account is None or "login" in request.GET.get("prompt", "").split():
+            return self._sign_in(request)
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        party = party_of(credentials["client_id"])
+        state = session_state(request) or {}
+        if _too_old(request, state):
+            return self._sign_in(request)
+        needed = _level_needed(request, party.min_level if party else 1)
+        if state.get("acr", 0) < needed:
+            if account.level >= needed:
+                return redirect(_with_next("identity:second_factor", request.get_full_path()))
+            return _error_redirect(
+                request,
+                credentials,
+                "unmet_authentication_requirements",
+                "Dịch vụ yêu cầu tài khoản định danh mức 2 / this service needs a level 2 account",
+            )
+        if party and (party.first_party or live_consent_covers(account, party, scopes)):
+            uri, *_ = self.create_authorization_response(
+                request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
+            )
+            return self.redirect(uri, party.application)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        party = party_of(self.oauth2_data.get("client_id", ""))
+        context["party"] = party
+        return context
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        account = authenticated_account(self.request)
+        party = party_of(form.cleaned_data.get("client_id", ""))
+        if account is None or party is None:
+            return self._sign_in(self.request)
+        state = session_state(self.request) or {}
+        if state.get("acr", 0) < party.min_level:
+            return self._sign_in(self.request)
+        if form.cleaned_data.get("allow"):
+            services.consent_grant(
+                account=account, party=party, scopes=form.cleaned_data["scope"].split()
+            )
+        return super().form_valid(form)
+
+    def create_authorization_response(
+        self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
+    ) -> Any:
+        """The code remembers how the person authenticated, for the id_token's acr and auth_time."""
+        state = session_state(request) or {}
+        credentials = {
+            **credentials,
+            "eid_acr": state.get("acr", 1),
+            "eid_auth_time": state.get("auth_time", time.time()),
+        }
+        return super().create_authorization_response(request, scopes, credentials, allow)
+
+    def _sign_in(self, request: HttpRequest) -> HttpResponse:
+        query = request.GET.copy()
+        query.pop("prompt", None)
+        return redirect(_with_next("identity:login", f"{request.path}?{query.urlencode()}"))
+
+
+def _too_old(request: HttpRequest, state: dict[str, Any]) -> bool:
+    max_age = request.GET.get("max_age", "")
+    return max_age.isdigit() and time.time() - state.get("auth_time", 0) > int(max_age)
+
+
+def _level_needed(request: HttpRequest, minimum: int) -> int:
+    asked = [acr_level(v) for v in request.GET.get("acr_values", "").split()]
+    known = [level for level in asked if level is not None]
+    return max([minimum, *known[:1]])  # acr_values is in order of preference: take the first
+
+
+def _error_redirect(
+    request: HttpRequest, credentials: dict[str, Any], error: str, description: str
+) -> HttpResponse:
+    """An error sent back to the (already validated) redirect URI, with `iss` (RFC 9207)."""
+    params = {
+        "error": error,
+        "error_description": description,
+        "iss": oauth2_settings.oauth2_authorization_server_issuer(request),
+    }
+    if credentials.get("state"):
+        params["state"] = credentials["state"]
+    separator = "&" if "?" in credentials["redirect_uri"] else "?"
+    return HttpResponseRedirect(credentials["redirect_uri"] + separator + urlencode(params))
+
+
+# --- the person's own pages ------------------------------------------------------------------
+
+
+def _account_or_login(request: HttpRequest) -> Account | HttpResponse:
+    account = authenticated_account(request)
+    if account is None:
+        return redirect_to_login(request.get_full_path(), reverse("identity:login"))
+    return account
+
+
+def _recently_authenticated(request: HttpRequest) -> bool:
+    state = session_state(request) or {}
+    return time.time() - state.get("auth_time", 0) <= REAUTH_WITHIN_S
+
+
+def account_view(request: HttpRequest) -> HttpResponse:
+    account = _account_or_login(request)
+    if isinstance(account, HttpResponse):
+        return account
+    overview = account_overview(account=account, session_key=request.session.session_key)
+    return render(
+        request,
+        "identity/account.html",
+        {"o": overview, "child_form": forms.ChildForm(), "eid": session_state(request)},
+    )
+
+
+def access_view(request: HttpRequest) -> HttpResponse:
+    """Who read my data."""
+    account = _account_or_login(request)
+    if isinstance(account, HttpResponse):
+        return account
+    form = forms.AccessFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        zone = timezone.get_current_timezone()
+        if data["since"]:
+            filters["since"] = datetime.combine(data["since"], day_time.min, zone)
+        if data["until"]:
+            filters["until"] = datetime.combine(data["until"], day_time.max, zone)
+        filters["reader"] = data["reader"] or ""
+    rows = access_history(account=account, **filters)
+    return render(request, "identity/access.html", {"form": form, "rows": rows})
+
+
+def totp_view(request: HttpRequest) -> HttpResponse:
+    """Add an authenticator app; only right after signing in again."""
+    account = _account_or_login(request)
+    if isinstance(account, HttpResponse):
+        return account
+    if not _recently_authenticated(request):
+        return redirect(_with_next("identity:login", request.get_full_path(), reauth="1"))
+    form = forms.CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.totp_enroll_confirm(account=account, code=form.cleaned_data["code"])
+        except DomainError as error:
+            form.add_error("code", error.message)
+        else:
+            return redirect("identity:account")
+    device = services.totp_pending(account)
+    return render(
+        request,
+        "identity/totp.html",
+        {"form": form, "secret": services.totp_secret(device), "qr": _qr_svg(device.config_url)},
+    )
+
+
+def _qr_svg(text: str) -> str:
+    buffer = BytesIO()
+    qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
+    return buffer.getvalue().decode()
+
+
+def password_view(request: HttpRequest) -> HttpResponse:
+    account = _account_or_login(request)
+    if isinstance(account, HttpResponse):
+        return account
+    if not _recently_authenticated(request):
+        return redirect(_with_next("identity:login", request.get_full_path(), reauth="1"))
+    form = forms.PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(
+                account=account, current=form.cleaned_data["current"], new=form.cleaned_data["new"]
+            )
+        except ValidationFailed as error:
+            forms.errors_onto(form, error)
+        else:
+            return redirect("identity:account")
+    return render(request, "identity/password.html", {"form": form})
+
+
+@require_POST
+def consent_withdraw_view(request: HttpRequest, consent_id: int) -> HttpResponse:
+    account = _account_or_login(request)
+    if isinstance(account, HttpResponse):
+        return account
+    services.consent_withdraw(account=account, consent_id=consent_id)
+    return redirect("identity:account")
+
+
+@require_POST
+def session_end_view(request: HttpRequest, session_id: int) -> HttpResponse:
+    account = _account_or_login(request)
+    if isinstance(account, HttpResponse):
+        return account
+    services.session_end(account=account, session_id=session_id)
+    return redirect("identity:account")
+
+
+@require_POST
+def sessions_end_all_view(request: HttpRequest) -> HttpResponse:
+    account = _account_or_login(request)
+    if isinstance(account, HttpResponse):
+        return account
+    services.sessions_end_all(account=account)
+    return redirect("identity:login")
+
+
+@require_POST
+def child_add_view(request: HttpRequest) -> HttpResponse:
+    account = _account_or_login(request)
+    if isinstance(account, HttpResponse):
+        return account
+    form = forms.ChildForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.child_account_add(
+                parent=account,
+                child_pin=data["child_pin"],
+                full_name=data["full_name"],
+                birth_date=data["birth_date"],
+            )
+        except ValidationFailed as error:
+            forms.errors_onto(form, error)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("identity:account")
+    overview = account_overview(account=account, session_key=request.session.session_key)
+    return render(
+        request,
+        "identity/account.html",
+        {"o": overview, "child_form": form, "eid": session_state(request)},
+        status=422,
+    )
+
+
+# --- officials -------------------------------------------------------------------------------
+
+
+@permission_required(services.RAISE_PERMISSION, login_url="admin:login")
+def raise_level_view(request: HttpRequest) -> HttpResponse:
+    """A police official records the in-person check that raises an account to level 2."""
+    form = forms.RaiseLevelForm(request.POST or None)
+    done = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            done = services.account_raise_level(
+                actor=Actor.from_user(request.user),
+                check=services.InPersonCheck(
+                    pin=data["pin"],
+                    place=data["place"],
+                    card_number=data["card_number"],
+                    checked_at=data["checked_at"],
+                ),
+            )
+        except ValidationFailed as error:
+            forms.errors_onto(form, error)
+        except DomainError as error:
+            form.add_error(None, error.message)
+    return render(request, "identity/raise_level.html", {"form": form, "done": done})
+
+
+class DiscoveryView(ConnectDiscoveryInfoView):
+    """The toolkit's discovery document, stating what this provider actually does."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data.update(
+            id_token_signing_alg_values_supported=["RS256"],
+            grant_types_supported=["authorization_code", "refresh_token", "client_credentials"],
+            acr_values_supported=[acr_name(1), acr_name(2)],
+            claims_supported=[
+                "sub",
+                "acr",
+                "auth_time",
+                "name",
+                "birthdate",
+                "gender",
+                "pin",
+                "address",
+            ],
+            prompt_values_supported=["login"],
+            ui_locales_supported=["vi", "en"],
+        )
+        response.content = json.dumps(data).encode()
+        return response
