@@ -1,0 +1,264 @@
+"""Accounts: registration against the registry, contact codes, lockout, deceased persons,
+password reset behind the second factor, level 2 by an in-person check, children's accounts,
+sessions and their limits, and the person's own pages."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from datetime import date
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+from PIL import Image
+
+from motcua.core.actors import Actor
+from motcua.core.errors import Conflict, PermissionDenied, ValidationFailed
+from motcua.core.models import AuditEntry
+from motcua.identity import services
+from motcua.identity.messaging import OutboxSmsGateway
+from motcua.identity.models import Account, AccountSession
+from motcua.identity.tests.factories import PASSWORD, make_person, signed_in
+from motcua.registry.services import citizen_record_death
+from motcua.registry.tests.factories import OFFICIAL, make_citizen
+
+pytestmark = pytest.mark.django_db
+POLICE = Actor(kind="official", ref="cong.an.phuong", permissions=frozenset({services.RAISE_PERMISSION}))
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 80), "white").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def _registration(pin: str, **changes: object) -> services.Registration:
+    fields: dict[str, object] = dict(
+        pin=pin, full_name="Lê Văn Cường", birth_date="1988-11-02", contact="0912345678",
+        password=PASSWORD, portrait=_jpeg(),
+    )
+    return services.Registration(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+def _last_sms_code() -> str:
+    return re.findall(r"\d{6}", OutboxSmsGateway.outbox[-1][1])[0]
+
+
+def test_registration_checks_the_registry_and_a_code_to_the_phone_activates_it(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    pin = make_citizen(full_name="Lê Văn Cường", birth_date=date(1988, 11, 2)).pin
+    with pytest.raises(ValidationFailed) as refused:
+        services.account_register(registration=_registration(pin, full_name="Lê Văn Cương"), ip=None)
+    assert set(refused.value.errors) == {"full_name"}
+    with pytest.raises(ValidationFailed) as refused:
+        services.account_register(registration=_registration(pin, birth_date="1988-02-11"), ip=None)
+    assert set(refused.value.errors) == {"birth_date"}
+    assert not Account.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the code goes out after commit
+        account = services.account_register(
+            registration=_registration(pin, full_name="  lê văn  CƯỜNG "), ip="10.0.0.1"
+        )
+    assert not account.active and account.portrait.startswith("portraits/")
+    with pytest.raises(ValidationFailed):
+        services.account_confirm_contact(pin=pin, code="000000" if _last_sms_code() != "000000" else "111111")
+    services.account_confirm_contact(pin=pin, code=_last_sms_code())
+    assert Account.objects.get(pin=pin).active
+    with pytest.raises(Conflict):
+        services.account_register(registration=_registration(pin), ip=None)
+
+
+def test_a_code_is_good_for_five_tries_only(django_capture_on_commit_callbacks: Any) -> None:
+    pin = make_citizen(full_name="Lê Văn Cường", birth_date=date(1988, 11, 2)).pin
+    with django_capture_on_commit_callbacks(execute=True):
+        services.account_register(registration=_registration(pin, contact="cuong@example.vn"), ip=None)
+    code = re.findall(r"\d{6}", mail.outbox[-1].body)[0]
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        with pytest.raises(ValidationFailed):
+            services.account_confirm_contact(pin=pin, code=wrong)
+    with pytest.raises(ValidationFailed) as refused:
+        services.account_confirm_contact(pin=pin, code=code)
+    assert "hết hạn" in refused.value.errors["code"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"contact": "12345"}, "contact"),
+        ({"password": "123"}, "password"),
+        ({"portrait": b"%PDF-1.4 not a photo"}, "portrait"),
+        ({"portrait": b"\xff\xd8\xff\xe0" + b"0" * 100}, "portrait"),  # a JPEG header, no image
+    ],
+)
+def test_bad_registration_fields_are_named_and_nothing_is_written(changes: dict[str, object], field: str) -> None:
+    pin = make_citizen(full_name="Lê Văn Cường", birth_date=date(1988, 11, 2)).pin
+    with pytest.raises(ValidationFailed) as refused:
+        services.account_register(registration=_registration(pin, **changes), ip=None)
+    assert field in refused.value.errors
+    assert not User.objects.filter(username=pin).exists()
+
+
+def test_deceased_and_young_children_cannot_register() -> None:
+    dead = make_citizen(full_name="Lê Văn Cường", birth_date=date(1950, 1, 1))
+    citizen_record_death(actor=OFFICIAL, pin=dead.pin, death_date=date(2024, 5, 1), reason="test")
+    with pytest.raises(ValidationFailed) as refused:
+        services.account_register(registration=_registration(dead.pin, birth_date="1950-01-01"), ip=None)
+    assert "đã mất" in refused.value.errors["pin"]
+    child = make_citizen(full_name="Lê Văn Cường", birth_date=timezone.localdate().replace(year=timezone.localdate().year - 3))
+    with pytest.raises(ValidationFailed) as refused:
+        services.account_register(registration=_registration(child.pin, birth_date=str(child.birth_date)), ip=None)
+    assert "dưới 6" in refused.value.errors["birth_date"]
+
+
+def test_five_wrong_passwords_lock_the_account_even_against_the_right_one() -> None:
+    person = make_person()
+    client = Client()
+    for _ in range(5):
+        page = client.post("/id/dang-nhap/", {"pin": person.pin, "password": "sai-mat-khau"})
+        assert page.status_code == 200
+    locked = client.post("/id/dang-nhap/", {"pin": person.pin, "password": PASSWORD})
+    assert locked.status_code == 200 and "tạm khoá" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    actions = list(AuditEntry.objects.filter(object_id=person.pin).values_list("action", flat=True))
+    assert actions.count("login.failure") == 6
+
+
+def test_many_failures_from_one_address_are_throttled(settings: object) -> None:
+    settings.LOGIN_LOCKOUT = {"failures": 5, "minutes": 15, "ip_failures": 3, "ip_minutes": 15}  # type: ignore[attr-defined]
+    person = make_person()
+    client = Client(REMOTE_ADDR="10.9.9.9")
+    for _ in range(3):
+        client.post("/id/dang-nhap/", {"pin": "001099000000", "password": "x"})
+    page = client.post("/id/dang-nhap/", {"pin": person.pin, "password": PASSWORD})
+    assert "Quá nhiều lần thử" in page.content.decode()
+
+
+def test_a_deceased_persons_account_no_longer_signs_in() -> None:
+    person = make_person()
+    citizen_record_death(actor=OFFICIAL, pin=person.pin, death_date=timezone.localdate(), reason="test")
+    with pytest.raises(services.LoginRefused, match="đã mất"):
+        services.login_check(pin=person.pin, password=PASSWORD, client=services.Client(ip=None))
+
+
+def test_password_reset_needs_the_second_factor_when_there_is_one(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    person = make_person(level=2)
+    Account.objects.filter(pin=person.pin).update(phone="0987654321")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.password_reset_begin(pin=person.pin, contact="0987654321")
+    code = _last_sms_code()
+    with pytest.raises(ValidationFailed) as refused:
+        services.password_reset_finish(pin=person.pin, code=code, password="Mat-khau-moi-2027")
+    assert "totp_code" in refused.value.errors
+    time.sleep(1.1)  # django-otp holds off the next try for a second after a failure
+    services.password_reset_finish(pin=person.pin, code=code, password="Mat-khau-moi-2027", totp_code=person.totp_now())
+    assert services.login_check(pin=person.pin, password="Mat-khau-moi-2027", client=services.Client(ip=None))
+
+
+def test_reset_for_a_wrong_contact_sends_nothing_and_says_nothing(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    person = make_person()
+    before = len(OutboxSmsGateway.outbox)
+    with django_capture_on_commit_callbacks(execute=True) as scheduled:
+        services.password_reset_begin(pin=person.pin, contact="0900000000")
+    assert scheduled == []
+    assert len(OutboxSmsGateway.outbox) == before
+
+
+def test_level_2_needs_the_permission_a_second_factor_and_the_card() -> None:
+    person = make_person(level=1)
+    check = services.InPersonCheck(pin=person.pin, place="Công an phường Cao Lãnh", card_number=person.pin, checked_at=timezone.now())
+    with pytest.raises(PermissionDenied):
+        services.account_raise_level(actor=OFFICIAL, check=check)
+    with pytest.raises(ValidationFailed) as refused:
+        services.account_raise_level(actor=POLICE, check=check)
+    assert "yếu tố xác thực" in refused.value.errors["pin"]
+    account = Account.objects.get(pin=person.pin)
+    device = services.totp_enroll_begin(account=account)
+    import pyotp
+
+    services.totp_enroll_confirm(account=account, code=pyotp.TOTP(services.totp_secret(device)).now())
+    with pytest.raises(ValidationFailed) as refused:
+        services.account_raise_level(actor=POLICE, check=services.InPersonCheck(**{**check.__dict__, "card_number": "000000000000"}))
+    assert "card_number" in refused.value.errors
+    assert services.account_raise_level(actor=POLICE, check=check).level == 2
+    assert account.level_checks.get().place == "Công an phường Cao Lãnh"
+
+
+def test_a_parent_adds_a_young_child_and_a_stranger_cannot() -> None:
+    parent = make_person(full_name="Trần Thị Bình", sex="F", birth_date=date(1990, 3, 8))
+    born = timezone.localdate().replace(year=timezone.localdate().year - 2, day=1)
+    child = make_citizen(full_name="Nguyễn Minh Khôi", birth_date=born, mother_pin=parent.pin)
+    stranger = make_person(full_name="Phạm Văn Dũng", sex="M", birth_date=date(1985, 1, 1))
+    with pytest.raises(ValidationFailed) as refused:
+        services.child_account_add(parent=Account.objects.get(pin=stranger.pin), child_pin=child.pin, full_name="Nguyễn Minh Khôi", birth_date=str(born))
+    assert "không phải cha/mẹ" in refused.value.errors["child_pin"]
+    account = services.child_account_add(parent=Account.objects.get(pin=parent.pin), child_pin=child.pin, full_name="Nguyễn Minh Khôi", birth_date=str(born))
+    assert account.managed_by is not None and not account.active
+
+
+def test_each_sign_in_gets_a_new_session_id_and_idle_sessions_end(settings: object) -> None:
+    person = make_person()
+    client = Client()
+    client.get("/id/dang-nhap/")
+    before = client.session.session_key
+    signed_in(client, person)
+    first = client.session.session_key
+    signed_in(client, person)
+    assert len({before, first, client.session.session_key}) == 3
+    assert AccountSession.objects.filter(account__pin=person.pin, ended_at__isnull=True).count() == 1
+
+    session = client.session
+    session["eid"] = {**session["eid"], "last_seen": time.time() - 61 * 60}  # level 1: 60 min idle
+    session.save()
+    assert client.get("/id/tai-khoan/").status_code == 302
+    assert "eid" not in client.session
+
+
+def test_sign_out_everywhere_ends_other_browsers() -> None:
+    person = make_person()
+    phone, laptop = Client(HTTP_USER_AGENT="Dien thoai"), Client(HTTP_USER_AGENT="May tinh")
+    signed_in(phone, person)
+    signed_in(laptop, person)
+    page = laptop.get("/id/tai-khoan/")
+    assert len(page.context["o"].sessions) == 2
+    laptop.post("/id/tai-khoan/phien/ket-thuc-tat-ca/")
+    assert phone.get("/id/tai-khoan/").status_code == 302
+    assert laptop.get("/id/tai-khoan/").status_code == 302
+
+
+def test_changing_factors_needs_a_recent_sign_in() -> None:
+    person = make_person()
+    client = Client()
+    signed_in(client, person)
+    assert client.get("/id/tai-khoan/xac-thuc/").status_code == 200
+    session = client.session
+    session["eid"] = {**session["eid"], "auth_time": time.time() - 600}
+    session.save()
+    response = client.get("/id/tai-khoan/xac-thuc/")
+    assert response.status_code == 302 and "reauth=1" in response["Location"]
+
+
+def test_account_page_shows_documents_and_who_read_my_data() -> None:
+    person = make_person()
+    from motcua.registry.selectors import citizen_get
+
+    citizen_get(actor=OFFICIAL, pin=person.pin, purpose="Giải quyết hồ sơ khai sinh")
+    client = Client()
+    signed_in(client, person)
+    page = client.get("/id/tai-khoan/").content.decode()
+    assert "Thẻ căn cước" in page and person.pin in page
+    access = client.get("/id/tai-khoan/ai-da-xem/")
+    rows = access.context["rows"]
+    assert [r.reader for r in rows] == ["canbo.test"]
+    assert rows[0].purpose == "Giải quyết hồ sơ khai sinh"
+    assert client.get("/id/tai-khoan/ai-da-xem/", {"reader": "ngan hang"}).context["rows"] == []
