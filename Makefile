@@ -3,10 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Browser tests drive Debian's Chromium (Playwright cannot download its own build here).
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup run test lint check-migrations bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(CHROMIUM)
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -69,9 +69,27 @@ def running_server(database_url: str, *, workers: int = 2, threads: int = 4) -> 
         process.wait(timeout=30)
 
 
-def _wait_until_up(url: str, timeout_s: float = 60) -> None:
+@contextmanager
+def serving(command: list[str], port: int, *, env: Mapping[str, str]) -> Iterator[str]:
+    """Any server `command` listening on 127.0.0.1:`port`, up once GET /healthz answers 200;
+    terminated on exit."""
+    process = subprocess.Popen(command, env=dict(env), stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base + "/healthz", process=process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_until_up(
+    url: str, timeout_s: float = 60, *, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited ({process.returncode}) before {url} answered")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return

@@ -140,7 +140,7 @@ class Partner(models.Model):
     application = models.OneToOneField(
         Application, on_delete=models.CASCADE, related_name="partner"
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, unique=True)  # shown in people's access logs
     rate_per_second = models.PositiveIntegerField(default=50)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -873,9 +873,13 @@ def partner_add(
             client_secret=secret,
             algorithm=Application.RS256_ALGORITHM,
         )
-        partner = Partner.objects.create(
-            application=application, name=name, rate_per_second=rate_per_second
-        )
+        try:
+            with transaction.atomic():
+                partner = Partner.objects.create(
+                    application=application, name=name, rate_per_second=rate_per_second
+                )
+        except IntegrityError:
+            raise Conflict(f"Đã có đối tác {name} / a partner of this name exists") from None
         audit_record(
             actor=actor,
             action="partner.added",
@@ -925,3 +929,43 @@ def portal_client_ensure(*, redirect_uri: str, home_uri: str) -> None:
                 object_id=PORTAL_CLIENT_ID,
                 after={"redirect_uri": redirect_uri, "post_logout_uri": home_uri},
             )
+
+
+def totp_reset(*, actor: Actor, pin: str) -> str:
+    """Help desk: replace a person's authenticator (after checking who they are) and return
+    the new secret to hand over."""
+    actor.require(RAISE_PERMISSION)
+    account = Account.objects.filter(pin=pin).first()
+    if account is None:
+        raise NotFound("Không có tài khoản với số định danh này / no account for this PIN")
+    with transaction.atomic(durable=True):
+        TOTPDevice.objects.filter(user_id=account.user_id).delete()
+        device = TOTPDevice.objects.create(
+            user_id=account.user_id, name="Ứng dụng xác thực", confirmed=True
+        )
+        audit_record(
+            actor=actor,
+            action="factor.totp_replaced",
+            object_type="identity.account",
+            object_id=pin,
+        )
+    return totp_secret(device)
+
+
+def partner_secret_reset(*, actor: Actor, name: str) -> Credentials:
+    """A new client secret for a partner (the old one stops working at once)."""
+    actor.require(MANAGE_PERMISSION)
+    partner = Partner.objects.select_related("application").filter(name=name).first()
+    if partner is None:
+        raise NotFound(f"Không có đối tác {name} / no such partner")
+    secret = secrets.token_urlsafe(48)
+    with transaction.atomic(durable=True):
+        partner.application.client_secret = secret
+        partner.application.save()  # the toolkit hashes it on save
+        audit_record(
+            actor=actor,
+            action="partner.secret_reset",
+            object_type="identity.partner",
+            object_id=partner.application.client_id,
+        )
+    return Credentials(partner.application.client_id, secret)

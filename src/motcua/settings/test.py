@@ -18,5 +18,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SMS_GATEWAY = "motcua.identity.messaging.OutboxSmsGateway"
-PUBLIC_URL = "http://testserver"  # Django's test client; live-server tests override both
+PUBLIC_URL = "http://localhost:8000"  # live-server tests override it and the issuer
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": PUBLIC_URL + "/o"}

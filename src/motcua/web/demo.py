@@ -3,19 +3,24 @@ shows everything Motcua does, with a login for each role."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 
-from motcua.core.actors import Actor
+from motcua.core.actors import SYSTEM, Actor
 from motcua.core.apikeys import apikey_create
+from motcua.core.errors import Conflict
 from motcua.geo.selectors import units_search
+from motcua.identity import services as identity
 from motcua.registry import selectors as registry
 from motcua.registry import services as registry_services
 from motcua.registry.seed import DEFAULT_PROVINCE, population_load
+from motcua.web.portal import portal_registered
 
 DEMO_PASSWORD = "motcua-demo-2026"  # noqa: S105 - printed for the demo, never used in production
 
@@ -32,6 +37,11 @@ ROLE_GROUPS: dict[str, list[str]] = {
     "Cán bộ đăng ký dân cư / registry official": [*VIEW_REGISTRY, "registry.change_citizen"],
     "Cán bộ tra cứu / lookup officer": VIEW_REGISTRY,
     "Lãnh đạo / leader": [*VIEW_REGISTRY, "core.view_auditentry", "core.view_accesslog"],
+    "Cán bộ công an – định danh / police e-ID officer": [
+        *VIEW_REGISTRY,
+        "registry.verify_citizen",
+        "identity.raise_level",
+    ],
 }
 
 
@@ -52,7 +62,21 @@ DEMO_LOGINS = (
     ),
     DemoLogin("canbo.tracuu", "Cán bộ tra cứu / lookup officer", "Cán bộ tra cứu / lookup officer"),
     DemoLogin("lanhdao", "Lãnh đạo / leader", "Lãnh đạo / leader"),
+    DemoLogin(
+        "canbo.congan",
+        "Cán bộ công an – nâng mức định danh / police e-ID officer",
+        "Cán bộ công an – định danh / police e-ID officer",
+    ),
 )
+DEMO_PARTNER = "Ngân hàng Demo (eKYC)"
+
+
+@dataclass(frozen=True)
+class DemoCitizen:
+    pin: str
+    name: str
+    level: int
+    totp_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,12 +85,22 @@ class DemoInfo:
     api_key: str
     citizen_pin: str
     citizen_name: str
+    citizens: list[DemoCitizen]
+    partner: identity.Credentials
 
 
 def demo_prepare(
     *, citizens: int, seed: int, progress: Callable[[int], None] | None = None
 ) -> DemoInfo:
     """Seed once (a second run reuses the data), then make sure the logins exist."""
+    info = _registry_prepared(citizens=citizens, seed=seed, progress=progress)
+    portal_registered()
+    return DemoInfo(**info, citizens=_eid_accounts(), partner=_ekyc_partner())
+
+
+def _registry_prepared(
+    *, citizens: int, seed: int, progress: Callable[[int], None] | None
+) -> dict[str, Any]:
     seeded = 0
     if not _already_seeded():
         seeded = population_load(
@@ -77,7 +111,12 @@ def demo_prepare(
     pin, name = registry.household_heads(limit=1)[0]
     if seeded:
         _demo_life_events(Actor.from_user(officer), pin)
-    return DemoInfo(seeded, _fresh_api_key(officer), pin, name)
+    return {
+        "seeded": seeded,
+        "api_key": _fresh_api_key(officer),
+        "citizen_pin": pin,
+        "citizen_name": name,
+    }
 
 
 def _already_seeded() -> bool:
@@ -125,3 +164,23 @@ def _demo_life_events(actor: Actor, pin: str) -> None:
         ),
         reason="Tạm trú để làm việc / temporary stay for work",
     )
+
+
+def _eid_accounts() -> list[DemoCitizen]:
+    """Two citizens with e-ID accounts (the demo password): one at level 1, one at level 2
+    whose authenticator is replaced on each run so that its secret can be printed."""
+    (pin1, name1), (pin2, name2) = registry.household_heads(limit=2)
+    for pin, level in ((pin1, 1), (pin2, 2)):
+        with contextlib.suppress(Conflict):  # made by an earlier run
+            identity.account_create(actor=SYSTEM, pin=pin, password=DEMO_PASSWORD, level=level)
+    secret = identity.totp_reset(actor=SYSTEM, pin=pin2)
+    return [DemoCitizen(pin1, name1, 1), DemoCitizen(pin2, name2, 2, secret)]
+
+
+def _ekyc_partner() -> identity.Credentials:
+    """A bank of the verification API; its secret is new each run (stored hashed)."""
+    try:
+        _, credentials = identity.partner_add(actor=SYSTEM, name=DEMO_PARTNER, rate_per_second=2000)
+    except Conflict:
+        credentials = identity.partner_secret_reset(actor=SYSTEM, name=DEMO_PARTNER)
+    return credentials

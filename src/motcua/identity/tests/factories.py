@@ -34,26 +34,49 @@ class Person:
         return pyotp.TOTP(self.totp_secret).now()
 
 
-def make_person(*, level: int = 1, full_name: str = "Trần Thị Bình", sex: str = "F", birth_date: date = date(1990, 3, 8), with_account: bool = True) -> Person:
+def make_person(
+    *,
+    level: int = 1,
+    full_name: str = "Trần Thị Bình",
+    sex: str = "F",
+    birth_date: date = date(1990, 3, 8),
+    with_account: bool = True,
+) -> Person:
     citizen = make_citizen(full_name=full_name, sex=sex, birth_date=birth_date)
     idcard_issue(actor=OFFICIAL, pin=citizen.pin, issued_on=timezone.localdate())
     person = Person(citizen.pin, full_name, birth_date)
     if with_account:
-        _, person.totp_secret = services.account_create(actor=SYSTEM, pin=citizen.pin, password=PASSWORD, level=level)
+        _, person.totp_secret = services.account_create(
+            actor=SYSTEM, pin=citizen.pin, password=PASSWORD, level=level
+        )
     return person
 
 
-def make_party(*, scopes: tuple[str, ...] = ("openid", "profile"), pin_claim: bool = False, min_level: int = 1, name: str = "Ngân hàng Thử nghiệm") -> services.Credentials:
+def make_party(
+    *,
+    scopes: tuple[str, ...] = ("openid", "profile"),
+    pin_claim: bool = False,
+    min_level: int = 1,
+    name: str = "Ngân hàng Thử nghiệm",
+) -> services.Credentials:
     _, credentials = services.rp_add(
         actor=SYSTEM,
-        party=services.NewParty(name=name, redirect_uris=[BANK_REDIRECT], scopes=list(scopes), pin_claim=pin_claim, min_level=min_level),
+        party=services.NewParty(
+            name=name,
+            redirect_uris=[BANK_REDIRECT],
+            scopes=list(scopes),
+            pin_claim=pin_claim,
+            min_level=min_level,
+        ),
     )
     return credentials
 
 
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     return verifier, challenge
 
 
@@ -92,9 +115,17 @@ def consent_and_code(client: Client, url: str) -> dict[str, str]:
     return query_of(page["Location"])
 
 
-def token_request(client: Client, credentials: services.Credentials, **fields: str) -> dict[str, object]:
-    basic = base64.b64encode(f"{credentials.client_id}:{credentials.client_secret}".encode()).decode()
-    response = client.post("/o/token/", {"grant_type": "authorization_code", "redirect_uri": BANK_REDIRECT, **fields}, HTTP_AUTHORIZATION=f"Basic {basic}")
+def token_request(
+    client: Client, credentials: services.Credentials, **fields: str
+) -> dict[str, object]:
+    basic = base64.b64encode(
+        f"{credentials.client_id}:{credentials.client_secret}".encode()
+    ).decode()
+    response = client.post(
+        "/o/token/",
+        {"grant_type": "authorization_code", "redirect_uri": BANK_REDIRECT, **fields},
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+    )
     body: dict[str, object] = response.json()
     body["_status"] = response.status_code
     return body

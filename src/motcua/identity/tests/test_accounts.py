@@ -28,7 +28,9 @@ from motcua.registry.services import citizen_record_death
 from motcua.registry.tests.factories import OFFICIAL, make_citizen
 
 pytestmark = pytest.mark.django_db
-POLICE = Actor(kind="official", ref="cong.an.phuong", permissions=frozenset({services.RAISE_PERMISSION}))
+POLICE = Actor(
+    kind="official", ref="cong.an.phuong", permissions=frozenset({services.RAISE_PERMISSION})
+)
 
 
 def _jpeg() -> bytes:
@@ -39,8 +41,12 @@ def _jpeg() -> bytes:
 
 def _registration(pin: str, **changes: object) -> services.Registration:
     fields: dict[str, object] = dict(
-        pin=pin, full_name="Lê Văn Cường", birth_date="1988-11-02", contact="0912345678",
-        password=PASSWORD, portrait=_jpeg(),
+        pin=pin,
+        full_name="Lê Văn Cường",
+        birth_date="1988-11-02",
+        contact="0912345678",
+        password=PASSWORD,
+        portrait=_jpeg(),
     )
     return services.Registration(**{**fields, **changes})  # type: ignore[arg-type]
 
@@ -54,7 +60,9 @@ def test_registration_checks_the_registry_and_a_code_to_the_phone_activates_it(
 ) -> None:
     pin = make_citizen(full_name="Lê Văn Cường", birth_date=date(1988, 11, 2)).pin
     with pytest.raises(ValidationFailed) as refused:
-        services.account_register(registration=_registration(pin, full_name="Lê Văn Cương"), ip=None)
+        services.account_register(
+            registration=_registration(pin, full_name="Lê Văn Cương"), ip=None
+        )
     assert set(refused.value.errors) == {"full_name"}
     with pytest.raises(ValidationFailed) as refused:
         services.account_register(registration=_registration(pin, birth_date="1988-02-11"), ip=None)
@@ -67,7 +75,9 @@ def test_registration_checks_the_registry_and_a_code_to_the_phone_activates_it(
         )
     assert not account.active and account.portrait.startswith("portraits/")
     with pytest.raises(ValidationFailed):
-        services.account_confirm_contact(pin=pin, code="000000" if _last_sms_code() != "000000" else "111111")
+        services.account_confirm_contact(
+            pin=pin, code="000000" if _last_sms_code() != "000000" else "111111"
+        )
     services.account_confirm_contact(pin=pin, code=_last_sms_code())
     assert Account.objects.get(pin=pin).active
     with pytest.raises(Conflict):
@@ -77,8 +87,10 @@ def test_registration_checks_the_registry_and_a_code_to_the_phone_activates_it(
 def test_a_code_is_good_for_five_tries_only(django_capture_on_commit_callbacks: Any) -> None:
     pin = make_citizen(full_name="Lê Văn Cường", birth_date=date(1988, 11, 2)).pin
     with django_capture_on_commit_callbacks(execute=True):
-        services.account_register(registration=_registration(pin, contact="cuong@example.vn"), ip=None)
-    code = re.findall(r"\d{6}", mail.outbox[-1].body)[0]
+        services.account_register(
+            registration=_registration(pin, contact="cuong@example.vn"), ip=None
+        )
+    code = re.findall(r"\d{6}", str(mail.outbox[-1].body))[0]
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
         with pytest.raises(ValidationFailed):
@@ -97,7 +109,9 @@ def test_a_code_is_good_for_five_tries_only(django_capture_on_commit_callbacks: 
         ({"portrait": b"\xff\xd8\xff\xe0" + b"0" * 100}, "portrait"),  # a JPEG header, no image
     ],
 )
-def test_bad_registration_fields_are_named_and_nothing_is_written(changes: dict[str, object], field: str) -> None:
+def test_bad_registration_fields_are_named_and_nothing_is_written(
+    changes: dict[str, object], field: str
+) -> None:
     pin = make_citizen(full_name="Lê Văn Cường", birth_date=date(1988, 11, 2)).pin
     with pytest.raises(ValidationFailed) as refused:
         services.account_register(registration=_registration(pin, **changes), ip=None)
@@ -109,11 +123,18 @@ def test_deceased_and_young_children_cannot_register() -> None:
     dead = make_citizen(full_name="Lê Văn Cường", birth_date=date(1950, 1, 1))
     citizen_record_death(actor=OFFICIAL, pin=dead.pin, death_date=date(2024, 5, 1), reason="test")
     with pytest.raises(ValidationFailed) as refused:
-        services.account_register(registration=_registration(dead.pin, birth_date="1950-01-01"), ip=None)
+        services.account_register(
+            registration=_registration(dead.pin, birth_date="1950-01-01"), ip=None
+        )
     assert "đã mất" in refused.value.errors["pin"]
-    child = make_citizen(full_name="Lê Văn Cường", birth_date=timezone.localdate().replace(year=timezone.localdate().year - 3))
+    child = make_citizen(
+        full_name="Lê Văn Cường",
+        birth_date=timezone.localdate().replace(year=timezone.localdate().year - 3),
+    )
     with pytest.raises(ValidationFailed) as refused:
-        services.account_register(registration=_registration(child.pin, birth_date=str(child.birth_date)), ip=None)
+        services.account_register(
+            registration=_registration(child.pin, birth_date=str(child.birth_date)), ip=None
+        )
     assert "dưới 6" in refused.value.errors["birth_date"]
 
 
@@ -142,7 +163,9 @@ def test_many_failures_from_one_address_are_throttled(settings: object) -> None:
 
 def test_a_deceased_persons_account_no_longer_signs_in() -> None:
     person = make_person()
-    citizen_record_death(actor=OFFICIAL, pin=person.pin, death_date=timezone.localdate(), reason="test")
+    citizen_record_death(
+        actor=OFFICIAL, pin=person.pin, death_date=timezone.localdate(), reason="test"
+    )
     with pytest.raises(services.LoginRefused, match="đã mất"):
         services.login_check(pin=person.pin, password=PASSWORD, client=services.Client(ip=None))
 
@@ -159,8 +182,12 @@ def test_password_reset_needs_the_second_factor_when_there_is_one(
         services.password_reset_finish(pin=person.pin, code=code, password="Mat-khau-moi-2027")
     assert "totp_code" in refused.value.errors
     time.sleep(1.1)  # django-otp holds off the next try for a second after a failure
-    services.password_reset_finish(pin=person.pin, code=code, password="Mat-khau-moi-2027", totp_code=person.totp_now())
-    assert services.login_check(pin=person.pin, password="Mat-khau-moi-2027", client=services.Client(ip=None))
+    services.password_reset_finish(
+        pin=person.pin, code=code, password="Mat-khau-moi-2027", totp_code=person.totp_now()
+    )
+    assert services.login_check(
+        pin=person.pin, password="Mat-khau-moi-2027", client=services.Client(ip=None)
+    )
 
 
 def test_reset_for_a_wrong_contact_sends_nothing_and_says_nothing(
@@ -176,7 +203,12 @@ def test_reset_for_a_wrong_contact_sends_nothing_and_says_nothing(
 
 def test_level_2_needs_the_permission_a_second_factor_and_the_card() -> None:
     person = make_person(level=1)
-    check = services.InPersonCheck(pin=person.pin, place="Công an phường Cao Lãnh", card_number=person.pin, checked_at=timezone.now())
+    check = services.InPersonCheck(
+        pin=person.pin,
+        place="Công an phường Cao Lãnh",
+        card_number=person.pin,
+        checked_at=timezone.now(),
+    )
     with pytest.raises(PermissionDenied):
         services.account_raise_level(actor=OFFICIAL, check=check)
     with pytest.raises(ValidationFailed) as refused:
@@ -186,9 +218,14 @@ def test_level_2_needs_the_permission_a_second_factor_and_the_card() -> None:
     device = services.totp_enroll_begin(account=account)
     import pyotp
 
-    services.totp_enroll_confirm(account=account, code=pyotp.TOTP(services.totp_secret(device)).now())
+    services.totp_enroll_confirm(
+        account=account, code=pyotp.TOTP(services.totp_secret(device)).now()
+    )
     with pytest.raises(ValidationFailed) as refused:
-        services.account_raise_level(actor=POLICE, check=services.InPersonCheck(**{**check.__dict__, "card_number": "000000000000"}))
+        services.account_raise_level(
+            actor=POLICE,
+            check=services.InPersonCheck(**{**check.__dict__, "card_number": "000000000000"}),
+        )
     assert "card_number" in refused.value.errors
     assert services.account_raise_level(actor=POLICE, check=check).level == 2
     assert account.level_checks.get().place == "Công an phường Cao Lãnh"
@@ -200,9 +237,19 @@ def test_a_parent_adds_a_young_child_and_a_stranger_cannot() -> None:
     child = make_citizen(full_name="Nguyễn Minh Khôi", birth_date=born, mother_pin=parent.pin)
     stranger = make_person(full_name="Phạm Văn Dũng", sex="M", birth_date=date(1985, 1, 1))
     with pytest.raises(ValidationFailed) as refused:
-        services.child_account_add(parent=Account.objects.get(pin=stranger.pin), child_pin=child.pin, full_name="Nguyễn Minh Khôi", birth_date=str(born))
+        services.child_account_add(
+            parent=Account.objects.get(pin=stranger.pin),
+            child_pin=child.pin,
+            full_name="Nguyễn Minh Khôi",
+            birth_date=str(born),
+        )
     assert "không phải cha/mẹ" in refused.value.errors["child_pin"]
-    account = services.child_account_add(parent=Account.objects.get(pin=parent.pin), child_pin=child.pin, full_name="Nguyễn Minh Khôi", birth_date=str(born))
+    account = services.child_account_add(
+        parent=Account.objects.get(pin=parent.pin),
+        child_pin=child.pin,
+        full_name="Nguyễn Minh Khôi",
+        birth_date=str(born),
+    )
     assert account.managed_by is not None and not account.active
 
 
@@ -215,7 +262,9 @@ def test_each_sign_in_gets_a_new_session_id_and_idle_sessions_end(settings: obje
     first = client.session.session_key
     signed_in(client, person)
     assert len({before, first, client.session.session_key}) == 3
-    assert AccountSession.objects.filter(account__pin=person.pin, ended_at__isnull=True).count() == 1
+    assert (
+        AccountSession.objects.filter(account__pin=person.pin, ended_at__isnull=True).count() == 1
+    )
 
     session = client.session
     session["eid"] = {**session["eid"], "last_seen": time.time() - 61 * 60}  # level 1: 60 min idle

@@ -29,7 +29,10 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def site(live_server: LiveServer, settings: Any) -> str:
     """The provider and the portal at the live server's address."""
     settings.PUBLIC_URL = live_server.url
-    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": live_server.url + "/o"}
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "OIDC_ISS_ENDPOINT": live_server.url + "/o",
+    }
     return str(live_server.url)
 
 
@@ -47,7 +50,9 @@ def _browser_signed_in(site: str, pin: str) -> requests.Session:
 
 def _allow(browser: requests.Session, site: str, consent_page: str) -> str:
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', consent_page))
-    answer = browser.post(f"{site}/o/authorize/", {**fields, "allow": "Authorize"}, allow_redirects=False)
+    answer = browser.post(
+        f"{site}/o/authorize/", {**fields, "allow": "Authorize"}, allow_redirects=False
+    )
     assert answer.status_code == 302
     return answer.headers["Location"]
 
@@ -57,19 +62,29 @@ def test_authlib_client_runs_the_code_flow_and_the_id_token_verifies_with_jwks(s
     bank = make_party(scopes=("openid", "profile", "address"))
     meta = requests.get(f"{site}/o/.well-known/openid-configuration", timeout=10).json()
     client = OAuth2Session(
-        bank.client_id, bank.client_secret, scope="openid profile address",
-        redirect_uri=BANK_REDIRECT, code_challenge_method="S256",
+        bank.client_id,
+        bank.client_secret,
+        scope="openid profile address",
+        redirect_uri=BANK_REDIRECT,
+        code_challenge_method="S256",
     )
     verifier = generate_token(64)
-    url, state = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier, nonce="n-0S6_WzA2Mj")
+    url, _ = client.create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=verifier, nonce="n-0S6_WzA2Mj"
+    )
 
     browser = _browser_signed_in(site, person.pin)
     consent = browser.get(url, allow_redirects=False)
     assert consent.status_code == 200 and "Ngân hàng Thử nghiệm" in consent.text
     callback = _allow(browser, site, consent.text)
-    assert callback.startswith(BANK_REDIRECT) and f"iss={requests.utils.quote(meta['issuer'], safe='')}" in callback
+    assert (
+        callback.startswith(BANK_REDIRECT)
+        and f"iss={requests.utils.quote(meta['issuer'], safe='')}" in callback
+    )
 
-    token = client.fetch_token(meta["token_endpoint"], authorization_response=callback, code_verifier=verifier)
+    token = client.fetch_token(
+        meta["token_endpoint"], authorization_response=callback, code_verifier=verifier
+    )
     keys = KeySet.import_key_set(requests.get(meta["jwks_uri"], timeout=10).json())
     id_token = jwt.decode(token["id_token"], keys, algorithms=["RS256"])
     jwt.JWTClaimsRegistry(
@@ -87,7 +102,8 @@ def test_authlib_client_runs_the_code_flow_and_the_id_token_verifies_with_jwks(s
     reuse = requests.post(
         meta["token_endpoint"],
         {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
-        auth=(bank.client_id, bank.client_secret), timeout=10,
+        auth=(bank.client_id, bank.client_secret),
+        timeout=10,
     )
     assert reuse.status_code == 400
 
@@ -98,7 +114,10 @@ def _forged(id_token: str) -> dict[str, str]:
     claims["name"] = "Kẻ Giả Mạo"
     tampered = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     none_header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
-    return {"tampered": f"{header}.{tampered}.{signature}", "alg_none": f"{none_header}.{tampered}."}
+    return {
+        "tampered": f"{header}.{tampered}.{signature}",
+        "alg_none": f"{none_header}.{tampered}.",
+    }
 
 
 def test_the_portal_refuses_a_tampered_id_token_and_alg_none(site: str) -> None:
@@ -120,12 +139,19 @@ def _token_for(site: str, pin: str) -> dict[str, str]:
     client = provider()
     verifier, nonce = generate_token(64), generate_token(20)
     session = OAuth2Session(
-        client.client_id, client.client_secret, scope="openid profile pin",
-        redirect_uri=f"{site}/oidc/callback/", code_challenge_method="S256",
+        client.client_id,
+        client.client_secret,
+        scope="openid profile pin",
+        redirect_uri=f"{site}/oidc/callback/",
+        code_challenge_method="S256",
     )
-    url, _ = session.create_authorization_url(f"{site}/o/authorize/", code_verifier=verifier, nonce=nonce)
+    url, _ = session.create_authorization_url(
+        f"{site}/o/authorize/", code_verifier=verifier, nonce=nonce
+    )
     callback = browser.get(url, allow_redirects=False).headers["Location"]
-    token = session.fetch_token(f"{site}/o/token/", authorization_response=callback, code_verifier=verifier)
+    token = session.fetch_token(
+        f"{site}/o/token/", authorization_response=callback, code_verifier=verifier
+    )
     return {**token, "_nonce": nonce}
 
 
@@ -133,7 +159,9 @@ def test_a_citizen_signs_in_to_the_portal_in_a_real_browser(site: str, page: Pag
     person = make_person(full_name="Võ Thị Hồng Nhung")
     page.goto(site + "/")
     page.get_by_role("link", name="Đăng nhập / Sign in").first.click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Đăng nhập bằng tài khoản định danh")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Đăng nhập bằng tài khoản định danh"
+    )
     page.get_by_label("Số định danh cá nhân").fill(person.pin)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập / Sign in").click()
@@ -148,4 +176,6 @@ def test_a_citizen_signs_in_to_the_portal_in_a_real_browser(site: str, page: Pag
     page.get_by_role("button", name="Đăng xuất / Sign out").click()
     expect(page.get_by_role("link", name="Đăng nhập / Sign in").first).to_be_visible()
     page.goto(site + "/id/tai-khoan/")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Đăng nhập")  # the e-ID session ended too
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Đăng nhập"
+    )  # the e-ID session ended too

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from io import StringIO
 
+import pyotp
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
@@ -15,7 +17,8 @@ from motcua.web.demo import DEMO_LOGINS, DEMO_PASSWORD
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_demo_seeds_once_and_prints_working_logins() -> None:
+def test_demo_seeds_once_and_prints_working_logins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTCUA_PUBLIC_URL", "http://localhost:8000")  # as the test settings
     out = StringIO()
     call_command("demo", "--citizens", "400", "--no-serve", stdout=out)
     printed = out.getvalue()
@@ -45,6 +48,34 @@ def test_demo_seeds_once_and_prints_working_logins() -> None:
     ] == ["registered", "card", "residence"]
     assert AccessLog.objects.filter(subject_pin=pin[1]).count() >= 2
 
+    _citizens_and_partner_work(printed)
+
     again = StringIO()
     call_command("demo", "--citizens", "400", "--no-serve", stdout=again)
     assert "existing data reused" in again.getvalue()
+
+
+def _citizens_and_partner_work(printed: str) -> None:
+    level1, level2 = re.findall(r"^  (\d{12})  .* — mức (\d)", printed, re.MULTILINE)
+    assert (level1[1], level2[1]) == ("1", "2")
+    secret = re.search(r"TOTP secret ([A-Z2-7]+)", printed)
+    assert secret
+    browser = Client()
+    assert (
+        browser.post("/id/dang-nhap/", {"pin": level2[0], "password": DEMO_PASSWORD}).status_code
+        == 302
+    )
+    second = browser.post("/id/xac-thuc-2-lop/", {"code": pyotp.TOTP(secret[1]).now()})
+    assert second.status_code == 302 and browser.session["eid"]["acr"] == 2
+
+    partner = re.search(r"curl -u '([^:]+):([^']+)'", printed)
+    assert partner
+    token = Client().post(
+        "/o/token/",
+        {"grant_type": "client_credentials", "scope": "ekyc"},
+        headers={
+            "Authorization": "Basic "
+            + base64.b64encode(f"{partner[1]}:{partner[2]}".encode()).decode()
+        },
+    )
+    assert token.status_code == 200

@@ -3,6 +3,7 @@ its own, created and dropped here, never the demo data."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -12,12 +13,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from motcua.bench import registry
+from motcua.bench import identity, registry
 from motcua.bench.harness import own_database
 
 
 class Command(BaseCommand):
-    help = "Benchmarks: `bench registry --citizens N`. Prints one JSON line."
+    help = "Benchmarks: `bench registry|identity --citizens N`. Prints one JSON line."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="name", required=True)
@@ -29,6 +30,15 @@ class Command(BaseCommand):
         reg.add_argument(
             "--inner", action="store_true", help="(internal) run inside the prepared database"
         )
+        ident = sub.add_parser(
+            "identity", help="verification API vs a bare WSGI ceiling, OIDC code flows per second"
+        )
+        ident.add_argument("--citizens", type=int, default=1_000_000)
+        ident.add_argument("--seed", type=int, default=1)
+        ident.add_argument("--duration", type=float, default=30, help="seconds of load per run")
+        ident.add_argument("--connections", type=int, default=50)
+        ident.add_argument("--flow-seconds", type=float, default=10)
+        ident.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["citizens"] < 100:
@@ -36,13 +46,23 @@ class Command(BaseCommand):
         if not options["inner"]:
             self._in_own_database(options)
             return
-        result = registry.run(
-            citizens=options["citizens"],
-            seed=options["seed"],
-            lookups=options["lookups"],
-            searches=options["searches"],
-            database_url=os.environ["DATABASE_URL"],
-        )
+        if options["name"] == "identity":
+            result = identity.run(
+                citizens=options["citizens"],
+                seed=options["seed"],
+                duration_s=options["duration"],
+                connections=options["connections"],
+                flow_s=options["flow_seconds"],
+                database_url=os.environ["DATABASE_URL"],
+            )
+        else:
+            result = registry.run(
+                citizens=options["citizens"],
+                seed=options["seed"],
+                lookups=options["lookups"],
+                searches=options["searches"],
+                database_url=os.environ["DATABASE_URL"],
+            )
         self.stdout.write(json.dumps(result))
 
     def _in_own_database(self, options: dict[str, Any]) -> None:

@@ -1,12 +1,15 @@
+import os
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from oauth2_provider.settings import oauth2_settings
 from rich.progress import Progress
 
 from motcua.core.server import serve
-from motcua.web.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoInfo, demo_prepare
+from motcua.web.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoCitizen, DemoInfo, demo_prepare
 
 
 class Command(BaseCommand):
@@ -21,6 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        _public_at(options["port"])
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         with Progress(transient=True) as progress:
@@ -47,9 +51,39 @@ class Command(BaseCommand):
             f"  Health:                  {base}/healthz",
             f"Demo logins (password: {DEMO_PASSWORD}):",
             *(f"  {login.username:<14} {login.role}" for login in DEMO_LOGINS),
-            f"Demo citizen: {info.citizen_name}, PIN {info.citizen_pin}",
+            f"  Nâng mức định danh:      {base}/id/can-bo/nang-muc/ (canbo.congan)",
+            "Công dân đăng nhập qua cổng / citizens sign in at the portal (password as above):",
+            *(_citizen_line(c) for c in info.citizens),
+            f"  Đăng ký mức 1 / register: {base}/id/dang-ky/ (mã xác thực in ra log / codes go to the log)",
+            f"Demo citizen with history: {info.citizen_name}, PIN {info.citizen_pin}",
             f"API key for canbo.hotich (new each run): {info.api_key}",
             f"  curl -H 'Authorization: Bearer {info.api_key}' \\",
             f"    '{base}/api/registry/citizens/{info.citizen_pin}?purpose=demo'",
+            "eKYC partner (secret new each run):",
+            f"  curl -u '{info.partner.client_id}:{info.partner.client_secret}' \\",
+            f"    -d grant_type=client_credentials -d scope=ekyc {base}/o/token/",
+            "  curl -H 'Authorization: Bearer TOKEN' -H 'Content-Type: application/json' \\",
+            f'    -d \'{{"pin":"{info.citizens[0].pin}","full_name":"{info.citizens[0].name}",\'\\',
+            '\'"birth_date":"1980-01-01","purpose":"mo tai khoan"}\' '
+            + f"{base}/api/identity/verify",
         ]
         self.stdout.write("\n".join(lines))
+
+
+def _citizen_line(citizen: DemoCitizen) -> str:
+    line = f"  {citizen.pin}  {citizen.name} — mức {citizen.level}"
+    if citizen.totp_secret:
+        line += f", TOTP secret {citizen.totp_secret} (new each run; e.g. `oathtool --totp -b`)"
+    return line
+
+
+def _public_at(port: int) -> None:
+    """The portal and the provider's issuer follow the port, unless MOTCUA_PUBLIC_URL says."""
+    if os.environ.get("MOTCUA_PUBLIC_URL"):
+        return
+    settings.PUBLIC_URL = f"http://127.0.0.1:{port}"
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "OIDC_ISS_ENDPOINT": settings.PUBLIC_URL + "/o",
+    }
+    oauth2_settings.reload()

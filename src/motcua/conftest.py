@@ -1,0 +1,87 @@
+"""Fixtures shared by every app's tests: a real browser for pages.
+
+Playwright drives Debian's Chromium (``make setup`` installs it); Playwright's own browser
+download is not used. Each test gets its own browser, and ``page`` a fresh context (cookies,
+storage) in it, with Vietnamese as the browser's language::
+
+    @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+    def test_home(live_server: LiveServer, page: Page) -> None:
+        page.goto(live_server.url + "/")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Motcua")
+
+Tests that use ``page`` or ``browser`` are marked ``browser`` (``pytest -m "not browser"``)
+and get a transactional database with serialized rollback even without the marker above.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = Path(os.environ.get("MOTCUA_CHROMIUM", "/usr/bin/chromium"))
+# Headless, no sandbox (tests run as root), and none of Chromium's own calls home: without the
+# background-networking flags it keeps retrying Google services on a closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 10_000
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def browser(
+    transactional_db: None, django_db_serialized_rollback: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Browser]:
+    """Chromium for one test, started after the test database is set up, stopped before it is
+    flushed.
+
+    Sync Playwright marks its asyncio loop as running in this thread for as long as it is
+    started. Django then takes the thread for async code: its async-safety check refuses ORM
+    calls, and its connections (thread-critical asgiref locals) are other objects than the
+    ones the test database was set up with, so a session-wide browser would silently skip
+    the serialized rollback and wipe the migrations' geo data. Hence one browser per test,
+    inside the database fixtures; the test's own ORM calls work, on connections of their own
+    that are closed here.
+    """
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `make setup` (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            connections.close_all()
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh context, as a Vietnamese citizen's browser (Accept-Language: vi)."""
+    context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
