@@ -22,10 +22,7 @@ SELECT c.full_name, c.birth_date, c.birth_date_precision, c.sex, c.death_date, c
                AND k.status = 'active' AND (k.expires_on IS NULL OR k.expires_on >= %s))
 FROM registry_citizen c WHERE c.pin = %s
 """
-LOG_SQL = """
-INSERT INTO core_accesslog (at, subject_pin, actor, actor_kind, data, purpose)
-VALUES (now(), %s, %s, 'partner', 'registry.verification', %s)
-"""
+LOG_SQL = "SELECT motcua_access_log_add(%s, %s, 'partner', 'registry.verification', %s)"
 
 
 def _key(name: str) -> str:
@@ -42,9 +39,7 @@ def ceiling_handler(cursor: Any, body: dict[str, Any]) -> Any:
     row = cursor.fetchone()
     if row is None:
         return {"pin": "no_match", "alive": None}
-    with cursor.connection.transaction():
-        cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute(LOG_SQL, [body["pin"], f"partner:{token[1]}", body["purpose"]])
+    cursor.execute(LOG_SQL, [[body["pin"]], f"partner:{token[1]}", body["purpose"]])
     full_name, born, _precision, _sex, death_date, _cmnd, _card = row
     return {
         "pin": "match",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.core.wsgi import get_wsgi_application
@@ -22,6 +23,7 @@ class _Gunicorn(BaseApplication):
 
 
 def serve(*, host: str, port: int, workers: int, threads: int, quiet: bool = False) -> None:
+    os.environ["MOTCUA_WEB_WORKERS"] = str(workers)  # per-process shares of rate limits
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,

@@ -7,11 +7,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from django.db import connection
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Router, Schema
 from ninja.security import HttpBearer
-from oauth2_provider.models import AccessToken
 
 from motcua.core.actors import Actor
 from motcua.core.errors import DomainError
@@ -28,19 +27,22 @@ class PartnerCaller:
     rate_per_second: int
 
 
+# The hottest query of the API in one indexed join (the ORM's version also joins the
+# application table and costs five times as much to build).
+_PARTNER_SQL = """
+SELECT t.scope, p.name, p.rate_per_second FROM oauth2_provider_accesstoken t
+JOIN identity_partner p ON p.application_id = t.application_id
+WHERE t.token_checksum = %s AND t.expires > now()
+"""
+
+
 class PartnerToken(HttpBearer):
+    """A client-credentials access token of a partner, with the `ekyc` scope."""
+
     def authenticate(self, request: HttpRequest, token: str) -> PartnerCaller | None:
-        found = (
-            AccessToken.objects.filter(
-                token_checksum=hashlib.sha256(token.encode()).hexdigest(),
-                expires__gt=timezone.now(),
-                application__partner__isnull=False,
-            )
-            .values_list(
-                "scope", "application__partner__name", "application__partner__rate_per_second"
-            )
-            .first()
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(_PARTNER_SQL, [hashlib.sha256(token.encode()).hexdigest()])
+            found = cursor.fetchone()
         if found is None or "ekyc" not in found[0].split():
             return None
         _, name, rate = found

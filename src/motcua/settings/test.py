@@ -11,7 +11,10 @@ from motcua.settings.base import DATABASES, OAUTH2_PROVIDER  # noqa: E402
 
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("MOTCUA_TEST_DB", "test_motcua")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "motcua.identity.hashers.ClientSecretHasher",
+]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -38,6 +38,11 @@ class Command(BaseCommand):
         ident.add_argument("--duration", type=float, default=30, help="seconds of load per run")
         ident.add_argument("--connections", type=int, default=50)
         ident.add_argument("--flow-seconds", type=float, default=10)
+        ident.add_argument("--workers", type=int, default=4, help="server processes (both servers)")
+        ident.add_argument("--threads", type=int, default=4, help="threads per server process")
+        ident.add_argument(
+            "--target-rps", type=int, default=1000, help="offered load for the latency figures"
+        )
         ident.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -53,6 +58,9 @@ class Command(BaseCommand):
                 duration_s=options["duration"],
                 connections=options["connections"],
                 flow_s=options["flow_seconds"],
+                workers=options["workers"],
+                threads=options["threads"],
+                target_rps=options["target_rps"],
                 database_url=os.environ["DATABASE_URL"],
             )
         else:
