@@ -71,7 +71,12 @@ def _own_record(pin: str) -> CitizenRecord:
 
 
 def _age(record: CitizenRecord) -> int:
-    return age_on(PartialDate.parse(record.birth_date).latest, timezone.localdate())
+    return _age_from(record.birth_date)
+
+
+def _age_from(birth_date: str) -> int:
+    """The youngest the person can be, for a partial date."""
+    return age_on(PartialDate.parse(birth_date).latest, timezone.localdate())
 
 
 # --- registration (level 1) -------------------------------------------------------------------
@@ -90,9 +95,8 @@ class Registration:
 def account_register(*, registration: Registration, ip: str | None) -> Account:
     """Level 1: facts checked against the registry, then a code to the contact confirms it."""
     r = registration
-    _check_claim_matches(r.pin, r.full_name, r.birth_date)
-    record = _own_record(r.pin)
-    if _age(record) < MIN_SELF_REGISTRATION_AGE:
+    _check_claim_matches(r.pin, r.full_name, r.birth_date)  # so r.birth_date is the registry's
+    if _age_from(r.birth_date) < MIN_SELF_REGISTRATION_AGE:
         raise ValidationFailed(
             {"birth_date": "Trẻ dưới 6 tuổi do cha mẹ đăng ký / under 6: added by a parent"}
         )
@@ -300,20 +304,33 @@ def _attempt(
     account: Account | None, client: Client, outcome: str, *, success: bool = False
 ) -> None:
     with transaction.atomic(durable=True):
-        LoginAttempt.objects.create(
-            account=account,
-            ip=client.ip,
-            user_agent=client.user_agent[:300],
-            success=success,
-            outcome=outcome,
-        )
-        audit_record(
-            actor=_self(account.pin) if account else Actor(kind="system", ref=client.ip or "?"),
-            action="login.success" if success else "login.failure",
-            object_type="identity.account",
-            object_id=account.pin if account else "",
-            reason=f"{outcome} từ {client.ip or '?'}",
-        )
+        _attempt_recorded(account, client, outcome, success=success)
+
+
+def _attempt_recorded(
+    account: Account | None,
+    client: Client,
+    outcome: str,
+    *,
+    success: bool,
+    after: dict[str, object] | None = None,
+) -> None:
+    """The login-history row and its audit entry, in the caller's transaction."""
+    LoginAttempt.objects.create(
+        account=account,
+        ip=client.ip,
+        user_agent=client.user_agent[:300],
+        success=success,
+        outcome=outcome,
+    )
+    audit_record(
+        actor=_self(account.pin) if account else Actor(kind="system", ref=client.ip or "?"),
+        action="login.success" if success else "login.failure",
+        object_type="identity.account",
+        object_id=account.pin if account else "",
+        reason=f"{outcome} từ {client.ip or '?'}",
+        after=after,
+    )
 
 
 def _failure(account: Account, client: Client, outcome: str) -> None:
@@ -326,22 +343,13 @@ def _failure(account: Account, client: Client, outcome: str) -> None:
             locked.failed_logins = 0
             locked.locked_until = timezone.now() + timedelta(minutes=limits["minutes"])
         locked.save(update_fields=["failed_logins", "locked_until"])
-        LoginAttempt.objects.create(
-            account=account,
-            ip=client.ip,
-            user_agent=client.user_agent[:300],
+        until = locked.locked_until
+        _attempt_recorded(
+            account,
+            client,
+            outcome,
             success=False,
-            outcome=outcome,
-        )
-        audit_record(
-            actor=_self(account.pin),
-            action="login.failure",
-            object_type="identity.account",
-            object_id=account.pin,
-            reason=f"{outcome} từ {client.ip or '?'}",
-            after={
-                "locked_until": locked.locked_until.isoformat() if locked.locked_until else None
-            },
+            after={"locked_until": until.isoformat() if until else None},
         )
     if locked.locked_until and locked.locked_until > timezone.now():
         raise LoginRefused(_locked_message(locked.locked_until))
@@ -354,20 +362,7 @@ def _success(account: Account, client: Client, outcome: str) -> None:
     with transaction.atomic(durable=True):
         Account.objects.filter(pk=account.pk).update(failed_logins=0, locked_until=None)
         get_user_model().objects.filter(pk=account.user_id).update(last_login=timezone.now())
-        LoginAttempt.objects.create(
-            account=account,
-            ip=client.ip,
-            user_agent=client.user_agent[:300],
-            success=True,
-            outcome=outcome,
-        )
-        audit_record(
-            actor=_self(account.pin),
-            action="login.success",
-            object_type="identity.account",
-            object_id=account.pin,
-            reason=f"{outcome} từ {client.ip or '?'}",
-        )
+        _attempt_recorded(account, client, outcome, success=True)
 
 
 def _confirmed_totp(account: Account) -> TOTPDevice | None:
@@ -591,10 +586,7 @@ def child_account_add(
 def password_reset_begin(*, pin: str, contact: str) -> None:
     """A code to the account's confirmed contact. Says nothing about whether the pair exists."""
     account = Account.objects.filter(pin=pin.strip(), contact_verified_at__isnull=False).first()
-    try:
-        phone, email = _contact_fields(contact)
-    except ValidationFailed:
-        raise
+    phone, email = _contact_fields(contact)
     if account is None or (phone, email) != (account.phone, account.email):
         return
     with transaction.atomic(durable=True):

@@ -27,7 +27,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView
 
 from motcua.core.actors import Actor
-from motcua.core.errors import DomainError, ValidationFailed
+from motcua.core.errors import DomainError
 from motcua.identity import forms, services
 from motcua.identity.models import Account
 from motcua.identity.oidc import acr_level, acr_name
@@ -73,7 +73,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 client=request_client(request),
             )
         except DomainError as error:
-            form.add_error(None, error.message)
+            forms.errors_onto(form, error)
         else:
             session_begin(request, account, acr=1)
             return redirect(_next_url(request))
@@ -126,10 +126,8 @@ def register_view(request: HttpRequest) -> HttpResponse:
                 ),
                 ip=request.META.get("REMOTE_ADDR"),
             )
-        except ValidationFailed as error:
-            forms.errors_onto(form, error)
         except DomainError as error:
-            form.add_error(None, error.message)
+            forms.errors_onto(form, error)
         else:
             return redirect(
                 f"{reverse('identity:register_confirm')}?{urlencode({'pin': data['pin']})}"
@@ -144,10 +142,8 @@ def register_confirm_view(request: HttpRequest) -> HttpResponse:
             services.account_confirm_contact(
                 pin=form.cleaned_data["pin"], code=form.cleaned_data["code"]
             )
-        except ValidationFailed as error:
-            forms.errors_onto(form, error)
         except DomainError as error:
-            form.add_error(None, error.message)
+            forms.errors_onto(form, error)
         else:
             return render(request, "identity/registered.html")
     return render(request, "identity/register_confirm.html", {"form": form})
@@ -160,7 +156,7 @@ def reset_begin_view(request: HttpRequest) -> HttpResponse:
             services.password_reset_begin(
                 pin=form.cleaned_data["pin"], contact=form.cleaned_data["contact"]
             )
-        except ValidationFailed as error:
+        except DomainError as error:
             forms.errors_onto(form, error)
         else:
             return redirect(
@@ -180,7 +176,7 @@ def reset_finish_view(request: HttpRequest) -> HttpResponse:
                 password=data["password"],
                 totp_code=data["totp_code"],
             )
-        except ValidationFailed as error:
+        except DomainError as error:
             forms.errors_onto(form, error)
         else:
             return redirect("identity:login")
@@ -377,7 +373,7 @@ def password_view(request: HttpRequest) -> HttpResponse:
             services.password_change(
                 account=account, current=form.cleaned_data["current"], new=form.cleaned_data["new"]
             )
-        except ValidationFailed as error:
+        except DomainError as error:
             forms.errors_onto(form, error)
         else:
             return redirect("identity:account")
@@ -426,10 +422,8 @@ def child_add_view(request: HttpRequest) -> HttpResponse:
                 full_name=data["full_name"],
                 birth_date=data["birth_date"],
             )
-        except ValidationFailed as error:
-            forms.errors_onto(form, error)
         except DomainError as error:
-            form.add_error(None, error.message)
+            forms.errors_onto(form, error)
         else:
             return redirect("identity:account")
     overview = account_overview(account=account, session_key=request.session.session_key)
@@ -461,10 +455,8 @@ def raise_level_view(request: HttpRequest) -> HttpResponse:
                     checked_at=data["checked_at"],
                 ),
             )
-        except ValidationFailed as error:
-            forms.errors_onto(form, error)
         except DomainError as error:
-            form.add_error(None, error.message)
+            forms.errors_onto(form, error)
     return render(request, "identity/raise_level.html", {"form": form, "done": done})
 
 

@@ -10,6 +10,7 @@ import time
 from datetime import date
 from typing import Any
 
+import pyotp
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
@@ -216,8 +217,6 @@ def test_level_2_needs_the_permission_a_second_factor_and_the_card() -> None:
     assert "yếu tố xác thực" in refused.value.errors["pin"]
     account = Account.objects.get(pin=person.pin)
     device = services.totp_enroll_begin(account=account)
-    import pyotp
-
     services.totp_enroll_confirm(
         account=account, code=pyotp.TOTP(services.totp_secret(device)).now()
     )

@@ -3,7 +3,6 @@ claims by scope, pairwise subjects, levels and step-up, and the refusals RFC 970
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import timedelta
 
@@ -256,4 +255,3 @@ def test_discovery_states_what_the_provider_does() -> None:
     assert "urn:motcua:loa:2" in meta["acr_values_supported"]
     assert "pairwise" in meta["subject_types_supported"]
     assert "password" not in meta["grant_types_supported"]
-    assert json.dumps(meta)  # plain JSON
