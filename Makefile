@@ -5,13 +5,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Browser tests drive Debian's Chromium (Playwright cannot download its own build here).
 CHROMIUM := /usr/bin/chromium
+# The PDFs Motcua prints need a TrueType font with Vietnamese glyphs (settings.PDF_FONT).
+PDF_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 .PHONY: setup run test lint check-migrations bench clean
 
-setup: $(STAMP) $(CHROMIUM)
+setup: $(STAMP) $(CHROMIUM) $(PDF_FONT)
 
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+$(PDF_FONT):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -5,6 +5,7 @@ from oauth2_provider import views as oauth2_views
 from motcua.api import api
 from motcua.core.views import healthz
 from motcua.identity.views import AuthorizeView, DiscoveryView
+from motcua.web import citizen
 from motcua.web import views as web
 
 # The provider's endpoints, with our authorization view in front of django-oauth-toolkit's.
@@ -28,6 +29,24 @@ urlpatterns = [
     path("dang-nhap/", web.portal_login, name="portal_login"),
     path("oidc/callback/", web.portal_callback, name="portal_callback"),
     path("dang-xuat/", web.portal_logout, name="portal_logout"),
+    path("thu-tuc/", citizen.procedures_view, name="procedures"),
+    path("thu-tuc/giam-giay-to/", citizen.once_only_view, name="once_only"),
+    path("thu-tuc/<str:code>/", citizen.procedure_view, name="procedure"),
+    path("thu-tuc/<str:code>/nop/", citizen.submit_view, name="submit"),
+    path("ho-so/", citizen.my_dossiers_view, name="my_dossiers"),
+    path("ho-so/<int:dossier_id>/", citizen.dossier_view, name="citizen_dossier"),
+    path("ho-so/<int:dossier_id>/rut/", citizen.withdraw_view, name="citizen_withdraw"),
+    path("ho-so/<int:dossier_id>/bo-sung/", citizen.supplement_view, name="citizen_supplement"),
+    path("ho-so/<int:dossier_id>/danh-gia/", citizen.rate_view, name="citizen_rate"),
+    path("ho-so/<int:dossier_id>/tep/<int:file_id>/", citizen.file_view, name="citizen_file"),
+    path(
+        "ho-so/<int:dossier_id>/xin-loi/<int:apology_id>.pdf",
+        citizen.paper_view,
+        {"paper": "xin-loi"},
+        name="citizen_apology",
+    ),
+    path("ho-so/<int:dossier_id>/<str:paper>.pdf", citizen.paper_view, name="citizen_paper"),
+    path("can-bo/", include("motcua.web.backoffice_urls")),
     path("healthz", healthz, name="healthz"),
     path("o/", include((oidc_patterns, "oauth2_provider"))),
     path("id/", include("motcua.identity.urls")),

@@ -76,3 +76,38 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Holiday(models.Model):
+    """A day that departs from the Monday–Friday week; deadlines are counted over this table
+    (`motcua.core.calendar`). Saturdays and Sundays are off unless a `workday` row says so."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", "nghỉ lễ, Tết / public holiday"
+        DAY_OFF = "day_off", "nghỉ bù / day off"
+        WORKDAY = "workday", "làm bù / worked weekend day"
+
+    day = models.DateField(unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+
+    class Meta:
+        verbose_name = "ngày nghỉ / holiday"
+        verbose_name_plural = "lịch ngày nghỉ / holiday calendar"
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.name}"
+
+
+class Sequence(models.Model):
+    """A named counter (`motcua.core.sequences`), e.g. the receipt numbers of one agency's day."""
+
+    scope = models.CharField(max_length=64, primary_key=True)
+    value = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = "bộ đếm / sequence"
+
+    def __str__(self) -> str:
+        return f"{self.scope} = {self.value}"

@@ -154,3 +154,19 @@ def live_consent_covers(account: Account, party: RelyingParty, scopes: list[str]
         account=account, party=party, withdrawn_at__isnull=True
     ).first()
     return consent is not None and set(scopes) <= set(consent.scopes.split())
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str
+    email: str
+
+
+def contact_of(pin: str) -> Contact | None:
+    """Where to reach a person about their dossiers: their e-ID account's confirmed contact."""
+    row = (
+        Account.objects.filter(pin=pin, contact_verified_at__isnull=False)
+        .values_list("phone", "email")
+        .first()
+    )
+    return Contact(phone=row[0], email=row[1]) if row else None

@@ -28,7 +28,7 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 from motcua.core.actors import SYSTEM, Actor
 from motcua.core.audit import audit_record
 from motcua.core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from motcua.identity.messaging import message_send
+from motcua.core.messaging import message_send
 from motcua.identity.models import (
     Account,
     AccountSession,

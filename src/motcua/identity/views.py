@@ -28,6 +28,7 @@ from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView
 
 from motcua.core.actors import Actor
 from motcua.core.errors import DomainError
+from motcua.core.forms import errors_onto
 from motcua.identity import forms, services
 from motcua.identity.models import Account
 from motcua.identity.oidc import acr_level, acr_name
@@ -73,7 +74,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 client=request_client(request),
             )
         except DomainError as error:
-            forms.errors_onto(form, error)
+            errors_onto(form, error)
         else:
             session_begin(request, account, acr=1)
             return redirect(_next_url(request))
@@ -127,7 +128,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
                 ip=request.META.get("REMOTE_ADDR"),
             )
         except DomainError as error:
-            forms.errors_onto(form, error)
+            errors_onto(form, error)
         else:
             return redirect(
                 f"{reverse('identity:register_confirm')}?{urlencode({'pin': data['pin']})}"
@@ -143,7 +144,7 @@ def register_confirm_view(request: HttpRequest) -> HttpResponse:
                 pin=form.cleaned_data["pin"], code=form.cleaned_data["code"]
             )
         except DomainError as error:
-            forms.errors_onto(form, error)
+            errors_onto(form, error)
         else:
             return render(request, "identity/registered.html")
     return render(request, "identity/register_confirm.html", {"form": form})
@@ -157,7 +158,7 @@ def reset_begin_view(request: HttpRequest) -> HttpResponse:
                 pin=form.cleaned_data["pin"], contact=form.cleaned_data["contact"]
             )
         except DomainError as error:
-            forms.errors_onto(form, error)
+            errors_onto(form, error)
         else:
             return redirect(
                 f"{reverse('identity:reset_finish')}?{urlencode({'pin': form.cleaned_data['pin']})}"
@@ -177,7 +178,7 @@ def reset_finish_view(request: HttpRequest) -> HttpResponse:
                 totp_code=data["totp_code"],
             )
         except DomainError as error:
-            forms.errors_onto(form, error)
+            errors_onto(form, error)
         else:
             return redirect("identity:login")
     return render(request, "identity/reset_finish.html", {"form": form})
@@ -374,7 +375,7 @@ def password_view(request: HttpRequest) -> HttpResponse:
                 account=account, current=form.cleaned_data["current"], new=form.cleaned_data["new"]
             )
         except DomainError as error:
-            forms.errors_onto(form, error)
+            errors_onto(form, error)
         else:
             return redirect("identity:account")
     return render(request, "identity/password.html", {"form": form})
@@ -423,7 +424,7 @@ def child_add_view(request: HttpRequest) -> HttpResponse:
                 birth_date=data["birth_date"],
             )
         except DomainError as error:
-            forms.errors_onto(form, error)
+            errors_onto(form, error)
         else:
             return redirect("identity:account")
     overview = account_overview(account=account, session_key=request.session.session_key)
@@ -456,7 +457,7 @@ def raise_level_view(request: HttpRequest) -> HttpResponse:
                 ),
             )
         except DomainError as error:
-            forms.errors_onto(form, error)
+            errors_onto(form, error)
     return render(request, "identity/raise_level.html", {"form": form, "done": done})
 
 

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "motcua.geo",
     "motcua.registry",
     "motcua.identity",
+    "motcua.catalog",
+    "motcua.dossiers",
     "motcua.web",
     "motcua.bench",
 ]
@@ -100,6 +102,27 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
+# Citizens' uploads and issued documents live outside the web root and are served only by views
+# that check who is asking. Set MOTCUA_PRIVATE_STORAGE_BACKEND to an S3 backend in production.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("MOTCUA_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "private": {
+        "BACKEND": os.environ.get(
+            "MOTCUA_PRIVATE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+    },
+}
+UPLOAD_MAX_BYTES = int(os.environ.get("MOTCUA_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+# Above this, Django streams an upload to a temporary file instead of keeping it in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A TrueType font with Vietnamese glyphs for the PDFs Motcua prints (receipts, slips).
+PDF_FONT = os.environ.get("MOTCUA_PDF_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+PDF_FONT_BOLD = os.environ.get(
+    "MOTCUA_PDF_FONT_BOLD", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+)
 WHITENOISE_USE_FINDERS = True  # production serves collected files instead
 
 SESSION_COOKIE_HTTPONLY = True
@@ -177,7 +200,7 @@ LOGIN_URL = "identity:login"
 
 # Pairwise subject identifiers are keyed by this secret (a different sub per relying party).
 PAIRWISE_KEY = os.environ.get("MOTCUA_PAIRWISE_KEY", SECRET_KEY + ":pairwise")
-SMS_GATEWAY = os.environ.get("MOTCUA_SMS_GATEWAY", "motcua.identity.messaging.LoggingSmsGateway")
+SMS_GATEWAY = os.environ.get("MOTCUA_SMS_GATEWAY", "motcua.core.messaging.LoggingSmsGateway")
 EMAIL_BACKEND = os.environ.get(
     "MOTCUA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )

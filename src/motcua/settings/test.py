@@ -7,7 +7,7 @@ from motcua.db import ensure_database
 ensure_database()
 
 from motcua.settings.base import *  # noqa: E402, F403
-from motcua.settings.base import DATABASES, OAUTH2_PROVIDER  # noqa: E402
+from motcua.settings.base import DATABASES, OAUTH2_PROVIDER, STORAGES, VAR_DIR  # noqa: E402
 
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("MOTCUA_TEST_DB", "test_motcua")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -16,10 +16,11 @@ PASSWORD_HASHERS = [
     "motcua.identity.hashers.ClientSecretHasher",
 ]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PRIVATE_MEDIA_ROOT = VAR_DIR / "test-private"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    **STORAGES,
+    "private": {**STORAGES["private"], "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None}},
 }
-SMS_GATEWAY = "motcua.identity.messaging.OutboxSmsGateway"
+SMS_GATEWAY = "motcua.core.messaging.OutboxSmsGateway"
 PUBLIC_URL = "http://localhost:8000"  # live-server tests override it and the issuer
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": PUBLIC_URL + "/o"}

@@ -20,6 +20,7 @@ from motcua.identity import services as identity
 from motcua.registry import selectors as registry
 from motcua.registry import services as registry_services
 from motcua.registry.seed import DEFAULT_PROVINCE, population_load
+from motcua.web.demo_services import AGENCY_ROLES, DemoServices, public_services_prepare
 from motcua.web.portal import portal_registered
 
 DEMO_PASSWORD = "motcua-demo-2026"  # noqa: S105 - printed for the demo, never used in production
@@ -37,6 +38,7 @@ ROLE_GROUPS: dict[str, list[str]] = {
     "Cán bộ đăng ký dân cư / registry official": [*VIEW_REGISTRY, "registry.change_citizen"],
     "Cán bộ tra cứu / lookup officer": VIEW_REGISTRY,
     "Lãnh đạo / leader": [*VIEW_REGISTRY, "core.view_auditentry", "core.view_accesslog"],
+    "Cán bộ giải quyết thủ tục / dossier official": VIEW_REGISTRY,
     "Cán bộ công an – định danh / police e-ID officer": [
         *VIEW_REGISTRY,
         "registry.verify_citizen",
@@ -53,7 +55,7 @@ class DemoLogin:
     superuser: bool = False
 
 
-DEMO_LOGINS = (
+DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("quantri", "Quản trị hệ thống / administrator", superuser=True),
     DemoLogin(
         "canbo.hotich",
@@ -68,6 +70,8 @@ DEMO_LOGINS = (
         "Cán bộ công an – định danh / police e-ID officer",
     ),
 )
+DOSSIER_GROUP = "Cán bộ giải quyết thủ tục / dossier official"
+DEMO_LOGINS += tuple(DemoLogin(a.username, a.title, DOSSIER_GROUP) for a in AGENCY_ROLES)
 DEMO_PARTNER = "Ngân hàng Demo (eKYC)"
 
 
@@ -87,6 +91,7 @@ class DemoInfo:
     citizen_name: str
     citizens: list[DemoCitizen]
     partner: identity.Credentials
+    services: DemoServices
 
 
 def demo_prepare(
@@ -95,7 +100,11 @@ def demo_prepare(
     """Seed once (a second run reuses the data), then make sure the logins exist."""
     info = _registry_prepared(citizens=citizens, seed=seed, progress=progress)
     portal_registered()
-    return DemoInfo(**info, citizens=_eid_accounts(), partner=_ekyc_partner())
+    accounts = _eid_accounts()
+    services = public_services_prepare(
+        group=DOSSIER_GROUP, password=DEMO_PASSWORD, citizen_pins=[c.pin for c in accounts]
+    )
+    return DemoInfo(**info, citizens=accounts, partner=_ekyc_partner(), services=services)
 
 
 def _registry_prepared(

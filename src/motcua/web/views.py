@@ -5,6 +5,7 @@ from __future__ import annotations
 from authlib.common.errors import AuthlibBaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from motcua.web.portal import (
@@ -21,8 +22,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {"citizen": request.session.get(SESSION_KEY)})
 
 
+NEXT_KEY = "portal_next"
+
+
 def portal_login(request: HttpRequest) -> HttpResponse:
+    """Off to the e-ID provider; back to the page that asked for a sign-in afterwards."""
     portal_registered()
+    wanted = request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(wanted, allowed_hosts=None):
+        request.session[NEXT_KEY] = wanted
     response: HttpResponse = provider().authorize_redirect(request, callback_uri())
     return response
 
@@ -40,7 +48,7 @@ def portal_callback(request: HttpRequest) -> HttpResponse:
         return _login_failed(request, error.description or error.error)
     request.session.cycle_key()
     request.session[SESSION_KEY] = portal_user(dict(token["userinfo"]), token["id_token"])
-    return redirect("home")
+    return redirect(request.session.pop(NEXT_KEY, None) or "home")
 
 
 def _login_failed(request: HttpRequest, reason: str) -> HttpResponse:

@@ -20,9 +20,9 @@ from PIL import Image
 
 from motcua.core.actors import Actor
 from motcua.core.errors import Conflict, PermissionDenied, ValidationFailed
+from motcua.core.messaging import OutboxSmsGateway
 from motcua.core.models import AuditEntry
 from motcua.identity import services
-from motcua.identity.messaging import OutboxSmsGateway
 from motcua.identity.models import Account, AccountSession
 from motcua.identity.tests.factories import PASSWORD, make_person, signed_in
 from motcua.registry.services import citizen_record_death

@@ -1,0 +1,325 @@
+"""Reads of the catalog, as plain data: procedures (by their published versions), agencies and
+officials' roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from django.db.models import F, QuerySet
+
+from motcua.catalog.models import (
+    CITIZEN,
+    NATIONAL_CODES,
+    Agency,
+    AgencyKind,
+    Official,
+    Procedure,
+    ProcedureVersion,
+    Role,
+    Source,
+    Status,
+)
+from motcua.core.errors import NotFound
+from motcua.core.text import fold
+
+# The workflow's vocabulary, published for the apps that process dossiers.
+__all__ = ["CITIZEN", "NATIONAL_CODES", "AgencyKind", "Role", "Source", "Status"]
+
+# Papers the state holds whatever the citizen's history: the registry has them for everyone.
+REGISTRY_SOURCES = frozenset(
+    {
+        Source.REGISTRY_IDENTITY,
+        Source.REGISTRY_RESIDENCE,
+        Source.REGISTRY_HOUSEHOLD,
+        Source.REGISTRY_CIVIL_STATUS,
+    }
+)
+# Papers the state may hold: an earlier result or a wallet document of this citizen.
+HELD_IF_PRESENT = frozenset({Source.RESULT, Source.WALLET})
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    code: str
+    name: str
+    name_en: str
+    required: bool
+    source: str
+    source_ref: str
+
+    @property
+    def held_by_registry(self) -> bool:
+        return self.source in REGISTRY_SOURCES
+
+    @property
+    def is_paper(self) -> bool:
+        """A paper the citizen would bring or upload if nobody held it (not the form)."""
+        return self.source != Source.FORM
+
+
+@dataclass(frozen=True)
+class TransitionView:
+    action: str
+    name: str
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...]
+    note_required: bool
+
+
+@dataclass(frozen=True)
+class ProcedureSnapshot:
+    """A procedure as published in one version: what a dossier is processed under."""
+
+    version_id: int
+    number: int
+    code: str
+    name: str
+    name_en: str
+    field: str
+    agency_kind: str
+    legal_basis: str
+    days: int
+    civil_status: bool
+    fee: int
+    fee_exemptions: tuple[dict[str, Any], ...]
+    service_level: int
+    essential_no: int | None
+    form_schema: dict[str, Any]
+    components: tuple[ComponentView, ...]
+    transitions: tuple[TransitionView, ...]
+
+    def transition(self, action: str) -> TransitionView | None:
+        return next((t for t in self.transitions if t.action == action), None)
+
+    def actions_from(self, status: str) -> list[TransitionView]:
+        return [t for t in self.transitions if status in t.sources]
+
+    @property
+    def papers(self) -> int:
+        return sum(1 for c in self.components if c.is_paper)
+
+    @property
+    def papers_dropped(self) -> int:
+        """Papers nobody uploads any more: the registry holds them for everyone."""
+        return sum(1 for c in self.components if c.held_by_registry)
+
+
+def snapshot_of(version_id: int, number: int, data: dict[str, Any]) -> ProcedureSnapshot:
+    return ProcedureSnapshot(
+        version_id=version_id,
+        number=number,
+        code=data["code"],
+        name=data["name"],
+        name_en=data["name_en"],
+        field=data["field"],
+        agency_kind=data["agency_kind"],
+        legal_basis=data["legal_basis"],
+        days=data["days"],
+        civil_status=data["civil_status"],
+        fee=data["fee"],
+        fee_exemptions=tuple(data["fee_exemptions"]),
+        service_level=data["service_level"],
+        essential_no=data["essential_no"],
+        form_schema=data["form_schema"],
+        components=tuple(ComponentView(**c) for c in data["components"]),
+        transitions=tuple(
+            TransitionView(
+                action=t["action"],
+                name=t["name"],
+                sources=tuple(t["sources"]),
+                target=t["target"],
+                roles=tuple(t["roles"]),
+                note_required=t["note_required"],
+            )
+            for t in data["workflow"]["transitions"]
+        ),
+    )
+
+
+@lru_cache(maxsize=1024)
+def version_get(version_id: int) -> ProcedureSnapshot:
+    """Versions never change once published, so each process keeps the ones it has read."""
+    row = ProcedureVersion.objects.filter(pk=version_id).values("number", "snapshot").first()
+    if row is None:
+        raise NotFound(f"Không có phiên bản thủ tục / no procedure version {version_id}")
+    return snapshot_of(version_id, row["number"], row["snapshot"])
+
+
+def procedure_current(code: str) -> ProcedureSnapshot:
+    """The version a new dossier is submitted under."""
+    pk = (
+        _current_versions()
+        .filter(procedure__code=code, procedure__active=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if pk is None:
+        raise NotFound(f"Không có thủ tục / no such procedure: {code}")
+    return version_get(pk)
+
+
+def _current_versions() -> QuerySet[ProcedureVersion]:
+    return ProcedureVersion.objects.filter(number=F("procedure__current_version"))
+
+
+@dataclass(frozen=True)
+class ProcedureSummary:
+    code: str
+    name: str
+    name_en: str
+    field: str
+    days: int
+    fee: int
+    service_level: int
+    essential_no: int | None
+    papers: int
+    papers_dropped: int
+
+
+def procedure_search(query: str = "", *, field: str = "") -> list[ProcedureSummary]:
+    """Active procedures whose name or code contains every word of the query, with or without
+    diacritics ("dang ky khai sinh" finds "Đăng ký khai sinh")."""
+    rows = Procedure.objects.filter(active=True, current_version__gt=0)
+    for word in fold(query).split():
+        rows = rows.filter(search_key__contains=word)
+    if field:
+        rows = rows.filter(field=field)
+    versions = _current_versions().filter(procedure__in=rows).values_list("pk", flat=True)
+    snapshots = sorted(
+        (version_get(pk) for pk in versions), key=lambda s: (s.essential_no or 999, s.name)
+    )
+    return [_summary(s) for s in snapshots]
+
+
+def _summary(s: ProcedureSnapshot) -> ProcedureSummary:
+    return ProcedureSummary(
+        code=s.code,
+        name=s.name,
+        name_en=s.name_en,
+        field=s.field,
+        days=s.days,
+        fee=s.fee,
+        service_level=s.service_level,
+        essential_no=s.essential_no,
+        papers=s.papers,
+        papers_dropped=s.papers_dropped,
+    )
+
+
+def source_labels() -> dict[str, str]:
+    """Who holds a paper, in words."""
+    return {str(value): str(label) for value, label in Source.choices}
+
+
+def procedures_of_kind(kind: str) -> list[tuple[str, str]]:
+    """(code, name) of the active procedures an agency of this kind handles."""
+    return list(
+        Procedure.objects.filter(active=True, agency_kind=kind)
+        .order_by("name")
+        .values_list("code", "name")
+    )
+
+
+def procedure_fields() -> list[str]:
+    return list(
+        Procedure.objects.filter(active=True)
+        .order_by("field")
+        .values_list("field", flat=True)
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class OnceOnlyReport:
+    procedures: list[ProcedureSummary]
+    papers: int
+    papers_dropped: int
+
+    @property
+    def share_dropped(self) -> float:
+        return self.papers_dropped / self.papers if self.papers else 0.0
+
+
+def once_only_report() -> OnceOnlyReport:
+    """Per procedure and overall, how many paper components the registry made unnecessary."""
+    procedures = procedure_search()
+    return OnceOnlyReport(
+        procedures=procedures,
+        papers=sum(p.papers for p in procedures),
+        papers_dropped=sum(p.papers_dropped for p in procedures),
+    )
+
+
+@dataclass(frozen=True)
+class AgencyView:
+    id: int
+    code: str
+    name: str
+    kind: str
+    unit_code: str
+
+
+def _agency_view(agency: Agency) -> AgencyView:
+    return AgencyView(
+        id=agency.pk,
+        code=agency.code,
+        name=agency.name,
+        kind=agency.kind,
+        unit_code=agency.unit_code,
+    )
+
+
+def agency_get(agency_id: int) -> AgencyView:
+    agency = Agency.objects.filter(pk=agency_id, active=True).first()
+    if agency is None:
+        raise NotFound(f"Không có cơ quan / no such agency: {agency_id}")
+    return _agency_view(agency)
+
+
+def agency_by_code(code: str) -> AgencyView:
+    agency = Agency.objects.filter(code=code, active=True).first()
+    if agency is None:
+        raise NotFound(f"Không có cơ quan / no such agency: {code}")
+    return _agency_view(agency)
+
+
+def agencies_of_kind(kind: str) -> list[AgencyView]:
+    return [_agency_view(a) for a in Agency.objects.filter(kind=kind, active=True)]
+
+
+def official_roles(username: str) -> dict[int, frozenset[str]]:
+    """Each agency the official works for, with their roles there."""
+    roles: dict[int, set[str]] = {}
+    for agency_id, role in Official.objects.filter(
+        user__username=username, user__is_active=True, agency__active=True
+    ).values_list("agency_id", "role"):
+        roles.setdefault(agency_id, set()).add(role)
+    return {agency: frozenset(r) for agency, r in roles.items()}
+
+
+def officials_of(agency_id: int, role: str) -> list[tuple[str, str]]:
+    """(username, full name) of the agency's officials holding `role`."""
+    return [
+        (username, f"{first} {last}".strip() or username)
+        for username, first, last in Official.objects.filter(
+            agency_id=agency_id, role=role, user__is_active=True
+        )
+        .order_by("user__username")
+        .values_list("user__username", "user__first_name", "user__last_name")
+    ]
+
+
+def agency_serving(kind: str, unit_keys: list[str]) -> AgencyView | None:
+    """The agency of this kind for the first of these units that has one (a ward, then its
+    province): where a citizen's dossier goes by default."""
+    found = {
+        a.unit_code: a
+        for a in Agency.objects.filter(kind=kind, active=True, unit_code__in=unit_keys)
+    }
+    for key in unit_keys:
+        if key in found:
+            return _agency_view(found[key])
+    return None

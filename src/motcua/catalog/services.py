@@ -1,0 +1,498 @@
+"""Writes to the catalog: loading procedures and workflows as data, publishing versions, agencies
+and officials' roles."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from motcua.catalog.models import (
+    AGENCY_CODE,
+    CITIZEN,
+    Agency,
+    AgencyKind,
+    Component,
+    Official,
+    Procedure,
+    ProcedureVersion,
+    Role,
+    ServiceLevel,
+    Source,
+    Status,
+    Transition,
+    Workflow,
+)
+from motcua.catalog.selectors import AgencyView, agency_get, version_get
+from motcua.core.actors import Actor
+from motcua.core.audit import audit_record
+from motcua.core.errors import ValidationFailed
+from motcua.core.text import fold, nfc
+
+DATA_DIR = Path(__file__).parent / "data"
+EDIT_PERMISSION = "catalog.change_procedure"
+AGENCY_PERMISSION = "catalog.change_agency"
+
+# What a form field may be pre-filled from: the applicant's registry record and account.
+PREFILL_KEYS = frozenset(
+    {
+        "applicant.pin",
+        "applicant.full_name",
+        "applicant.birth_date",
+        "applicant.sex",
+        "applicant.ethnicity",
+        "applicant.nationality",
+        "applicant.permanent_address",
+        "applicant.current_address",
+        "applicant.card_number",
+        "applicant.cmnd",
+        "applicant.spouse_pin",
+        "applicant.phone",
+        "applicant.email",
+    }
+)
+FIELD_TYPES = frozenset({"string", "integer", "boolean"})
+
+
+# --- validation of procedures as data ----------------------------------------------------------
+
+
+def form_schema_errors(schema: Any) -> dict[str, str]:
+    """The declaration must be a JSON Schema our renderer can draw."""
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        return {"form_schema": f"JSON Schema không hợp lệ / invalid JSON Schema: {error.message}"}
+    if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
+        return {"form_schema": "Tờ khai phải là một object / the form must be an object"}
+    errors: dict[str, str] = {}
+    for name, prop in schema["properties"].items():
+        where = f"form_schema.{name}"
+        if prop.get("type") not in FIELD_TYPES:
+            errors[where] = "Kiểu không hỗ trợ / unsupported type"
+        elif not prop.get("title"):
+            errors[where] = "Thiếu tiêu đề / title missing"
+        elif prop.get("x-prefill") and prop["x-prefill"] not in PREFILL_KEYS:
+            errors[where] = f"Không điền sẵn được từ / cannot prefill from {prop['x-prefill']}"
+        elif "enum" in prop and len(prop.get("x-enum-titles", prop["enum"])) != len(prop["enum"]):
+            errors[where] = "x-enum-titles khác số phần tử enum / x-enum-titles length"
+    for name in schema.get("required", []):
+        if name not in schema["properties"]:
+            errors[f"form_schema.{name}"] = "Trường bắt buộc không tồn tại / unknown required field"
+    return errors
+
+
+def _component_errors(components: list[dict[str, Any]], codes: set[str]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if sum(1 for c in components if c["source"] == Source.FORM) != 1:
+        errors["components"] = "Cần đúng một tờ khai / exactly one form component"
+    seen: set[str] = set()
+    for c in components:
+        where = f"components.{c['code']}"
+        if c["code"] in seen:
+            errors[where] = "Mã trùng / duplicate code"
+        elif c["source"] not in Source.values:
+            errors[where] = f"Nguồn không hợp lệ / unknown source {c['source']}"
+        elif c["source"] == Source.RESULT and c.get("source_ref") not in codes:
+            errors[where] = f"Không có thủ tục / no procedure {c.get('source_ref')}"
+        seen.add(c["code"])
+    return errors
+
+
+def _procedure_errors(data: dict[str, Any], codes: set[str]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data["agency_kind"] not in AgencyKind.values:
+        errors["agency_kind"] = (
+            f"Loại cơ quan không hợp lệ / unknown agency kind {data['agency_kind']}"
+        )
+    if data["service_level"] not in ServiceLevel.values:
+        errors["service_level"] = "Mức độ 2, 3 hoặc 4 / service level 2, 3 or 4"
+    if not 0 <= int(data["days"]) <= 365:
+        errors["days"] = "Thời hạn 0-365 ngày làm việc / 0-365 working days"
+    if int(data["fee"]) < 0:
+        errors["fee"] = "Lệ phí không âm / fee must not be negative"
+    errors.update(form_schema_errors(data["form_schema"]))
+    fields = data["form_schema"].get("properties", {})
+    for rule in data["fee_exemptions"]:
+        if rule.get("since_field") and rule["since_field"] not in fields:
+            errors[f"fee_exemptions.{rule['code']}"] = (
+                "since_field không có trong tờ khai / not a form field"
+            )
+    errors.update(_component_errors(data["components"], codes))
+    return {f"{data['code']}.{k}": v for k, v in errors.items()}
+
+
+def _transition_errors(workflow: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    roles = {*Role.values, CITIZEN}
+    for t in workflow["transitions"]:
+        states = [*t["sources"], t["target"]]
+        where = f"{workflow['code']}.{t['action']}"
+        if unknown := [s for s in states if s not in Status.values]:
+            errors[where] = f"Trạng thái không hợp lệ / unknown status {unknown}"
+        elif unknown := [r for r in t["roles"] if r not in roles]:
+            errors[where] = f"Vai trò không hợp lệ / unknown role {unknown}"
+    return errors
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    workflows: int
+    published: list[str]
+    unchanged: list[str]
+
+
+def catalog_files() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The catalog Motcua ships with: the essential services a province runs."""
+    procedures = json.loads((DATA_DIR / "procedures.json").read_text(encoding="utf-8"))
+    workflows = json.loads((DATA_DIR / "workflows.json").read_text(encoding="utf-8"))
+    return procedures, workflows
+
+
+@transaction.atomic(durable=True)
+def catalog_load(
+    *, actor: Actor, procedures: list[dict[str, Any]], workflows: list[dict[str, Any]]
+) -> LoadReport:
+    """Create or update workflows and procedures; a changed procedure gets a new version.
+    All or nothing: one bad procedure refuses the whole load."""
+    actor.require(EDIT_PERMISSION)
+    codes = {p["code"] for p in procedures}
+    errors: dict[str, str] = {}
+    for workflow in workflows:
+        errors.update(_transition_errors(workflow))
+    for data in procedures:
+        errors.update(_procedure_errors(data, codes))
+    if errors:
+        raise ValidationFailed(errors)
+    for workflow in workflows:
+        _workflow_save(actor, workflow)
+    saved = [_procedure_save(data) for data in procedures]  # all first: they refer to each other
+    published, unchanged = [], []
+    for procedure in saved:
+        if procedure_publish(actor=actor, procedure_id=procedure.pk):
+            published.append(procedure.code)
+        else:
+            unchanged.append(procedure.code)
+    return LoadReport(workflows=len(workflows), published=published, unchanged=unchanged)
+
+
+def _workflow_save(actor: Actor, data: dict[str, Any]) -> None:
+    workflow, _ = Workflow.objects.update_or_create(
+        code=data["code"], defaults={"name": nfc(data["name"])}
+    )
+    workflow.transitions.exclude(action__in=[t["action"] for t in data["transitions"]]).delete()
+    for t in data["transitions"]:
+        Transition.objects.update_or_create(
+            workflow=workflow,
+            action=t["action"],
+            defaults={
+                "name": nfc(t["name"]),
+                "sources": t["sources"],
+                "target": t["target"],
+                "roles": t["roles"],
+                "note_required": t.get("note_required", False),
+            },
+        )
+    audit_record(
+        actor=actor,
+        action="workflow.load",
+        object_type="catalog.workflow",
+        object_id=workflow.code,
+        after=data,
+    )
+
+
+def _procedure_save(data: dict[str, Any]) -> Procedure:
+    default_workflow = "civil_status" if data["civil_status"] else "standard"
+    procedure, _ = Procedure.objects.update_or_create(
+        code=data["code"],
+        defaults={
+            "name": nfc(data["name"]),
+            "name_en": nfc(data.get("name_en", "")),
+            "field": nfc(data["field"]),
+            "agency_kind": data["agency_kind"],
+            "legal_basis": nfc(data["legal_basis"]),
+            "days": data["days"],
+            "civil_status": data["civil_status"],
+            "fee": data["fee"],
+            "fee_exemptions": data["fee_exemptions"],
+            "service_level": data["service_level"],
+            "essential_no": data.get("essential_no"),
+            "form_schema": data["form_schema"],
+            "workflow": Workflow.objects.get(code=data.get("workflow", default_workflow)),
+        },
+    )
+    procedure.components.exclude(code__in=[c["code"] for c in data["components"]]).delete()
+    for position, c in enumerate(data["components"]):
+        Component.objects.update_or_create(
+            procedure=procedure,
+            code=c["code"],
+            defaults={
+                "name": nfc(c["name"]),
+                "name_en": nfc(c.get("name_en", "")),
+                "required": c.get("required", True),
+                "source": c["source"],
+                "source_ref": c.get("source_ref") or "",
+                "position": position,
+            },
+        )
+    return procedure
+
+
+# --- versions -----------------------------------------------------------------------------------
+
+
+def procedure_snapshot(procedure: Procedure) -> dict[str, Any]:
+    """Everything a dossier needs to be processed under this procedure, as it stands now."""
+    return {
+        "code": procedure.code,
+        "name": procedure.name,
+        "name_en": procedure.name_en,
+        "field": procedure.field,
+        "agency_kind": procedure.agency_kind,
+        "legal_basis": procedure.legal_basis,
+        "days": procedure.days,
+        "civil_status": procedure.civil_status,
+        "fee": procedure.fee,
+        "fee_exemptions": procedure.fee_exemptions,
+        "service_level": procedure.service_level,
+        "essential_no": procedure.essential_no,
+        "form_schema": procedure.form_schema,
+        "components": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "name_en": c.name_en,
+                "required": c.required,
+                "source": c.source,
+                "source_ref": c.source_ref,
+            }
+            for c in procedure.components.order_by("position", "id")
+        ],
+        "workflow": {
+            "code": procedure.workflow.code,
+            "transitions": [
+                {
+                    "action": t.action,
+                    "name": t.name,
+                    "sources": t.sources,
+                    "target": t.target,
+                    "roles": t.roles,
+                    "note_required": t.note_required,
+                }
+                for t in procedure.workflow.transitions.order_by("id")
+            ],
+        },
+    }
+
+
+@transaction.atomic
+def procedure_publish(*, actor: Actor, procedure_id: int) -> ProcedureVersion | None:
+    """Publish the procedure as it stands as a new version, unless nothing changed. Not durable:
+    the admin calls it inside its own transaction, after saving the procedure's components."""
+    actor.require(EDIT_PERMISSION)
+    procedure = (
+        Procedure.objects.select_for_update().select_related("workflow").get(pk=procedure_id)
+    )
+    snapshot = procedure_snapshot(procedure)
+    errors = _procedure_errors(snapshot, set(Procedure.objects.values_list("code", flat=True)))
+    if errors:
+        raise ValidationFailed(errors)
+    current = procedure.versions.filter(number=procedure.current_version).first()
+    if current is not None and current.snapshot == snapshot:
+        return None
+    version = ProcedureVersion.objects.create(
+        procedure=procedure,
+        number=procedure.current_version + 1,
+        snapshot=snapshot,
+        published_by=actor.label,
+    )
+    procedure.current_version = version.number
+    procedure.search_key = fold(f"{procedure.code} {procedure.name} {procedure.field}")
+    procedure.save(update_fields=["current_version", "search_key"])
+    audit_record(
+        actor=actor,
+        action="procedure.publish",
+        object_type="catalog.procedure",
+        object_id=procedure.code,
+        before=current.snapshot if current else None,
+        after={"version": version.number, **snapshot},
+    )
+    version_get.cache_clear()
+    return version
+
+
+# --- agencies and officials ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewAgency:
+    code: str
+    name: str
+    kind: str
+    unit_code: str
+    parent_code: str | None = None
+
+
+@transaction.atomic(durable=True)
+def agency_add(*, actor: Actor, agency: NewAgency) -> AgencyView:
+    actor.require(AGENCY_PERMISSION)
+    errors: dict[str, str] = {}
+    try:
+        AGENCY_CODE(agency.code)
+    except Exception as error:  # Django's ValidationError carries the bilingual message
+        errors["code"] = str(getattr(error, "message", error))
+    if agency.kind not in AgencyKind.values:
+        errors["kind"] = "Loại cơ quan không hợp lệ / unknown agency kind"
+    if Agency.objects.filter(code=agency.code).exists():
+        errors["code"] = "Mã đã dùng / code already in use"
+    parent = Agency.objects.filter(code=agency.parent_code).first() if agency.parent_code else None
+    if agency.parent_code and parent is None:
+        errors["parent_code"] = "Không có cơ quan cấp trên này / no such parent agency"
+    if errors:
+        raise ValidationFailed(errors)
+    row = Agency.objects.create(
+        code=agency.code,
+        name=nfc(agency.name),
+        kind=agency.kind,
+        unit_code=agency.unit_code,
+        parent=parent,
+    )
+    audit_record(
+        actor=actor,
+        action="agency.add",
+        object_type="catalog.agency",
+        object_id=row.code,
+        after={"name": row.name, "kind": row.kind, "unit": row.unit_code},
+    )
+    return agency_get(row.pk)
+
+
+@transaction.atomic(durable=True)
+def official_assign(*, actor: Actor, username: str, agency_code: str, role: str) -> None:
+    """Give a staff user a role in an agency."""
+    actor.require(AGENCY_PERMISSION)
+    user = get_user_model().objects.filter(username=username, is_staff=True).first()
+    agency = Agency.objects.filter(code=agency_code, active=True).first()
+    errors: dict[str, str] = {}
+    if user is None:
+        errors["username"] = "Không có cán bộ này / no such staff user"
+    if agency is None:
+        errors["agency_code"] = "Không có cơ quan này / no such agency"
+    if role not in Role.values:
+        errors["role"] = "Vai trò không hợp lệ / unknown role"
+    if errors:
+        raise ValidationFailed(errors)
+    _, created = Official.objects.get_or_create(user=user, agency=agency, role=role)
+    if created:
+        audit_record(
+            actor=actor,
+            action="official.assign",
+            object_type="catalog.agency",
+            object_id=agency_code,
+            after={"user": username, "role": role},
+        )
+
+
+@dataclass(frozen=True)
+class Place:
+    """An administrative unit an agency serves (from the geo app)."""
+
+    key: str
+    code: str
+    name: str
+
+
+def _province_agencies(province: Place) -> list[NewAgency]:
+    suffix = f"P{province.code}"
+    root = f"000.00.00.{suffix}"
+    return [
+        NewAgency(
+            root, f"Ủy ban nhân dân {province.name}", AgencyKind.PROVINCE_COMMITTEE, province.key
+        ),
+        NewAgency(
+            f"000.00.10.{suffix}",
+            f"Công an {province.name}",
+            AgencyKind.PROVINCE_POLICE,
+            province.key,
+            root,
+        ),
+        NewAgency(
+            f"000.00.20.{suffix}",
+            f"Sở Tư pháp {province.name}",
+            AgencyKind.JUSTICE_DEPARTMENT,
+            province.key,
+            root,
+        ),
+        NewAgency(
+            f"000.00.30.{suffix}",
+            f"Bảo hiểm xã hội {province.name}",
+            AgencyKind.SOCIAL_INSURANCE,
+            province.key,
+            root,
+        ),
+    ]
+
+
+def _ward_agencies(province: Place, ward: Place) -> list[NewAgency]:
+    suffix = f"P{province.code}"
+    return [
+        NewAgency(
+            f"{ward.code}.01.{suffix}",
+            f"Ủy ban nhân dân {ward.name}",
+            AgencyKind.COMMUNE,
+            ward.key,
+            f"000.00.00.{suffix}",
+        ),
+        NewAgency(
+            f"{ward.code}.02.{suffix}",
+            f"Công an {ward.name}",
+            AgencyKind.COMMUNE_POLICE,
+            ward.key,
+            f"000.00.10.{suffix}",
+        ),
+    ]
+
+
+@transaction.atomic(durable=True)
+def province_agencies_ensure(*, actor: Actor, province: Place, wards: list[Place]) -> int:
+    """The agencies of a province and of each of its wards (People's Committee and police),
+    with codes in the shape of electronic agency identifiers. Returns how many were new."""
+    actor.require(AGENCY_PERMISSION)
+    wanted = _province_agencies(province)
+    for ward in wards:
+        wanted.extend(_ward_agencies(province, ward))
+    existing = set(
+        Agency.objects.filter(code__in=[a.code for a in wanted]).values_list("code", flat=True)
+    )
+    parents: dict[str, Agency] = {a.code: a for a in Agency.objects.filter(code__in=existing)}
+    created = 0
+    for new in wanted:
+        if new.code in existing:
+            continue
+        parents[new.code] = Agency.objects.create(
+            code=new.code,
+            name=nfc(new.name),
+            kind=new.kind,
+            unit_code=new.unit_code,
+            parent=parents.get(new.parent_code or ""),
+        )
+        created += 1
+    if created:
+        audit_record(
+            actor=actor,
+            action="agency.province_ensure",
+            object_type="catalog.agency",
+            object_id=province.key,
+            after={"created": created},
+        )
+    return created

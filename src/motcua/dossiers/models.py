@@ -1,0 +1,148 @@
+"""Dossiers (hồ sơ): what a citizen submitted under which procedure version, where it stands in
+the workflow, its deadline, files, timeline, apologies and rating."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+# A dossier is finished for the deadline once one of these is reached.
+FINISHED = ("result_issued", "returned", "rejected", "not_received", "withdrawn")
+# No action is left to anybody.
+CLOSED = ("returned", "rejected", "not_received", "withdrawn")
+
+
+class Channel(models.IntegerChoices):
+    IN_PERSON = 1, "Trực tiếp / in person"
+    ONLINE = 2, "Trực tuyến / online"
+    POST = 3, "Bưu chính công ích / public postal service"
+
+
+class Dossier(models.Model):
+    code = models.CharField("mã hồ sơ / receipt code", max_length=48, unique=True)
+    procedure_version = models.ForeignKey("catalog.ProcedureVersion", on_delete=models.PROTECT)
+    procedure_code = models.CharField(max_length=20)
+    agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT)
+    applicant_pin = models.CharField(max_length=12)
+    applicant_name = models.CharField(max_length=200)
+    channel = models.PositiveSmallIntegerField(choices=Channel.choices, default=Channel.ONLINE)
+    status = models.CharField(max_length=24)
+    declaration = models.JSONField()
+    fee = models.PositiveIntegerField(default=0)
+    fee_exemption = models.CharField(max_length=60, blank=True)
+    submitted_at = models.DateTimeField()
+    due_on = models.DateField("ngày hẹn trả / appointment")
+    # While the citizen supplements, the clock stops: the day it stopped.
+    paused_on = models.DateField(null=True, blank=True)
+    supplement_requests = models.PositiveSmallIntegerField(default=0)
+    # Counted late for the service-quality index: finished after the appointment, apologised
+    # for, or sent back for a supplement more than once.
+    late = models.BooleanField(default=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.CharField(max_length=150, blank=True)
+    result_code = models.CharField(max_length=56, blank=True)
+    # Optimistic lock: every change bumps it; an action on a stale version is refused.
+    version = models.PositiveIntegerField(default=1)
+    idempotency_key = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "hồ sơ / dossier"
+        verbose_name_plural = "hồ sơ / dossiers"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant_pin", "idempotency_key"], name="dossier_submitted_once"
+            )
+        ]
+        indexes = [
+            # The back office's queue: an agency's open dossiers by appointment.
+            models.Index(
+                fields=["agency", "due_on", "id"],
+                name="dossier_queue",
+                condition=~models.Q(status__in=CLOSED),
+            ),
+            models.Index(fields=["agency", "status", "due_on"], name="dossier_agency_status"),
+            models.Index(fields=["applicant_pin", "-submitted_at"], name="dossier_applicant"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Purpose(models.TextChoices):
+    SUBMISSION = "submission", "Nộp kèm hồ sơ / submitted"
+    SUPPLEMENT = "supplement", "Bổ sung / supplement"
+    RESULT = "result", "Kết quả / result"
+
+
+class DossierFile(models.Model):
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="files")
+    component = models.CharField(max_length=60)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    storage_name = models.CharField(max_length=200)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.CharField(max_length=170)
+
+    class Meta:
+        verbose_name = "tệp hồ sơ / dossier file"
+        verbose_name_plural = "tệp hồ sơ / dossier files"
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class DossierEvent(models.Model):
+    """One step of the timeline: who did what, when, with which note."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=32)
+    source = models.CharField(max_length=24, blank=True)
+    target = models.CharField(max_length=24)
+    actor = models.CharField(max_length=170)
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "bước xử lý / dossier event"
+        verbose_name_plural = "bước xử lý / dossier events"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Apology(models.Model):
+    """The apology and new-appointment slip an overdue dossier needs before it moves on."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="apologies")
+    previous_due = models.DateField()
+    new_due = models.DateField()
+    reason = models.TextField()
+    issued_by = models.CharField(max_length=170)
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "phiếu xin lỗi và hẹn lại / apology slip"
+        verbose_name_plural = "phiếu xin lỗi và hẹn lại / apology slips"
+
+    def __str__(self) -> str:
+        return f"{self.previous_due} -> {self.new_due}"
+
+
+class Rating(models.Model):
+    dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="rating")
+    score = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "đánh giá / rating"
+        verbose_name_plural = "đánh giá / ratings"
+
+    def __str__(self) -> str:
+        return f"{self.score}/5"

@@ -1,0 +1,404 @@
+"""Reads of dossiers, as plain data: the citizen's own, the agency's queue, one dossier with its
+timeline. Officials' reads of a person's dossier go into that person's access log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from motcua.catalog.selectors import (
+    NATIONAL_CODES,
+    AgencyView,
+    ProcedureSnapshot,
+    Status,
+    TransitionView,
+    agencies_of_kind,
+    agency_get,
+    agency_serving,
+    official_roles,
+    procedure_current,
+    procedures_of_kind,
+    version_get,
+)
+from motcua.core.access import access_log_record
+from motcua.core.actors import Actor
+from motcua.core.calendar import work_calendar
+from motcua.core.errors import NotFound
+from motcua.dossiers.declaration import known_facts, prefill
+from motcua.dossiers.models import CLOSED, Apology, Dossier, DossierEvent, DossierFile
+from motcua.dossiers.papers import PaperNeed, papers_needed
+from motcua.dossiers.services import actor_roles, is_overdue
+from motcua.identity.selectors import contact_of
+from motcua.registry.selectors import CitizenRecord, citizen_get
+
+
+@dataclass(frozen=True)
+class DossierRow:
+    id: int
+    code: str
+    procedure_code: str
+    procedure_name: str
+    applicant_name: str
+    status: str
+    status_label: str
+    submitted_at: datetime
+    due_on: date
+    overdue: bool
+    late: bool
+
+
+def _status_label(status: str) -> str:
+    return str(Status(status).label)
+
+
+def _row(values: dict[str, Any], today: date) -> DossierRow:
+    return DossierRow(
+        id=values["id"],
+        code=values["code"],
+        procedure_code=values["procedure_code"],
+        procedure_name=values["procedure_name"],
+        applicant_name=values["applicant_name"],
+        status=values["status"],
+        status_label=_status_label(values["status"]),
+        submitted_at=values["submitted_at"],
+        due_on=values["due_on"],
+        overdue=values["finished_at"] is None
+        and values["status"] != Status.SUPPLEMENT_REQUESTED
+        and today > values["due_on"],
+        late=values["late"],
+    )
+
+
+ROW_FIELDS = (
+    "id",
+    "code",
+    "procedure_code",
+    "applicant_name",
+    "status",
+    "submitted_at",
+    "due_on",
+    "finished_at",
+    "late",
+)
+
+
+def _rows(queryset: QuerySet[Dossier]) -> list[DossierRow]:
+    today = timezone.localdate()
+    values = queryset.values(*ROW_FIELDS, procedure_name=_snapshot_name())
+    return [_row(v, today) for v in values]
+
+
+def _snapshot_name() -> Any:
+    return F("procedure_version__snapshot__name")
+
+
+# --- the citizen's dossiers ---------------------------------------------------------------------
+
+
+def dossiers_of(*, actor: Actor, limit: int = 100) -> list[DossierRow]:
+    if actor.kind != "citizen" or not actor.pin:
+        return []
+    return _rows(Dossier.objects.filter(applicant_pin=actor.pin).order_by("-submitted_at")[:limit])
+
+
+# --- one dossier --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileView:
+    id: int
+    component: str
+    purpose: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+    storage_name: str
+
+
+@dataclass(frozen=True)
+class EventView:
+    action: str
+    source: str
+    target: str
+    target_label: str
+    actor: str
+    at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class ApologyView:
+    id: int
+    previous_due: date
+    new_due: date
+    reason: str
+    issued_by: str
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class DossierDetail:
+    row: DossierRow
+    procedure: ProcedureSnapshot
+    agency_name: str
+    agency_code: str
+    national_status: int
+    declaration: dict[str, Any]
+    fee: int
+    fee_exemption: str
+    papers: list[PaperNeed]
+    files: list[FileView]
+    events: list[EventView]
+    apologies: list[ApologyView]
+    assignee: str
+    result_code: str
+    paused_on: date | None
+    supplement_requests: int
+    version: int
+    roles: frozenset[str]
+    actions: list[TransitionView]
+    may_apologize: bool
+    rating: tuple[int, str] | None
+    applicant: CitizenRecord | None = None  # the registry record, for officials
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _visible(actor: Actor, dossier_id: int) -> tuple[Dossier, frozenset[str]]:
+    """The dossier if the actor is its applicant or an official of its agency; outsiders learn
+    nothing, not even that it exists."""
+    dossier = Dossier.objects.filter(pk=dossier_id).select_related("rating").first()
+    roles = actor_roles(actor, dossier) if dossier else frozenset()
+    if dossier is None or not roles:
+        raise NotFound("Không có hồ sơ / no such dossier")
+    return dossier, roles
+
+
+def dossier_detail(*, actor: Actor, dossier_id: int) -> DossierDetail:
+    dossier, roles = _visible(actor, dossier_id)
+    snapshot = version_get(dossier.procedure_version_id)
+    agency = agency_get(dossier.agency_id)
+    today = timezone.localdate()
+    applicant = None
+    if actor.kind == "official":
+        purpose = f"Giải quyết hồ sơ {dossier.code}"
+        access_log_record(
+            actor=actor,
+            subject_pins=[dossier.applicant_pin],
+            data="dossiers.dossier",
+            purpose=purpose,
+        )
+        applicant = citizen_get(actor=actor, pin=dossier.applicant_pin, purpose=purpose)
+    overdue = is_overdue(dossier, today)
+    return DossierDetail(
+        row=_rows(Dossier.objects.filter(pk=dossier.pk))[0],
+        procedure=snapshot,
+        agency_name=agency.name,
+        agency_code=agency.code,
+        national_status=NATIONAL_CODES[dossier.status],
+        declaration=dossier.declaration,
+        fee=dossier.fee,
+        fee_exemption=dossier.fee_exemption,
+        papers=papers_needed(snapshot, dossier.applicant_pin),
+        files=_files(dossier),
+        events=_events(dossier),
+        apologies=_apologies(dossier),
+        assignee=dossier.assignee,
+        result_code=dossier.result_code,
+        paused_on=dossier.paused_on,
+        supplement_requests=dossier.supplement_requests,
+        version=dossier.version,
+        roles=roles,
+        actions=[]
+        if overdue
+        else [t for t in snapshot.actions_from(dossier.status) if roles & set(t.roles)],
+        may_apologize=overdue and bool(roles & {"receiver", "approver"}),
+        rating=_rating(dossier),
+        applicant=applicant,
+    )
+
+
+def _rating(dossier: Dossier) -> tuple[int, str] | None:
+    rating = getattr(dossier, "rating", None)
+    return (rating.score, rating.comment) if rating else None
+
+
+def _files(dossier: Dossier) -> list[FileView]:
+    return [
+        FileView(
+            id=f.pk,
+            component=f.component,
+            purpose=f.purpose,
+            original_name=f.original_name,
+            content_type=f.content_type,
+            size=f.size,
+            sha256=f.sha256,
+            uploaded_at=f.uploaded_at,
+            storage_name=f.storage_name,
+        )
+        for f in DossierFile.objects.filter(dossier=dossier).order_by("id")
+    ]
+
+
+def _events(dossier: Dossier) -> list[EventView]:
+    return [
+        EventView(
+            action=e.action,
+            source=e.source,
+            target=e.target,
+            target_label=_status_label(e.target),
+            actor=e.actor,
+            at=e.at,
+            note=e.note,
+        )
+        for e in DossierEvent.objects.filter(dossier=dossier)
+    ]
+
+
+def _apologies(dossier: Dossier) -> list[ApologyView]:
+    return [
+        ApologyView(a.pk, a.previous_due, a.new_due, a.reason, a.issued_by, a.issued_at)
+        for a in Apology.objects.filter(dossier=dossier).order_by("id")
+    ]
+
+
+def dossier_file(*, actor: Actor, dossier_id: int, file_id: int) -> FileView:
+    """One file of a dossier the actor may see; an official's read is in the access log."""
+    dossier, _ = _visible(actor, dossier_id)
+    found = [f for f in _files(dossier) if f.id == file_id]
+    if not found:
+        raise NotFound("Không có tệp / no such file")
+    access_log_record(
+        actor=actor,
+        subject_pins=[dossier.applicant_pin],
+        data="dossiers.file",
+        purpose=f"Xem giấy tờ hồ sơ {dossier.code}",
+    )
+    return found[0]
+
+
+# --- the agency's queue -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str = ""
+    overdue: bool = False
+    due_soon: bool = False
+    procedure: str = ""
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    agency_id: int
+    agency_name: str
+    rows: list[DossierRow]
+    total: int
+    page: int
+    pages: int
+    procedures: list[tuple[str, str]]
+
+
+DUE_SOON_DAYS = 2
+
+
+def _filtered(agency_id: int, chosen: QueueFilter) -> QuerySet[Dossier]:
+    today = timezone.localdate()
+    rows = Dossier.objects.filter(agency_id=agency_id).exclude(status__in=CLOSED)
+    if chosen.status:
+        rows = rows.filter(status=chosen.status)
+    if chosen.overdue:
+        rows = rows.filter(due_on__lt=today, finished_at__isnull=True).exclude(
+            status=Status.SUPPLEMENT_REQUESTED
+        )
+    if chosen.due_soon:
+        soon = work_calendar().add_working_days(today, DUE_SOON_DAYS)
+        rows = rows.filter(due_on__gte=today, due_on__lte=soon, finished_at__isnull=True)
+    if chosen.procedure:
+        rows = rows.filter(procedure_code=chosen.procedure)
+    if query := chosen.query.strip():
+        rows = rows.filter(Q(code=query) | Q(applicant_pin=query) | Q(code__startswith=query))
+    return rows
+
+
+def agencies_served(actor: Actor) -> list[tuple[int, str]]:
+    """The agencies whose queue the official may open."""
+    if actor.kind != "official":
+        return []
+    return [(pk, agency_get(pk).name) for pk in sorted(official_roles(actor.ref))]
+
+
+def dossier_queue(
+    *, actor: Actor, agency_id: int, chosen: QueueFilter, page: int = 1, page_size: int = 50
+) -> QueuePage:
+    """The agency's open dossiers, most urgent first. A constant number of queries whatever the
+    page size: the rows come in one, with their procedure names from the version snapshot."""
+    if actor.kind != "official" or agency_id not in official_roles(actor.ref):
+        raise NotFound("Không có cơ quan / no such agency")
+    page_size = max(1, min(page_size, 200))
+    rows = _filtered(agency_id, chosen)
+    total = rows.count()
+    pages = max(1, -(-total // page_size))
+    page = max(1, min(page, pages))
+    start = (page - 1) * page_size
+    return QueuePage(
+        agency_id=agency_id,
+        agency_name=agency_get(agency_id).name,
+        rows=_rows(rows.order_by("due_on", "id")[start : start + page_size]),
+        total=total,
+        page=page,
+        pages=pages,
+        procedures=_procedures_of(agency_id),
+    )
+
+
+def _procedures_of(agency_id: int) -> list[tuple[str, str]]:
+    """The procedures this kind of agency handles, for the queue's filter."""
+    return procedures_of_kind(agency_get(agency_id).kind)
+
+
+# --- starting a submission ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionStart:
+    """What the submit page shows: the form pre-filled from the registry, which fields the
+    registry fixes, which papers the state holds, the agencies to choose from."""
+
+    procedure: ProcedureSnapshot
+    prefilled: dict[str, Any]
+    locked: set[str]
+    papers: list[PaperNeed]
+    agencies: list[AgencyView]
+    default_agency_id: int | None
+
+
+def submission_start(*, actor: Actor, procedure_code: str) -> SubmissionStart:
+    if actor.kind != "citizen" or not actor.pin:
+        raise NotFound("Đăng nhập để nộp hồ sơ / sign in to submit")
+    procedure = procedure_current(procedure_code)
+    record = citizen_get(actor=actor, pin=actor.pin, purpose=f"Nộp hồ sơ {procedure.code}")
+    prefilled, locked = prefill(procedure.form_schema, known_facts(record, contact_of(record.pin)))
+    wards = [r.ward for r in sorted(record.residences, key=lambda r: r.kind != "temporary")]
+    default = agency_serving(procedure.agency_kind, wards)
+    return SubmissionStart(
+        procedure=procedure,
+        prefilled=prefilled,
+        locked=locked,
+        papers=papers_needed(procedure, record.pin),
+        agencies=agencies_of_kind(procedure.agency_kind),
+        default_agency_id=default.id if default else None,
+    )
+
+
+def papers_of(*, actor: Actor, procedure_code: str) -> list[PaperNeed] | None:
+    """For a signed-in citizen, which of the procedure's papers the state holds for them."""
+    if actor.kind != "citizen" or not actor.pin:
+        return None
+    return papers_needed(procedure_current(procedure_code), actor.pin)

@@ -1,0 +1,209 @@
+"""The demo's online public services: the catalog, the province's agencies, officials with their
+roles at the demo citizens' ward, and dossiers at every stage, made through the services."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from motcua.catalog import selectors as catalog
+from motcua.catalog import services as catalog_services
+from motcua.core.actors import SYSTEM, Actor
+from motcua.core.documents import Document, document_pdf
+from motcua.dossiers import selectors as dossiers
+from motcua.dossiers import services as dossier_services
+from motcua.geo.selectors import unit_get, wards_of
+from motcua.registry import selectors as registry
+from motcua.registry.seed import DEFAULT_PROVINCE
+
+BIRTH = "1.001193"
+TEMPORARY_RESIDENCE = "1.004194"
+
+
+@dataclass(frozen=True)
+class AgencyRole:
+    username: str
+    kind: str
+    roles: tuple[str, ...]
+    title: str
+
+
+AGENCY_ROLES = (
+    AgencyRole(
+        "motcua.xa",
+        catalog.AgencyKind.COMMUNE,
+        ("receiver", "processor", "clerk"),
+        "Công chức một cửa, tư pháp – hộ tịch xã / one-stop civil-status officer",
+    ),
+    AgencyRole(
+        "chutich.xa",
+        catalog.AgencyKind.COMMUNE,
+        ("approver",),
+        "Chủ tịch UBND xã / commune chairman (approver)",
+    ),
+    AgencyRole(
+        "congan.xa",
+        catalog.AgencyKind.COMMUNE_POLICE,
+        ("receiver", "processor", "clerk"),
+        "Cán bộ Công an xã (cư trú) / commune police residence officer",
+    ),
+    AgencyRole(
+        "truong.congan.xa",
+        catalog.AgencyKind.COMMUNE_POLICE,
+        ("receiver", "approver"),
+        "Trưởng Công an xã / commune police chief (approver)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoServices:
+    ward_name: str
+    procedures: int
+    agencies: int
+    dossiers: int
+
+
+def public_services_prepare(*, group: str, password: str, citizen_pins: list[str]) -> DemoServices:
+    procedures, workflows = catalog_services.catalog_files()
+    catalog_services.catalog_load(
+        actor=SYSTEM, procedures=procedures["procedures"], workflows=workflows["workflows"]
+    )
+    ward = _home_ward(citizen_pins[0])
+    _agencies()
+    _officials(group, password, ward)
+    made = 0
+    if not dossiers.dossiers_of(actor=_citizen(citizen_pins[0])):
+        made = _sample_dossiers(citizen_pins, ward)
+    return DemoServices(
+        ward_name=_unit_name(ward),
+        procedures=len(procedures["procedures"]),
+        agencies=len(catalog.agencies_of_kind(catalog.AgencyKind.COMMUNE)),
+        dossiers=made,
+    )
+
+
+def _unit_name(key: str) -> str:
+    unit = unit_get(key)
+    return unit.full_name if unit else key
+
+
+def _home_ward(pin: str) -> str:
+    record = registry.citizen_get(
+        actor=SYSTEM, pin=pin, purpose="Chuẩn bị dữ liệu demo / demo set-up"
+    )
+    permanent = [r.ward for r in record.residences if r.kind == "permanent"]
+    return permanent[0] if permanent else record.residences[0].ward
+
+
+def _agencies() -> None:
+    province = unit_get(DEFAULT_PROVINCE)
+    assert province is not None
+    catalog_services.province_agencies_ensure(
+        actor=SYSTEM,
+        province=catalog_services.Place(province.key, province.code, province.name),
+        wards=[catalog_services.Place(w.key, w.code, w.name) for w in wards_of(province.key)],
+    )
+
+
+def _officials(group: str, password: str, ward: str) -> None:
+    for official in AGENCY_ROLES:
+        user, created = User.objects.get_or_create(
+            username=official.username, defaults={"is_staff": True}
+        )
+        if created:
+            user.set_password(password)
+            user.save()
+        user.groups.add(*user.groups.model.objects.filter(name=group))
+        agency = catalog.agency_serving(official.kind, [ward])
+        assert agency is not None
+        for role in official.roles:
+            catalog_services.official_assign(
+                actor=SYSTEM, username=official.username, agency_code=agency.code, role=role
+            )
+
+
+def _citizen(pin: str) -> Actor:
+    return Actor(kind="citizen", ref=pin, pin=pin)
+
+
+def _official(username: str) -> Actor:
+    return Actor.from_user(User.objects.get(username=username))
+
+
+def _paper(title: str) -> SimpleUploadedFile:
+    content = document_pdf(
+        Document(authority="BỆNH VIỆN ĐA KHOA TỈNH", title=title, reference="", rows=[])
+    )
+    return SimpleUploadedFile(
+        f"{uuid.uuid4().hex[:8]}.pdf", content, content_type="application/pdf"
+    )
+
+
+def _birth(pin: str, other_parent: str, ward: str, child: str) -> dossier_services.Submitted:
+    """A parent registers their newborn; the registry knows the parent, so only the hospital's
+    birth certificate is uploaded."""
+    born = (timezone.localdate() - timedelta(days=10)).isoformat()
+    parent = registry.citizen_get(actor=_citizen(pin), pin=pin, purpose="Khai sinh cho con")
+    relation = "me" if parent.sex == "F" else "cha"
+    # The mother's PIN is required; a father names his wife (or, in the demo, a neighbour).
+    mother = pin if relation == "me" else (parent.spouse_pin or other_parent)
+    agency = catalog.agency_serving(catalog.AgencyKind.COMMUNE, [ward])
+    assert agency is not None
+    return dossier_services.dossier_submit(
+        actor=_citizen(pin),
+        submission=dossier_services.Submission(
+            procedure_code=BIRTH,
+            agency_id=agency.id,
+            declaration={
+                "ho_ten_tre": child,
+                "gioi_tinh": "F",
+                "ngay_sinh": born,
+                "noi_sinh": "Bệnh viện Đa khoa tỉnh Đồng Tháp",
+                "dan_toc": "Kinh",
+                "que_quan": "Đồng Tháp",
+                "me_pin": mother,
+                **({"cha_pin": pin} if relation == "cha" else {}),
+                "quan_he_nguoi_yeu_cau": relation,
+            },
+            idempotency_key=uuid.uuid4().hex,
+            files={"giay_chung_sinh": _paper("GIẤY CHỨNG SINH")},
+        ),
+    )
+
+
+def _step(username: str, dossier_id: int, action: str, note: str = "") -> None:
+    version = dossiers.dossier_detail(actor=_official(username), dossier_id=dossier_id).version
+    dossier_services.dossier_act(
+        actor=_official(username),
+        step=dossier_services.Step(
+            dossier_id=dossier_id, action=action, version=version, note=note
+        ),
+    )
+
+
+def _sample_dossiers(pins: list[str], ward: str) -> int:
+    """One birth registration at each stage: returned and rated, approved, and just submitted."""
+    returned = _birth(pins[0], pins[1], ward, "Nguyễn Thị Mai Anh")
+    for username, action in (
+        ("motcua.xa", "receive"),
+        ("chutich.xa", "approve"),
+        ("motcua.xa", "issue_result"),
+        ("motcua.xa", "return_result"),
+    ):
+        _step(username, returned.id, action)
+    dossier_services.dossier_rate(
+        actor=_citizen(pins[0]),
+        dossier_id=returned.id,
+        score=5,
+        comment="Nhanh, không phải đi lại.",
+    )
+    waiting = _birth(pins[1], pins[0], ward, "Trần Minh Khoa")
+    _step("motcua.xa", waiting.id, "receive")
+    _birth(pins[0], pins[1], ward, "Nguyễn Gia Huy")
+    return 3
