@@ -91,6 +91,12 @@ class ProcedureSnapshot:
     components: tuple[ComponentView, ...]
     transitions: tuple[TransitionView, ...]
 
+    @property
+    def form_fields(self) -> list[tuple[str, dict[str, Any]]]:
+        """The declaration's fields in the form's order (jsonb keeps no key order, so the
+        order is stored beside them as `x-order`)."""
+        return ordered_fields(self.form_schema)
+
     def transition(self, action: str) -> TransitionView | None:
         return next((t for t in self.transitions if t.action == action), None)
 
@@ -105,6 +111,13 @@ class ProcedureSnapshot:
     def papers_dropped(self) -> int:
         """Papers nobody uploads any more: the registry holds them for everyone."""
         return sum(1 for c in self.components if c.held_by_registry)
+
+
+def ordered_fields(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    properties: dict[str, Any] = schema.get("properties", {})
+    order = [name for name in schema.get("x-order", []) if name in properties]
+    order += [name for name in properties if name not in order]
+    return [(name, properties[name]) for name in order]
 
 
 def snapshot_of(version_id: int, number: int, data: dict[str, Any]) -> ProcedureSnapshot:

@@ -211,6 +211,11 @@ def _workflow_save(actor: Actor, data: dict[str, Any]) -> None:
     )
 
 
+def _with_order(schema: dict[str, Any]) -> dict[str, Any]:
+    """The form's field order as written, kept in `x-order`: jsonb does not keep key order."""
+    return {"x-order": list(schema.get("properties", {})), **schema}
+
+
 def _procedure_save(data: dict[str, Any]) -> Procedure:
     default_workflow = "civil_status" if data["civil_status"] else "standard"
     procedure, _ = Procedure.objects.update_or_create(
@@ -227,7 +232,7 @@ def _procedure_save(data: dict[str, Any]) -> Procedure:
             "fee_exemptions": data["fee_exemptions"],
             "service_level": data["service_level"],
             "essential_no": data.get("essential_no"),
-            "form_schema": data["form_schema"],
+            "form_schema": _with_order(data["form_schema"]),
             "workflow": Workflow.objects.get(code=data.get("workflow", default_workflow)),
         },
     )

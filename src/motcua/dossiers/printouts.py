@@ -98,9 +98,8 @@ def result_pdf(detail: DossierDetail) -> bytes:
 
 
 def _declared(detail: DossierDetail) -> list[tuple[str, object]]:
-    properties = detail.procedure.form_schema["properties"]
     return [
-        (properties[name].get("title", name), value)
-        for name, value in detail.declaration.items()
-        if name in properties
+        (prop.get("title", name), detail.declaration[name])
+        for name, prop in detail.procedure.form_fields
+        if name in detail.declaration
     ]

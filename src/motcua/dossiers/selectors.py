@@ -33,7 +33,7 @@ from motcua.dossiers.models import CLOSED, Apology, Dossier, DossierEvent, Dossi
 from motcua.dossiers.papers import PaperNeed, papers_needed
 from motcua.dossiers.services import actor_roles, is_overdue
 from motcua.identity.selectors import contact_of
-from motcua.registry.selectors import CitizenRecord, citizen_get
+from motcua.registry.selectors import VIEW_PERMISSION, CitizenRecord, citizen_get
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,7 @@ class ApologyView:
 class DossierDetail:
     row: DossierRow
     procedure: ProcedureSnapshot
+    agency_id: int
     agency_name: str
     agency_code: str
     national_status: int
@@ -193,11 +194,13 @@ def dossier_detail(*, actor: Actor, dossier_id: int) -> DossierDetail:
             data="dossiers.dossier",
             purpose=purpose,
         )
-        applicant = citizen_get(actor=actor, pin=dossier.applicant_pin, purpose=purpose)
+        if actor.can(VIEW_PERMISSION):  # officials without it process without the record
+            applicant = citizen_get(actor=actor, pin=dossier.applicant_pin, purpose=purpose)
     overdue = is_overdue(dossier, today)
     return DossierDetail(
         row=_rows(Dossier.objects.filter(pk=dossier.pk))[0],
         procedure=snapshot,
+        agency_id=agency.id,
         agency_name=agency.name,
         agency_code=agency.code,
         national_status=NATIONAL_CODES[dossier.status],
@@ -319,7 +322,9 @@ def _filtered(agency_id: int, chosen: QueueFilter) -> QuerySet[Dossier]:
         )
     if chosen.due_soon:
         soon = work_calendar().add_working_days(today, DUE_SOON_DAYS)
-        rows = rows.filter(due_on__gte=today, due_on__lte=soon, finished_at__isnull=True)
+        rows = rows.filter(due_on__gte=today, due_on__lte=soon, finished_at__isnull=True).exclude(
+            status=Status.SUPPLEMENT_REQUESTED
+        )
     if chosen.procedure:
         rows = rows.filter(procedure_code=chosen.procedure)
     if query := chosen.query.strip():

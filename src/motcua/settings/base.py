@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -105,7 +106,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 # Citizens' uploads and issued documents live outside the web root and are served only by views
 # that check who is asking. Set MOTCUA_PRIVATE_STORAGE_BACKEND to an S3 backend in production.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("MOTCUA_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "private": {

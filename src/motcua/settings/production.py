@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from motcua.settings.base import *  # noqa: F403
-from motcua.settings.base import DEBUG, INSECURE_DEFAULT_SECRET, SECRET_KEY
+from motcua.settings.base import DEBUG, INSECURE_DEFAULT_SECRET, SECRET_KEY, STORAGES
 
 if DEBUG:
     raise ImproperlyConfigured("MOTCUA_DEBUG must be off in production.")

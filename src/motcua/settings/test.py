@@ -19,7 +19,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PRIVATE_MEDIA_ROOT = VAR_DIR / "test-private"
 STORAGES = {
     **STORAGES,
-    "private": {**STORAGES["private"], "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None}},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+    },
 }
 SMS_GATEWAY = "motcua.core.messaging.OutboxSmsGateway"
 PUBLIC_URL = "http://localhost:8000"  # live-server tests override it and the issuer

@@ -210,7 +210,7 @@ def _value_text(prop: dict[str, Any], value: Any) -> str:
 
 def declaration_rows(detail: dossiers.DossierDetail) -> list[tuple[str, str]]:
     """The declaration in the form's order, each answer under the form's title."""
-    properties: dict[str, Any] = detail.procedure.form_schema.get("properties", {})
+    properties = dict(detail.procedure.form_fields)
     names = [n for n in properties if n in detail.declaration]
     names += [n for n in detail.declaration if n not in properties]
     return [
@@ -253,17 +253,13 @@ def paper_rows(detail: dossiers.DossierDetail) -> list[PaperRow]:
     return rows
 
 
-def _agency_id(detail: dossiers.DossierDetail) -> int:
-    return catalog.agency_by_code(detail.agency_code).id
-
-
 def _action_forms(
     detail: dossiers.DossierDetail, refused: StepForm | None, errors: dict[str, str]
 ) -> list[ActionForm]:
     forms_: list[ActionForm] = []
     for transition in detail.actions:
         officials = (
-            catalog.officials_of(_agency_id(detail), catalog.Role.PROCESSOR)
+            catalog.officials_of(detail.agency_id, catalog.Role.PROCESSOR)
             if transition.action == "assign"
             else []
         )

@@ -82,8 +82,9 @@ class SubmitForm(forms.Form):
         )
         schema = procedure.form_schema
         required = set(schema.get("required", []))
-        self.declaration_names = list(schema["properties"])
-        for name, prop in schema["properties"].items():
+        fields = procedure.form_fields
+        self.declaration_names = [name for name, _ in fields]
+        for name, prop in fields:
             self.fields[name] = schema_field(
                 prop, name, required=name in required, locked=name in locked
             )

@@ -34,6 +34,7 @@ from motcua.registry.tests.factories import make_citizen
 pytestmark = pytest.mark.django_db
 PASSWORD = "x-test-password-1"  # what make_official sets
 EXTRACT = "2.000635"  # Cấp bản sao trích lục hộ tịch: another procedure of the commune
+ABSENCE = "1.003677"  # Khai báo tạm vắng: commune police, the standard one-stop workflow
 
 # The dossiers app keeps its tables to itself (import-linter): the tests reach them by name.
 Dossier: Any = apps.get_model("dossiers", "Dossier")
@@ -90,9 +91,7 @@ def state(dossier_id: int) -> tuple[str, int, int, int]:
 
 
 def make_overdue(dossier_id: int) -> None:
-    Dossier.objects.filter(pk=dossier_id).update(
-        due_on=timezone.localdate() - timedelta(days=5)
-    )
+    Dossier.objects.filter(pk=dossier_id).update(due_on=timezone.localdate() - timedelta(days=5))
 
 
 # --- signing in ---------------------------------------------------------------------------------
@@ -214,14 +213,17 @@ def test_the_queue_takes_a_constant_number_of_queries_whatever_the_page_size(
     client = signed_in("hotich.an", commune, "receiver")
     url = reverse("backoffice:queue", args=[commune.pk])
     client.get(url)  # warm the caches every page shares (the calendar, the procedures' names)
+    counts = []
     for size in (20, 100):
-        with django_assert_max_num_queries(15):
-            page = client.get(url, {"size": size, "overdue": "", "procedure": BIRTH})
+        with django_assert_max_num_queries(15) as queries:
+            page = client.get(url, {"size": str(size), "procedure": BIRTH})
         html = page.content.decode()
         assert len(re.findall(r'href="/can-bo/ho-so/\d+/"', html)) == size
         assert re.search(r'id="total"><strong>120</strong>', html)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
-    second = client.get(url, {"size": 50, "page": 3, "procedure": BIRTH}).content.decode()
+    second = client.get(url, {"size": "50", "page": "3", "procedure": BIRTH}).content.decode()
     assert len(re.findall(r'href="/can-bo/ho-so/\d+/"', second)) == 20
     assert "page=2" in second and "procedure=" + BIRTH in second  # the links keep the filters
     assert 'rel="next"' not in second
@@ -388,8 +390,41 @@ def test_an_overdue_dossier_needs_the_apology_before_it_moves_on(commune: Agency
     assert slip["Content-Disposition"].startswith("attachment;")
 
     actions = offered(client, done.id)
-    assert client.post(
-        step_url(done.id), {"action": "receive", "version": actions["receive"]}
-    ).status_code == 302
+    assert (
+        client.post(
+            step_url(done.id), {"action": "receive", "version": actions["receive"]}
+        ).status_code
+        == 302
+    )
     dossier = Dossier.objects.get(pk=done.id)
     assert dossier.status == "processing" and dossier.late and dossier.due_on == new_due
+
+
+def test_the_one_stop_desk_assigns_a_processing_officer_from_the_page(commune: Agency) -> None:
+    police = Agency.objects.get(kind="commune_police", unit_code=commune.unit_code)
+    done = submit(make_citizen(), police, ABSENCE)
+    make_official("dieu.tra.vien", police, "processor")
+    make_official("khac.xa", commune, "processor")  # another agency's processor is not offered
+    desk = signed_in("mot.cua", police, "receiver")
+    version = offered(desk, done.id)["receive"]
+    assert (
+        desk.post(step_url(done.id), {"action": "receive", "version": version}).status_code == 302
+    )
+
+    page = desk.get(dossier_url(done.id)).content.decode()
+    assert 'value="dieu.tra.vien"' in page and "khac.xa" not in page
+    version = offered(desk, done.id)["assign"]
+    nobody = desk.post(step_url(done.id), {"action": "assign", "version": version})
+    assert nobody.status_code == 422
+    assert "pick a processing officer" in nobody.content.decode()
+    assigned = desk.post(
+        step_url(done.id), {"action": "assign", "version": version, "assignee": "dieu.tra.vien"}
+    )
+    assert assigned.status_code == 302
+    assert Dossier.objects.get(pk=done.id).assignee == "dieu.tra.vien"
+
+    processor = signed_in("dieu.tra.vien", police, "processor")
+    version = offered(processor, done.id)["start"]
+    started = processor.post(step_url(done.id), {"action": "start", "version": version})
+    assert started.status_code == 302
+    assert Dossier.objects.get(pk=done.id).status == "processing"

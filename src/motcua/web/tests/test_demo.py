@@ -49,6 +49,7 @@ def test_demo_seeds_once_and_prints_working_logins(monkeypatch: pytest.MonkeyPat
     assert AccessLog.objects.filter(subject_pin=pin[1]).count() >= 2
 
     _citizens_and_partner_work(printed)
+    _back_office_works(printed)
 
     again = StringIO()
     call_command("demo", "--citizens", "400", "--no-serve", stdout=again)
@@ -79,3 +80,14 @@ def _citizens_and_partner_work(printed: str) -> None:
         },
     )
     assert token.status_code == 200
+
+
+def _back_office_works(printed: str) -> None:
+    """The one-stop officer sees the demo's dossiers in the queue of their commune."""
+    assert "17 thủ tục" in printed
+    officer = Client()
+    assert officer.login(username="motcua.xa", password=DEMO_PASSWORD)
+    queue = officer.get("/can-bo/", follow=True)
+    assert queue.status_code == 200
+    codes = re.findall(r"\d{5}\.01\.P\d+-\d{6}-\d{4}", queue.content.decode())
+    assert len(set(codes)) == 2  # the received and the new birth registration; one is returned
