@@ -21,6 +21,12 @@ A response is counted when it completes inside the measured window. Its latency 
 before the request is written to just after the last body byte is read. Errors are non-2xx
 answers (by status) and transport failures (refused, reset or cut-off connections); after a
 failure, or an answer with ``Connection: close``, the connection is opened again.
+
+For a form post that answers with a redirect, ``ok_statuses={302}`` and ``ok_location="/x/"``
+count only redirects to a Location starting with "/x/" as successes. For requests that must
+differ (idempotency keys), ``unique=b"@@@@@@@@@@@@"`` has every occurrence of the marker in a
+request replaced, at each send, by a new number of the marker's width (0-padded), so that the
+request keeps its length.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +97,8 @@ class LoadResult:
     cpu_share: float  # cpu_s / duration_s: 1.0 is one core kept busy
     loop: str  # "asyncio" or "uvloop"
     rate: float | None = None  # the open loop's target requests/s; None for a closed loop
+    p95_ms: float = 0.0
+    wrong_redirects: int = 0  # redirects elsewhere than ok_location (errors, not by status)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,12 +120,16 @@ def load_run(
     distinct: int = 1000,
     loop: str = "auto",
     rate: float | None = None,
+    ok_statuses: Collection[int] | None = None,
+    ok_location: str | None = None,
+    unique: bytes | None = None,
 ) -> LoadResult:
     """Load ``base_url`` from a child process and wait for the result.
 
     ``requests`` are sent in turn, across all connections; a callable is asked for requests
     0 … distinct-1 beforehand. ``loop`` is "auto" (uvloop if installed), "uvloop" or "asyncio".
-    ``rate`` (requests/s, all connections together) makes it an open loop.
+    ``rate`` (requests/s, all connections together) makes it an open loop. ``ok_statuses``
+    (default: any 2xx), ``ok_location`` and ``unique``: see the module's documentation.
     """
     if callable(requests):
         requests = [requests(i) for i in range(distinct)]
@@ -137,6 +149,9 @@ def load_run(
         "warmup_s": warmup_s,
         "loop": loop,
         "rate": rate,
+        "ok_statuses": sorted(ok_statuses) if ok_statuses is not None else None,
+        "ok_location": ok_location,
+        "unique": base64.b64encode(unique).decode() if unique else None,
     }
     completed = subprocess.run(
         [sys.executable, "-m", "motcua.bench.load", "--spec", "-"],
@@ -162,6 +177,21 @@ async def read_response(
     reader: asyncio.StreamReader, *, head_only: bool = False
 ) -> tuple[int, bool]:
     """Read one whole response; its status and whether the connection may be used again."""
+    status, keep, _ = await _read_response(reader, head_only=head_only)
+    return status, keep
+
+
+def _location(head: bytes) -> bytes:
+    at = head.lower().find(b"\r\nlocation:")
+    if at < 0:
+        return b""
+    return head[at + 11 : head.index(b"\r\n", at + 11)].strip()
+
+
+async def _read_response(
+    reader: asyncio.StreamReader, *, head_only: bool = False
+) -> tuple[int, bool, bytes]:
+    """The status, whether the connection may be used again, and the head of one response."""
     head = await reader.readuntil(b"\r\n\r\n")
     if not head.startswith(b"HTTP/1."):
         raise ProtocolError(head[:40])
@@ -172,7 +202,7 @@ async def read_response(
     else:
         keep = b"\r\nconnection: close" not in lower
     if head_only or status in (204, 304) or status < 200:
-        return status, keep
+        return status, keep, head
     at = lower.find(b"\r\ncontent-length:")
     if at >= 0:
         length = int(lower[at + 17 : lower.index(b"\r\n", at + 17)])
@@ -183,7 +213,7 @@ async def read_response(
     else:  # the body runs to the end of the connection
         await reader.read()
         keep = False
-    return status, keep
+    return status, keep, head
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> None:
@@ -204,17 +234,35 @@ class _Tally:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     transport_errors: int = 0
+    wrong_redirects: int = 0
+
+
+@dataclass
+class _Wire:
+    """A request as sent, in the pieces around its `unique` markers."""
+
+    pieces: list[bytes]
+    head_only: bool
+    width: int  # of the marker; 0 without one
+
+    def bytes(self, stamp: Iterator[int]) -> bytes:
+        if len(self.pieces) == 1:
+            return self.pieces[0]
+        return f"{next(stamp):0{self.width}d}".encode().join(self.pieces)
 
 
 async def _client(
     host: str,
     port: int,
-    wires: list[tuple[bytes, bool]],
+    wires: list[_Wire],
     turn: Iterator[int],
     tally: _Tally,
     schedule: Iterator[float] | None,
+    ok_location: bytes | None = None,
+    stamp: Iterator[int] | None = None,
 ) -> None:
     count = len(wires)
+    stamps = stamp if stamp is not None else itertools.count()
     t0, t1 = tally.t0, tally.t1
     latencies = tally.latencies
     statuses = tally.statuses
@@ -231,7 +279,8 @@ async def _client(
                         tally.transport_errors += 1
                     await asyncio.sleep(RECONNECT_PAUSE_S)
                     continue
-            wire, head_only = wires[next(turn) % count]
+            chosen = wires[next(turn) % count]
+            wire = chosen.bytes(stamps)
             if schedule is None:
                 start = clock()
             else:
@@ -240,7 +289,7 @@ async def _client(
                     await asyncio.sleep(start - clock())
             try:
                 writer.write(wire)
-                status, keep = await read_response(reader, head_only=head_only)
+                status, keep, head = await _read_response(reader, head_only=chosen.head_only)
             except (OSError, EOFError, ValueError, ProtocolError, asyncio.LimitOverrunError):
                 # IncompleteReadError is an EOFError: the server closed the connection.
                 writer.close()
@@ -251,7 +300,14 @@ async def _client(
             end = clock()
             if t0 <= end < t1:
                 latencies.append(end - start)
-                statuses[status] = statuses.get(status, 0) + 1
+                if (
+                    ok_location is not None
+                    and 300 <= status < 400
+                    and not _location(head).startswith(ok_location)
+                ):
+                    tally.wrong_redirects += 1
+                else:
+                    statuses[status] = statuses.get(status, 0) + 1
             if not keep:
                 writer.close()
                 reader = writer = None
@@ -277,10 +333,16 @@ def _nearest_rank(ordered: list[float], p: float) -> float:
 
 
 async def _run(spec: Mapping[str, Any], loop_name: str) -> LoadResult:
+    marker = base64.b64decode(spec["unique"]) if spec.get("unique") else None
     wires = []
     for encoded in spec["wires"]:
         wire = base64.b64decode(encoded)
-        wires.append((wire, wire.startswith(b"HEAD ")))
+        pieces = wire.split(marker) if marker else [wire]
+        wires.append(_Wire(pieces, wire.startswith(b"HEAD "), len(marker) if marker else 0))
+    location = spec.get("ok_location")
+    ok_location = location.encode("latin-1") if location is not None else None
+    ok_statuses = set(spec["ok_statuses"]) if spec.get("ok_statuses") is not None else None
+    stamp = itertools.count()
     connections = int(spec["connections"])
     duration = float(spec["duration_s"])
     now = time.perf_counter()
@@ -292,7 +354,9 @@ async def _run(spec: Mapping[str, Any], loop_name: str) -> LoadResult:
         # Connection k sends at now + (k + j * connections) / rate, j = 0, 1, 2 …
         schedules = [_schedule(now + k / rate, connections / rate) for k in range(connections)]
     tasks = [
-        asyncio.create_task(_client(spec["host"], int(spec["port"]), wires, turn, tally, plan))
+        asyncio.create_task(
+            _client(spec["host"], int(spec["port"]), wires, turn, tally, plan, ok_location, stamp)
+        )
         for plan in schedules
     ]
     await asyncio.sleep(max(0.0, tally.t0 - time.perf_counter()))
@@ -310,9 +374,13 @@ async def _run(spec: Mapping[str, Any], loop_name: str) -> LoadResult:
 
     ordered = sorted(tally.latencies)
     requests = len(ordered)
-    ok = sum(n for status, n in tally.statuses.items() if 200 <= status < 300)
-    bad = {status: n for status, n in sorted(tally.statuses.items()) if not 200 <= status < 300}
-    errors = sum(bad.values()) + tally.transport_errors
+
+    def is_ok(status: int) -> bool:
+        return status in ok_statuses if ok_statuses is not None else 200 <= status < 300
+
+    ok = sum(n for status, n in tally.statuses.items() if is_ok(status))
+    bad = {status: n for status, n in sorted(tally.statuses.items()) if not is_ok(status)}
+    errors = sum(bad.values()) + tally.transport_errors + tally.wrong_redirects
     return LoadResult(
         connections=connections,
         duration_s=duration,
@@ -331,6 +399,8 @@ async def _run(spec: Mapping[str, Any], loop_name: str) -> LoadResult:
         cpu_share=round(cpu / duration, 3),
         loop=loop_name,
         rate=rate or None,
+        p95_ms=round(_nearest_rank(ordered, 95) * 1000, 3),
+        wrong_redirects=tally.wrong_redirects,
     )
 
 

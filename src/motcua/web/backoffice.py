@@ -4,8 +4,10 @@ the dossiers' services and selectors, which check who may do what and log every 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -205,6 +207,9 @@ def _value_text(prop: dict[str, Any], value: Any) -> str:
         return "Có / yes" if value else "Không / no"
     if "enum" in prop and "x-enum-titles" in prop and value in prop["enum"]:
         return str(prop["x-enum-titles"][prop["enum"].index(value)])
+    if prop.get("format") == "date":
+        with contextlib.suppress(ValueError):
+            return f"{date.fromisoformat(str(value)):%d/%m/%Y}"
     return str(value)
 
 

@@ -511,8 +511,8 @@ def test_an_official_of_another_agency_finds_no_dossier(world: World, mother: Ci
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: services._act checks the version and the step's source status before the "
-    "actor's roles, so an outsider gets Conflict (with the dossier's status) instead of NotFound",
+    reason="BUG: services._act checks the step's source status (_transition) before the actor's "
+    "roles (_allowed): an outsider gets Conflict naming the dossier's status, not NotFound",
 )
 def test_an_outsider_learns_nothing_from_a_step_the_status_does_not_allow(
     world: World, mother: Citizen
@@ -522,6 +522,17 @@ def test_an_outsider_learns_nothing_from_a_step_the_status_does_not_allow(
 
     with writes_nothing(), pytest.raises(NotFound):
         act(outsider, dossier.id, "approve")  # not open from "submitted"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: services._locked compares the version before anyone checks the actor's "
+    "roles: an outsider with a wrong version gets Conflict, so learns the dossier exists",
+)
+def test_an_outsider_learns_nothing_from_a_stale_version(world: World, mother: Citizen):
+    dossier = submit(mother, world.commune)
+    outsider = make_official("xa.ben.canh", world.other_commune, Role.RECEIVER)
+
     with writes_nothing(), pytest.raises(NotFound):
         dossier_act(actor=outsider, step=Step(dossier.id, "receive", version=99))
 

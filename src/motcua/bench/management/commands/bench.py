@@ -13,12 +13,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from motcua.bench import identity, registry
+from motcua.bench import dossiers, identity, registry
 from motcua.bench.harness import own_database
 
 
 class Command(BaseCommand):
-    help = "Benchmarks: `bench registry|identity --citizens N`. Prints one JSON line."
+    help = "Benchmarks: `bench registry|identity|dossiers --citizens N`. Prints one JSON line."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="name", required=True)
@@ -44,14 +44,49 @@ class Command(BaseCommand):
             "--target-rps", type=int, default=1000, help="offered load for the latency figures"
         )
         ident.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+        dos = sub.add_parser(
+            "dossiers",
+            help="online submissions per second, the back office's queue page vs its bare SQL",
+        )
+        dos.add_argument("--dossiers", type=int, default=1_000_000)
+        dos.add_argument(
+            "--open", type=int, default=50_000, help="open dossiers at the measured commune"
+        )
+        dos.add_argument("--citizens", type=int, default=200_000)
+        dos.add_argument("--seed", type=int, default=1)
+        dos.add_argument("--duration", type=float, default=30, help="seconds of submissions")
+        dos.add_argument("--connections", type=int, default=16, help="concurrent submitters")
+        dos.add_argument(
+            "--submitters", type=int, default=200, help="citizens (portal sessions) submitting"
+        )
+        dos.add_argument("--queue-requests", type=int, default=240)
+        dos.add_argument("--workers", type=int, default=4, help="server processes")
+        dos.add_argument("--threads", type=int, default=4, help="threads per server process")
+        dos.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["citizens"] < 100:
             raise CommandError("--citizens must be at least 100")
+        if options["name"] == "dossiers" and not 0 < options["open"] <= options["dossiers"]:
+            raise CommandError("--open must be between 1 and --dossiers")
         if not options["inner"]:
             self._in_own_database(options)
             return
-        if options["name"] == "identity":
+        if options["name"] == "dossiers":
+            result = dossiers.run(
+                dossiers=options["dossiers"],
+                open_in_agency=options["open"],
+                citizens=options["citizens"],
+                seed=options["seed"],
+                duration_s=options["duration"],
+                connections=options["connections"],
+                submitters=options["submitters"],
+                queue_requests=options["queue_requests"],
+                workers=options["workers"],
+                threads=options["threads"],
+                database_url=os.environ["DATABASE_URL"],
+            )
+        elif options["name"] == "identity":
             result = identity.run(
                 citizens=options["citizens"],
                 seed=options["seed"],
