@@ -156,9 +156,10 @@ def _progress(total: int) -> Callable[[int], None]:
     marks = [total * k // 10 for k in range(1, 11)]
 
     def report(done: int) -> None:
+        if marks and done >= marks[0]:
+            _log(f"  {done:,} / {total:,} dossiers")
         while marks and done >= marks[0]:
             marks.pop(0)
-            _log(f"  {done:,} / {total:,} dossiers")
 
     return report
 

@@ -10,7 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 AGENCY_CODE = RegexValidator(
-    r"^[A-Z0-9][A-Z0-9.]{1,30}[A-Z0-9]$",
+    r"\A[A-Z0-9][A-Z0-9.]{1,30}[A-Z0-9]\Z",
     "Mã định danh cơ quan: chữ in hoa, số và dấu chấm / agency code: A-Z, 0-9 and dots",
 )
 

@@ -72,7 +72,12 @@ DAY_OFF_VOLUME = 0.08
 PROVINCE_AGENCY_WEIGHT = 4.0
 WARD_KINDS = frozenset({"commune", "commune_police"})
 
+NOT_RECEIVED = Status.NOT_RECEIVED.value
+RESULT_ISSUED = Status.RESULT_ISSUED.value
+RETURNED = Status.RETURNED.value
 SUBMITTED = Status.SUBMITTED.value
+SUPPLEMENT_REQUESTED = Status.SUPPLEMENT_REQUESTED.value
+WITHDRAWN = Status.WITHDRAWN.value
 # Statuses as plain text (what the rows hold), with how often a dossier ends up in each.
 CLOSED_OUTCOMES = {
     Status.RETURNED.value: 86.0,
@@ -149,8 +154,9 @@ class ProcedurePlan:
     fee: int
     exemptions: tuple[str, ...]  # codes of the fee exemptions
     fields: tuple[tuple[str, str, Any], ...]  # (name, kind, argument) of the declaration
-    outcomes: tuple[tuple[str, ...], tuple[float, ...]]  # reachable closed statuses, weights
-    states: tuple[tuple[str, ...], tuple[float, ...]]  # reachable open statuses, weights
+    # The closed and the open statuses the workflow reaches, with cumulative weights.
+    outcomes: tuple[tuple[str, ...], tuple[float, ...]]
+    states: tuple[tuple[str, ...], tuple[float, ...]]
     paths: dict[str, tuple[Move, ...]]  # the steps after `submit` that reach each status
     withdrawals: tuple[tuple[Move, ...], ...]  # ways to a withdrawal, one per point of exit
     supplement: tuple[Move, Move] | None  # the request and the citizen's answer
@@ -178,11 +184,9 @@ def _bfs(transitions: Sequence[TransitionView], goal: str) -> tuple[TransitionVi
     """The shortest run of forward steps (no supplement, nothing the citizen does) from
     `submitted` to `goal`."""
     forward = [
-        t
-        for t in transitions
-        if CITIZEN not in t.roles and t.target != Status.SUPPLEMENT_REQUESTED.value
+        t for t in transitions if CITIZEN not in t.roles and t.target != SUPPLEMENT_REQUESTED
     ]
-    paths: dict[str, tuple[TransitionView, ...]] = {Status.SUBMITTED.value: ()}
+    paths: dict[str, tuple[TransitionView, ...]] = {SUBMITTED: ()}
     queue = deque([SUBMITTED])
     while queue:
         state = queue.popleft()
@@ -213,18 +217,14 @@ def procedure_plan(snapshot: ProcedureSnapshot) -> ProcedurePlan:
     """Which statuses the procedure's workflow can reach, and along which steps."""
     transitions = snapshot.transitions
     paths: dict[str, tuple[Move, ...]] = {}
-    for status in {*CLOSED_OUTCOMES, *OPEN_STATES} - {Status.SUPPLEMENT_REQUESTED.value}:
+    for status in {*CLOSED_OUTCOMES, *OPEN_STATES} - {SUPPLEMENT_REQUESTED}:
         found = _bfs(transitions, status)
         if found is not None:
             paths[status] = _moves(found)
-    paths[Status.SUBMITTED.value] = ()
-    request = next((t for t in transitions if t.target == Status.SUPPLEMENT_REQUESTED.value), None)
+    paths[SUBMITTED] = ()
+    request = next((t for t in transitions if t.target == SUPPLEMENT_REQUESTED), None)
     answer = next(
-        (
-            t
-            for t in transitions
-            if Status.SUPPLEMENT_REQUESTED.value in t.sources and CITIZEN in t.roles
-        ),
+        (t for t in transitions if SUPPLEMENT_REQUESTED in t.sources and CITIZEN in t.roles),
         None,
     )
     supplement = None
@@ -233,26 +233,22 @@ def procedure_plan(snapshot: ProcedureSnapshot) -> ProcedurePlan:
         supplement_from = request.sources[0]
         supplement = (
             _move(request, supplement_from),
-            _move(answer, Status.SUPPLEMENT_REQUESTED.value),
+            _move(answer, SUPPLEMENT_REQUESTED),
         )
-        paths[Status.SUPPLEMENT_REQUESTED.value] = (*paths[supplement_from], supplement[0])
-    withdraw = next((t for t in transitions if t.target == Status.WITHDRAWN.value), None)
-    happy = paths.get(Status.RETURNED.value, ())
+        paths[SUPPLEMENT_REQUESTED] = (*paths[supplement_from], supplement[0])
+    withdraw = next((t for t in transitions if t.target == WITHDRAWN), None)
+    happy = paths.get(RETURNED, ())
     withdrawals: list[tuple[Move, ...]] = []
     if withdraw is not None:
-        prefixes = [(Status.SUBMITTED.value, ())] + [
-            (m.target, happy[: i + 1]) for i, m in enumerate(happy)
-        ]
+        prefixes = [(SUBMITTED, ())] + [(m.target, happy[: i + 1]) for i, m in enumerate(happy)]
         withdrawals = [
             (*prefix, _move(withdraw, state))
             for state, prefix in prefixes
             if state in withdraw.sources
         ]
-    outcomes = [
-        s for s in CLOSED_OUTCOMES if s in paths or (s == Status.WITHDRAWN.value and withdrawals)
-    ]
+    outcomes = [s for s in CLOSED_OUTCOMES if s in paths or (s == WITHDRAWN and withdrawals)]
     states = [s for s in OPEN_STATES if s in paths]
-    if Status.RETURNED.value not in paths:
+    if RETURNED not in paths:
         raise SeedError(f"{snapshot.code}: quy trình không đi tới trả kết quả / no way to a result")
     return ProcedurePlan(
         version_id=snapshot.version_id,
@@ -441,7 +437,7 @@ class DossierGenerator:
             if procedure.supplement and move.action == procedure.supplement[0].action:
                 requests += 1
                 paused_on = self._local(at).date()
-            elif paused_on is not None and move.source == Status.SUPPLEMENT_REQUESTED.value:
+            elif paused_on is not None and move.source == SUPPLEMENT_REQUESTED:
                 waited = self.calendar.working_days_between(paused_on, self._local(at).date())
                 due = self.calendar.add_working_days(due, waited)
                 paused_on = None
@@ -487,7 +483,7 @@ class DossierGenerator:
                 late,
                 _utc(finished) if finished is not None else None,
                 assignee,
-                f"{code}-KQ1" if any(m.target == Status.RESULT_ISSUED.value for m in moves) else "",
+                f"{code}-KQ1" if any(m.target == RESULT_ISSUED for m in moves) else "",
                 len(moves) + 1,
                 f"{rng.getrandbits(128):032x}",
             )
@@ -496,14 +492,14 @@ class DossierGenerator:
 
     def _moves(self, procedure: ProcedurePlan, status: str) -> tuple[Move, ...]:
         rng = self.rng
-        if status == Status.WITHDRAWN.value:
+        if status == WITHDRAWN:
             return rng.choice(procedure.withdrawals)
         moves = procedure.paths[status]
         if procedure.supplement is None:
             return moves
         rounds = _rounds(rng.random())
         reached = [i for i, m in enumerate(moves) if m.target == procedure.supplement_from]
-        if status == Status.SUPPLEMENT_REQUESTED.value:
+        if status == SUPPLEMENT_REQUESTED:
             # The last step is the open request; earlier rounds were answered.
             head, tail = moves[:-1], moves[-1:]
             return (*head, *procedure.supplement * min(rounds, 1), *tail)
@@ -529,9 +525,9 @@ class DossierGenerator:
         if is_open:
             return sorted(t0 + (now - t0) * rng.random() for _ in moves)
         deadline = datetime.combine(due, CLOSE_OF_BUSINESS, tzinfo=self.tz).timestamp()
-        if status == Status.NOT_RECEIVED.value:
+        if status == NOT_RECEIVED:
             finish = t0 + DAY * rng.random()
-        elif status == Status.WITHDRAWN.value or rng.random() < ON_TIME:
+        elif status == WITHDRAWN or rng.random() < ON_TIME:
             finish = t0 + max(deadline - t0, HOUR / 2) * rng.random()
         else:
             finish = max(deadline, t0) + HOUR + 10 * DAY * rng.random()

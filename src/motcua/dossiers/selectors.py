@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from motcua.catalog.selectors import (
@@ -355,12 +355,20 @@ def dossier_queue(
     return QueuePage(
         agency_id=agency_id,
         agency_name=agency_get(agency_id).name,
-        rows=_rows(rows.order_by("due_on", "id")[start : start + page_size]),
+        rows=_rows(_page_of(rows, start, page_size)),
         total=total,
         page=page,
         pages=pages,
         procedures=_procedures_of(agency_id),
     )
+
+
+def _page_of(rows: QuerySet[Dossier], start: int, size: int) -> QuerySet[Dossier]:
+    """The page's ids first, from the queue index alone; only those rows are then read in full,
+    so a deep page does not project every row it skips."""
+    urgent_first = ("due_on", "id")
+    ids = rows.order_by(*urgent_first).values("id")[start : start + size]
+    return Dossier.objects.filter(id__in=Subquery(ids)).order_by(*urgent_first)
 
 
 def _procedures_of(agency_id: int) -> list[tuple[str, str]]:

@@ -317,16 +317,19 @@ def is_overdue(dossier: Dossier, today: date) -> bool:
     )
 
 
-def _locked(dossier_id: int, version: int) -> Dossier:
+def _locked(actor: Actor, dossier_id: int, version: int) -> tuple[Dossier, frozenset[str]]:
+    """The dossier, locked, with the actor's roles on it. Outsiders get NotFound before any
+    other check, so that they learn nothing of its state."""
     dossier = Dossier.objects.select_for_update().filter(pk=dossier_id).first()
-    if dossier is None:
+    roles = actor_roles(actor, dossier) if dossier else frozenset()
+    if dossier is None or not roles:
         raise NotFound("Không có hồ sơ / no such dossier")
     if dossier.version != version:
         raise Conflict(
             "Hồ sơ vừa được người khác cập nhật; hãy tải lại trang / "
             "the dossier was changed by someone else; reload the page"
         )
-    return dossier
+    return dossier, roles
 
 
 def actor_roles(actor: Actor, dossier: Dossier) -> frozenset[str]:
@@ -338,10 +341,9 @@ def actor_roles(actor: Actor, dossier: Dossier) -> frozenset[str]:
     return frozenset()
 
 
-def _allowed(actor: Actor, dossier: Dossier, transition: TransitionView) -> None:
-    roles = actor_roles(actor, dossier)
-    if not roles:
-        raise NotFound("Không có hồ sơ / no such dossier")  # nothing to see for outsiders
+def _allowed(
+    actor: Actor, roles: frozenset[str], dossier: Dossier, transition: TransitionView
+) -> None:
     if not roles & set(transition.roles):
         raise PermissionDenied(
             f"Vai trò của bạn không được '{transition.name}' / your role may not do this"
@@ -393,10 +395,10 @@ def _checked_step_files(step: Step) -> dict[str, CheckedFile]:
 def _act(
     actor: Actor, step: Step, checked: dict[str, CheckedFile], stored: dict[str, str]
 ) -> Dossier:
-    dossier = _locked(step.dossier_id, step.version)
+    dossier, roles = _locked(actor, step.dossier_id, step.version)
     snapshot = version_get(dossier.procedure_version_id)
     transition = _transition(snapshot, dossier, step.action)
-    _allowed(actor, dossier, transition)
+    _allowed(actor, roles, dossier, transition)
     note = nfc(step.note)[:MAX_NOTE]
     _check_step(dossier, snapshot, transition, step, note, checked)
     now = timezone.now()
@@ -499,9 +501,8 @@ def dossier_apologize(
     *, actor: Actor, dossier_id: int, version: int, reason: str, new_due: date
 ) -> Apology:
     """The agency apologises for the delay and sets a new appointment; the dossier counts late."""
-    dossier = _locked(dossier_id, version)
-    roles = actor_roles(actor, dossier)
-    if actor.kind != "official" or not roles:
+    dossier, roles = _locked(actor, dossier_id, version)
+    if actor.kind != "official":
         raise NotFound("Không có hồ sơ / no such dossier")
     if not roles & APOLOGY_ROLES:
         raise PermissionDenied("Chỉ bộ phận một cửa hoặc lãnh đạo / one-stop desk or leader only")

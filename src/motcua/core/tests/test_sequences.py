@@ -29,7 +29,7 @@ def _in_threads(work: Callable[[threading.Barrier], list[int]]) -> list[list[int
         return [future.result(timeout=60) for future in futures]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_racing_callers_get_distinct_consecutive_numbers() -> None:
     calls = 25
 
@@ -46,7 +46,7 @@ def test_racing_callers_get_distinct_consecutive_numbers() -> None:
     assert all(numbers == sorted(numbers) for numbers in results)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_racing_on_a_new_scope_creates_it_once() -> None:
     """Every round all threads insert the same new scope at the same moment."""
     rounds = 20

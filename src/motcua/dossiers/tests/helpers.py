@@ -215,7 +215,7 @@ def catalog_edited(code: str, **changes: Any) -> None:
     catalog_load(actor=SYSTEM, procedures=edited, workflows=workflows["workflows"])
 
 
-# --- dates and time ---------------------------------------------------------------------------------------
+# --- dates --------------------------------------------------------------------------------------
 
 
 def working_days_before(day: date, count: int) -> date:
@@ -244,7 +244,7 @@ def make_overdue(dossier_id: int) -> date:
     return past
 
 
-# --- printouts and time -----------------------------------------------------------------------------------
+# --- time and printouts -------------------------------------------------------------------------
 
 
 @contextmanager

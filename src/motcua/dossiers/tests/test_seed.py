@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import datetime, timedelta
+from itertools import pairwise
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -114,7 +115,7 @@ def _check_workflow(dossiers: list[Dossier], tz: ZoneInfo) -> None:
         timeline = events[d.pk]
         assert timeline[0].action == "submit" and timeline[0].at == d.submitted_at
         assert timeline[-1].target == d.status and len(timeline) == d.version
-        assert all(a.target == b.source for a, b in zip(timeline, timeline[1:], strict=False))
+        assert all(a.target == b.source for a, b in pairwise(timeline))
         assert all(e.at <= now for e in timeline)
         assert (d.finished_at is not None) == (d.status in FINISHED)
         if d.finished_at is not None:
