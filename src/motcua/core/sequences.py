@@ -31,3 +31,21 @@ def sequence_next(scope: str) -> int:
         cursor.execute(_NEXT, [scope])
         (value,) = cursor.fetchone()
     return int(value)
+
+
+_RAISE = (
+    f"INSERT INTO {_TABLE} (scope, value) SELECT * FROM unnest(%s::text[], %s::bigint[]) "  # noqa: S608
+    f"ON CONFLICT (scope) DO UPDATE SET value = GREATEST({_TABLE}.value, EXCLUDED.value)"
+)
+
+
+def sequences_raise(values: dict[str, int]) -> None:
+    """Bring counters up to numbers used by a bulk load, so that the next value follows them."""
+    if values:
+        with connection.cursor() as cursor:
+            cursor.execute(_RAISE, [list(values), list(values.values())])
+
+
+def sequences_of(prefix: str) -> dict[str, int]:
+    """The counters whose scope starts with `prefix`, at their current values."""
+    return dict(Sequence.objects.filter(scope__startswith=prefix).values_list("scope", "value"))

@@ -35,9 +35,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
-from psycopg import sql
 
 from motcua.catalog.selectors import (
     CITIZEN,
@@ -52,8 +51,9 @@ from motcua.catalog.selectors import (
 )
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
+from motcua.core.bulkload import CopyTable, SecondaryIndexes, copy_batch, may_skip_fk_triggers
 from motcua.core.calendar import CIVIL_STATUS_CUTOFF, WorkCalendar, work_calendar
-from motcua.core.models import Sequence as SequenceRow
+from motcua.core.sequences import sequences_of, sequences_raise
 from motcua.dossiers.models import CLOSED, FINISHED, Channel, Dossier, DossierEvent
 from motcua.registry.selectors import household_heads
 
@@ -649,9 +649,7 @@ def _reserved_ids(count: int) -> list[int]:
 
 
 def _receipt_counters() -> dict[str, int]:
-    return dict(
-        SequenceRow.objects.filter(scope__startswith="receipt:").values_list("scope", "value")
-    )
+    return sequences_of("receipt:")
 
 
 def dossier_generator(
@@ -737,8 +735,10 @@ def dossiers_load(
     )
     if connection.in_atomic_block:
         raise RuntimeError("dossiers_load commits batch by batch: call it outside a transaction")
-    indexes = SecondaryIndexes() if not Dossier.objects.exists() else None
-    skip_fk_triggers = _may_skip_fk_triggers()
+    indexes = (
+        SecondaryIndexes(m for m, _, _ in _COPY_TABLES) if not Dossier.objects.exists() else None
+    )
+    skip_fk_triggers = may_skip_fk_triggers()
     loaded = opened = 0
     if progress:
         progress(0)
@@ -747,8 +747,8 @@ def dossiers_load(
             with transaction.atomic(durable=True):
                 if indexes:
                     indexes.drop()
-                _copy_batch(batch, skip_fk_triggers=skip_fk_triggers)
-                _counters_keep(batch.counters)
+                copy_batch(_COPY_TABLES, batch, skip_fk_triggers=skip_fk_triggers)
+                sequences_raise(batch.counters)
                 loaded += len(batch.dossiers)
                 opened += batch.open
                 if loaded == count:  # the last batch
@@ -771,7 +771,7 @@ def dossiers_load(
     return loaded
 
 
-_COPY_TABLES: tuple[tuple[type[models.Model], tuple[str, ...], str], ...] = (
+_COPY_TABLES: tuple[CopyTable, ...] = (
     (
         Dossier,
         (
@@ -784,88 +784,3 @@ _COPY_TABLES: tuple[tuple[type[models.Model], tuple[str, ...], str], ...] = (
     ),
     (DossierEvent, ("dossier", "action", "source", "target", "actor", "at", "note"), "events"),
 )  # fmt: skip
-
-
-def _column(model: type[models.Model], field_name: str) -> str:
-    model_field = model._meta.get_field(field_name)
-    assert isinstance(model_field, models.Field) and model_field.column
-    return model_field.column
-
-
-def _copy_statement(model: type[models.Model], fields: tuple[str, ...]) -> sql.Composed:
-    columns = sql.SQL(", ").join(sql.Identifier(_column(model, name)) for name in fields)
-    return sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(model._meta.db_table), columns)
-
-
-def _may_skip_fk_triggers() -> bool:
-    """Whether this role may set session_replication_role (a superuser's privilege)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('is_superuser') = 'on'")
-        return bool(cursor.fetchone()[0])
-
-
-def _copy_batch(batch: DossierBatch, *, skip_fk_triggers: bool) -> None:
-    """COPY the batch's rows. They refer to existing agencies and procedure versions and to the
-    batch's own dossiers, so the foreign-key checks are skipped where the role allows it."""
-    connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
-        if skip_fk_triggers:
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        for model, fields, attribute in _COPY_TABLES:
-            with cursor.copy(_copy_statement(model, fields)) as copy:
-                for row in getattr(batch, attribute):
-                    copy.write_row(row)
-        if skip_fk_triggers:
-            cursor.execute("SET LOCAL session_replication_role = origin")
-
-
-_TABLE = connection.ops.quote_name(SequenceRow._meta.db_table)
-# The table name comes from the model, never from input.
-_KEEP = (
-    f"INSERT INTO {_TABLE} (scope, value) SELECT * FROM unnest(%s::text[], %s::bigint[]) "  # noqa: S608
-    f"ON CONFLICT (scope) DO UPDATE SET value = GREATEST({_TABLE}.value, EXCLUDED.value)"
-)
-
-
-def _counters_keep(counters: dict[str, int]) -> None:
-    """Receipt counters at the highest number used, so the next submission continues after."""
-    if counters:
-        with connection.cursor() as cursor:
-            cursor.execute(_KEEP, [list(counters), list(counters.values())])
-
-
-class SecondaryIndexes:
-    """The non-unique indexes of the dossier and event tables, dropped for a load into an empty
-    table and built once over the loaded rows (unique ones stay: they enforce constraints)."""
-
-    def __init__(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """SELECT c.relname, pg_get_indexdef(i.indexrelid)
-                   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-                   WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisunique""",
-                [[model._meta.db_table for model, _, _ in _COPY_TABLES]],
-            )
-            self.definitions: dict[str, str] = dict(cursor.fetchall())
-        self.dropped = False
-
-    def drop(self) -> None:
-        if self.dropped:
-            return
-        with connection.cursor() as cursor:
-            for name in self.definitions:
-                cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)).as_string())
-        self.dropped = True
-
-    def rebuild(self) -> None:
-        with connection.cursor() as cursor:
-            for definition in self.definitions.values():
-                cursor.execute(definition)
-
-    def rebuild_missing(self) -> None:
-        """After a failure: whichever indexes a committed batch had dropped come back."""
-        with transaction.atomic(), connection.cursor() as cursor:
-            for definition in self.definitions.values():
-                cursor.execute(
-                    definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
-                )

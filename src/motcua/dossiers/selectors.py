@@ -198,7 +198,10 @@ def dossier_detail(*, actor: Actor, dossier_id: int) -> DossierDetail:
             applicant = citizen_get(actor=actor, pin=dossier.applicant_pin, purpose=purpose)
     overdue = is_overdue(dossier, today)
     return DossierDetail(
-        row=_rows(Dossier.objects.filter(pk=dossier.pk))[0],
+        row=_row(
+            {f: getattr(dossier, f) for f in ROW_FIELDS} | {"procedure_name": snapshot.name},
+            today,
+        ),
         procedure=snapshot,
         agency_id=agency.id,
         agency_name=agency.name,
@@ -231,7 +234,10 @@ def _rating(dossier: Dossier) -> tuple[int, str] | None:
     return (rating.score, rating.comment) if rating else None
 
 
-def _files(dossier: Dossier) -> list[FileView]:
+def _files(dossier: Dossier, file_id: int | None = None) -> list[FileView]:
+    files = DossierFile.objects.filter(dossier=dossier).order_by("id")
+    if file_id is not None:
+        files = files.filter(pk=file_id)
     return [
         FileView(
             id=f.pk,
@@ -244,7 +250,7 @@ def _files(dossier: Dossier) -> list[FileView]:
             uploaded_at=f.uploaded_at,
             storage_name=f.storage_name,
         )
-        for f in DossierFile.objects.filter(dossier=dossier).order_by("id")
+        for f in files
     ]
 
 
@@ -273,7 +279,7 @@ def _apologies(dossier: Dossier) -> list[ApologyView]:
 def dossier_file(*, actor: Actor, dossier_id: int, file_id: int) -> FileView:
     """One file of a dossier the actor may see; an official's read is in the access log."""
     dossier, _ = _visible(actor, dossier_id)
-    found = [f for f in _files(dossier) if f.id == file_id]
+    found = _files(dossier, file_id)
     if not found:
         raise NotFound("Không có tệp / no such file")
     access_log_record(

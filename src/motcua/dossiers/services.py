@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from motcua.catalog.selectors import (
     CITIZEN,
+    AgencyView,
     ProcedureSnapshot,
     Role,
     Status,
@@ -87,15 +88,13 @@ def dossier_submit(*, actor: Actor, submission: Submission) -> Submitted:
         return earlier
     snapshot = procedure_current(submission.procedure_code)
     record = citizen_get(actor=actor, pin=pin, purpose=f"Nộp hồ sơ {snapshot.code}")
-    declaration, fee, exemption, checked = _checked_submission(snapshot, record, submission)
+    checked = _checked_submission(snapshot, record, submission)
     stored = {
         code: upload_store(submission.files[code], c, folder=FILE_FOLDER)
-        for code, c in checked.items()
+        for code, c in checked.files.items()
     }
     try:
-        return _file_dossier(
-            actor, snapshot, record, submission, declaration, fee, exemption, checked, stored
-        )
+        return _file_dossier(actor, snapshot, record, key, checked, stored)
     except IntegrityError:
         # The same key raced in from another request: that one won, its dossier is the answer.
         _discard(stored.values())
@@ -113,18 +112,36 @@ def _discard(names: Any) -> None:
         storage.delete(name)
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A submission that passed every check, as it will be filed."""
+
+    agency: AgencyView
+    declaration: dict[str, Any]
+    fee: int
+    exemption: str
+    files: dict[str, CheckedFile]
+
+
+def _agency_or_none(agency_id: int) -> AgencyView | None:
+    try:
+        return agency_get(agency_id)
+    except NotFound:
+        return None
+
+
 def _checked_submission(
     snapshot: ProcedureSnapshot, record: CitizenRecord, submission: Submission
-) -> tuple[dict[str, Any], int, str, dict[str, CheckedFile]]:
+) -> Checked:
     """Everything about the submission that can be wrong, reported together, before any write."""
     errors: dict[str, str] = {}
+    agency = _agency_or_none(submission.agency_id)
     if record.status != "living":
         errors["applicant"] = "Người nộp đã được ghi nhận là đã mất / applicant recorded deceased"
-    try:
-        if agency_get(submission.agency_id).kind != snapshot.agency_kind:
-            errors["agency_id"] = "Cơ quan này không giải quyết thủ tục này / wrong agency"
-    except NotFound:
+    if agency is None:
         errors["agency_id"] = "Chọn cơ quan giải quyết / pick the agency"
+    elif agency.kind != snapshot.agency_kind:
+        errors["agency_id"] = "Cơ quan này không giải quyết thủ tục này / wrong agency"
     facts = known_facts(record, contact_of(record.pin))
     declaration, declaration_errors = declaration_check(
         snapshot.form_schema, submission.declaration, facts
@@ -134,9 +151,9 @@ def _checked_submission(
     errors.update(fee_errors)
     checked, file_errors = _checked_files(snapshot, record.pin, submission.files)
     errors.update(file_errors)
-    if errors:
+    if errors or agency is None:
         raise ValidationFailed(errors)
-    return declaration, fee, exemption, checked
+    return Checked(agency, declaration, fee, exemption, checked)
 
 
 def _checked_files(
@@ -208,15 +225,12 @@ def _file_dossier(
     actor: Actor,
     snapshot: ProcedureSnapshot,
     record: CitizenRecord,
-    submission: Submission,
-    declaration: dict[str, Any],
-    fee: int,
-    exemption: str,
-    checked: dict[str, CheckedFile],
+    key: str,
+    checked: Checked,
     stored: dict[str, str],
 ) -> Submitted:
     now = timezone.now()
-    agency = agency_get(submission.agency_id)
+    agency = checked.agency
     day = timezone.localdate(now).strftime("%y%m%d")
     number = sequence_next(f"receipt:{agency.code}:{day}")
     cutoff = CIVIL_STATUS_CUTOFF if snapshot.civil_status else None
@@ -228,14 +242,14 @@ def _file_dossier(
         applicant_pin=record.pin,
         applicant_name=record.full_name,
         status=Status.SUBMITTED,
-        declaration=declaration,
-        fee=fee,
-        fee_exemption=exemption,
+        declaration=checked.declaration,
+        fee=checked.fee,
+        fee_exemption=checked.exemption,
         submitted_at=now,
         due_on=work_calendar().appointment(now, snapshot.days, cutoff=cutoff),
-        idempotency_key=submission.idempotency_key.strip(),
+        idempotency_key=key,
     )
-    _attach(dossier, checked, stored, purpose="submission", by=actor.label)
+    _attach(dossier, checked.files, stored, purpose="submission", by=actor.label)
     _event(dossier, actor, action="submit", source="", target=Status.SUBMITTED, at=now)
     audit_record(
         actor=actor,

@@ -24,11 +24,18 @@ from math import gcd
 from random import Random
 from typing import Any, Generic, Protocol, TypeVar
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from psycopg import sql
 
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
+from motcua.core.bulkload import (
+    CopyTable,
+    SecondaryIndexes,
+    column_of,
+    copy_batch,
+    may_skip_fk_triggers,
+)
 from motcua.geo import selectors as geo
 from motcua.registry import names
 from motcua.registry.cards import card_expiry
@@ -857,7 +864,7 @@ class DatabaseRegistry:
     @staticmethod
     def _existing(field_name: str, values: list[str]) -> set[str]:
         query = sql.SQL("SELECT {column} FROM {table} WHERE {column} = ANY(%s)").format(
-            column=sql.Identifier(_column(Citizen, field_name)),
+            column=sql.Identifier(column_of(Citizen, field_name)),
             table=sql.Identifier(Citizen._meta.db_table),
         )
         with connection.cursor() as cursor:
@@ -884,8 +891,8 @@ def population_load(
     if connection.in_atomic_block:
         raise RuntimeError("population_load commits batch by batch: call it outside a transaction")
     registry = DatabaseRegistry()
-    indexes = SecondaryIndexes() if registry.was_empty else None
-    skip_fk_triggers = _may_skip_fk_triggers()
+    indexes = SecondaryIndexes(m for m, _, _ in _COPY_TABLES) if registry.was_empty else None
+    skip_fk_triggers = may_skip_fk_triggers()
     generate = partial(
         generate_population, n, province_key=plan.province_key, seed=seed, today=today,
         registry=registry, batch_size=batch_size, plan=plan,
@@ -898,7 +905,7 @@ def population_load(
             with transaction.atomic(durable=True):
                 if indexes:
                     indexes.drop()
-                _copy_batch(batch, skip_fk_triggers=skip_fk_triggers)
+                copy_batch(_COPY_TABLES, batch, skip_fk_triggers=skip_fk_triggers)
                 stats.add(batch)
                 if stats.citizens == n:  # the last batch
                     if indexes:
@@ -962,45 +969,7 @@ def _worker_stop() -> None:
     connection.close()
 
 
-class SecondaryIndexes:
-    """The non-unique indexes of the seeded tables. Building an index once over the loaded rows
-    is several times cheaper than updating it row by row (the trigram index of names most of
-    all); unique indexes stay, as they enforce constraints."""
-
-    def __init__(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """SELECT c.relname, pg_get_indexdef(i.indexrelid)
-                   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-                   WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisunique""",
-                [[model._meta.db_table for model, _, _ in _COPY_TABLES]],
-            )
-            self.definitions: dict[str, str] = dict(cursor.fetchall())
-        self.dropped = False
-
-    def drop(self) -> None:
-        if self.dropped:
-            return
-        with connection.cursor() as cursor:
-            for name in self.definitions:
-                cursor.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)).as_string())
-        self.dropped = True
-
-    def rebuild(self) -> None:
-        with connection.cursor() as cursor:
-            for definition in self.definitions.values():
-                cursor.execute(definition)
-
-    def rebuild_missing(self) -> None:
-        """After a failure: whichever indexes a committed batch had dropped come back."""
-        with transaction.atomic(), connection.cursor() as cursor:
-            for definition in self.definitions.values():
-                cursor.execute(
-                    definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
-                )
-
-
-_COPY_TABLES: tuple[tuple[type[models.Model], tuple[str, ...], str], ...] = (
+_COPY_TABLES: tuple[CopyTable, ...] = (
     (Citizen, CITIZEN_COLUMNS, "citizens"),
     (Household, HOUSEHOLD_COLUMNS, "households"),
     (LifeEvent, EVENT_COLUMNS, "events"),
@@ -1008,37 +977,3 @@ _COPY_TABLES: tuple[tuple[type[models.Model], tuple[str, ...], str], ...] = (
     (Residence, RESIDENCE_COLUMNS, "residences"),
     (IdCard, CARD_COLUMNS, "cards"),
 )
-
-
-def _copy_statement(model: type[models.Model], fields: tuple[str, ...]) -> sql.Composed:
-    columns = sql.SQL(", ").join(sql.Identifier(_column(model, name)) for name in fields)
-    return sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(model._meta.db_table), columns)
-
-
-def _column(model: type[models.Model], field_name: str) -> str:
-    model_field = model._meta.get_field(field_name)
-    assert isinstance(model_field, models.Field) and model_field.column
-    return model_field.column
-
-
-def _may_skip_fk_triggers() -> bool:
-    """Whether this role may set session_replication_role (a superuser's privilege)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('is_superuser') = 'on'")
-        return bool(cursor.fetchone()[0])
-
-
-def _copy_batch(batch: PopulationBatch, *, skip_fk_triggers: bool) -> None:
-    """COPY the batch's rows. Every row refers only to citizens and households of its own batch,
-    so the foreign-key checks (deferred triggers queued per row, the costliest part of the load)
-    are skipped under the replica role while copying, where the role allows it."""
-    connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
-        if skip_fk_triggers:
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        for model, fields, attribute in _COPY_TABLES:
-            with cursor.copy(_copy_statement(model, fields)) as copy:
-                for row in getattr(batch, attribute):
-                    copy.write_row(row)
-        if skip_fk_triggers:
-            cursor.execute("SET LOCAL session_replication_role = origin")  # triggers apply again
