@@ -503,3 +503,32 @@ def _card_verdict(claim: IdentityClaim, cmnd: str | None, card_valid: bool) -> s
         return NOT_CHECKED
     number = claim.card_number.strip()
     return _verdict((number == claim.pin and card_valid) or (cmnd is not None and number == cmnd))
+
+
+# Batch linkage of sector databases compares these facts; the bulk read goes to a file through
+# COPY (a million citizens in seconds) and is audited by the caller as one job.
+LINKAGE_COLUMNS = (
+    "pin", "full_name", "sex", "birth_date", "birth_date_precision", "cmnd", "death_date",
+    "ward", "address",
+)  # fmt: skip
+_LINKAGE_SQL = """
+COPY (
+  SELECT c.pin, c.full_name, c.sex, c.birth_date, c.birth_date_precision, c.cmnd, c.death_date,
+         r.ward, r.address
+  FROM registry_citizen c
+  LEFT JOIN LATERAL (
+    SELECT ward, address FROM registry_residence
+    WHERE citizen_pin = c.pin AND valid_to IS NULL ORDER BY kind LIMIT 1
+  ) r ON true
+) TO STDOUT WITH (FORMAT csv, HEADER true)
+"""
+
+
+def linkage_extract(*, actor: Actor, path: str, purpose: str) -> None:
+    """Write every citizen's linkage facts (LINKAGE_COLUMNS) to a CSV file at `path`: the
+    current residence is the permanent one, else the temporary one."""
+    _authorised(actor, purpose)
+    with connection.cursor() as cursor, open(path, "wb") as out:
+        with cursor.connection.cursor().copy(_LINKAGE_SQL) as copy:
+            for chunk in copy:
+                out.write(chunk)

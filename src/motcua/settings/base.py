@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "motcua.identity",
     "motcua.catalog",
     "motcua.dossiers",
+    "motcua.linkage",
     "motcua.web",
     "motcua.bench",
 ]
