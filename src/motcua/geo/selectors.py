@@ -25,6 +25,7 @@ __all__ = [
     "unit_current",
     "unit_get",
     "units_get",
+    "units_now",
     "units_search",
     "wards_of",
 ]
@@ -159,6 +160,46 @@ def unit_current(key: str) -> list[UnitInfo]:
     if unit["scheme"] == Scheme.CURRENT:
         return [_info(unit)]
     return _successors(key) or _successors(unit["province_id"])
+
+
+@dataclass(frozen=True)
+class UnitNow:
+    ward_key: str | None  # the 2025 ward, when the unit is one or maps to exactly one
+    province_key: str | None  # the 2025 province
+
+
+def units_now(keys: Iterable[str]) -> dict[str, UnitNow]:
+    """`unit_current` for many keys at once (three queries), reduced to the 2025 ward and
+    province: batch linkage compares addresses this way. Unknown keys are left out."""
+    rows = {
+        row["key"]: row
+        for row in AdministrativeUnit.objects.filter(pk__in=set(keys)).values(
+            "key", "scheme", "level", "province_id"
+        )
+    }
+    old = [key for key, row in rows.items() if row["scheme"] != Scheme.CURRENT]
+    old_provinces = {rows[key]["province_id"] for key in old}
+    successors: dict[str, list[tuple[str, str, str]]] = {}
+    for link in UnitMapping.objects.filter(old_id__in=[*old, *old_provinces]).values(
+        "old_id", "new_id", "new__level", "new__province_id"
+    ):
+        successors.setdefault(link["old_id"], []).append(
+            (link["new_id"], link["new__level"], link["new__province_id"])
+        )
+    return {key: _now(row, successors) for key, row in rows.items()}
+
+
+def _now(row: dict[str, Any], successors: dict[str, list[tuple[str, str, str]]]) -> UnitNow:
+    if row["scheme"] == Scheme.CURRENT:
+        ward = row["key"] if row["level"] == Level.WARD else None
+        return UnitNow(ward, row["province_id"])
+    own = successors.get(row["key"], [])
+    if len(own) == 1 and own[0][1] == Level.WARD:
+        return UnitNow(own[0][0], own[0][2])
+    provinces = {province for _, _, province in own} or {
+        province for _, _, province in successors.get(row["province_id"], [])
+    }
+    return UnitNow(None, provinces.pop() if len(provinces) == 1 else None)
 
 
 def _successors(old_key: str) -> list[UnitInfo]:

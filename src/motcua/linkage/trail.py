@@ -1,0 +1,49 @@
+"""What a linkage run leaves behind in the database, whoever started it (the `motcua link`
+command or a back-office job): one audit row for the run, and an access-log row for every
+citizen whose PIN the run attached to a sector record (linked, or proposed for review), so that
+each person sees that the sector's records were matched to them."""
+
+from __future__ import annotations
+
+import duckdb
+from django.db import transaction
+
+from motcua.core.access import access_log_record
+from motcua.core.actors import Actor
+from motcua.core.audit import audit_record
+from motcua.linkage.dataset import KINDS
+from motcua.linkage.pipeline import LinkResult, LinkSpec
+
+PURPOSE = "làm sạch dữ liệu chuyên ngành / sector data cleaning"
+
+
+def run_record(*, actor: Actor, spec: LinkSpec, result: LinkResult, job: str) -> None:
+    pins = [
+        row[0]
+        for row in duckdb.sql(
+            "SELECT DISTINCT pin FROM read_parquet(?) WHERE class IN ('linked', 'review')",
+            params=[str(spec.out_dir / "results.parquet")],
+        ).fetchall()
+    ]
+    with transaction.atomic(durable=True):
+        audit_record(
+            actor=actor,
+            action="linkage.run",
+            object_type="linkage_job",
+            object_id=job,
+            reason=f"{KINDS[spec.kind].label}: {spec.dataset.name}",
+            after={
+                "records": result.records,
+                "linked": result.linked,
+                "review": result.review,
+                "unlinked": result.unlinked,
+                "by_method": result.by_method,
+                "out_dir": str(spec.out_dir),
+            },
+        )
+        access_log_record(
+            actor=actor,
+            subject_pins=pins,
+            data=f"liên kết hồ sơ / record linkage: {KINDS[spec.kind].label}",
+            purpose=PURPOSE,
+        )
