@@ -60,7 +60,7 @@ def features_open(con: duckdb.DuckDBPyConnection, out: Path) -> None:
 def _name_table(con: duckdb.DuckDBPyConnection, record_name: str) -> None:
     """Name keys are computed once per distinct name: millions of records share far fewer."""
     names = (
-        con.execute(
+        con.sql(
             f"SELECT DISTINCT n FROM (SELECT full_name AS n FROM reg_raw "
             f"UNION ALL SELECT {record_name} FROM raw) WHERE n IS NOT NULL"
         )

@@ -22,8 +22,6 @@ from motcua.linkage.features import RECORDS, REGISTRY
 U_PAIRS = 3e6
 EM_PAIRS = 1.5e6
 SEED = 6
-# Pairs scoring below this are not kept: far too weak to link, or to rival a link.
-CANDIDATE_FLOOR = -5.0
 
 
 def _reordered() -> cll.CustomLevel:

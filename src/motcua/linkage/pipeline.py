@@ -29,9 +29,12 @@ from motcua.linkage.features import features_build, features_open
 from motcua.linkage.resolve import (
     CLASSES,
     COMPARISONS,
+    MARGIN,
+    REVIEW_EVIDENCE,
     candidates_sql,
     deterministic_sql,
     labels_read,
+    prior_weight,
     resolve,
 )
 
@@ -154,11 +157,15 @@ def link(
             features_build(con, info.mapping, registry_csv, out)
             manifest.mark("features")
         features_open(con, out)
+        if not con.execute("SELECT count(*) FROM registry").fetchall()[0][0]:
+            raise DatasetError({"registry": "CSDL dân cư trống / the registry is empty"})
         tell(Progress("deterministic", 0, info.rows))
         if not manifest.has("deterministic"):
             con.execute(f"COPY ({deterministic_sql()}) TO '{out / 'deterministic.parquet'}'")
             manifest.mark("deterministic")
         _rest(con, out)
+        if _nothing_left(con):
+            _no_pairs(out, manifest)
         tell(Progress("train", 0, 1))
         if not manifest.has("train"):
             linker = model.linker_new(DuckDBAPI(con), model.settings())
@@ -172,7 +179,7 @@ def link(
         )
         candidates = "candidates"
         if not manifest.has("resolve"):
-            resolve(con, candidates, labels_read(con, spec.labels))
+            resolve(con, candidates, labels_read(con, spec.labels), prior=_prior(out))
             _write_outputs(con, spec, info, candidates)
             manifest.mark("resolve")
         else:
@@ -212,6 +219,33 @@ def _rest(con: duckdb.DuckDBPyConnection, out: Path) -> None:
     )
 
 
+def _prior(out: Path) -> float:
+    model_json = out / "model.json"
+    if not model_json.exists():  # no model was needed
+        return 0.0
+    return prior_weight(json.loads(model_json.read_text())["probability_two_random_records_match"])
+
+
+def _nothing_left(con: duckdb.DuckDBPyConnection) -> bool:
+    counts = con.execute(
+        "SELECT (SELECT count(*) FROM records_rest), (SELECT count(*) FROM registry_rest)"
+    ).fetchall()[0]
+    return 0 in counts
+
+
+def _no_pairs(out: Path, manifest: _Manifest) -> None:
+    """The deterministic passes answered every record (or took every citizen): no model."""
+    weights = ", ".join(f"NULL::DOUBLE AS w_{c}" for c in COMPARISONS)
+    (out / "chunks").mkdir(exist_ok=True)
+    duckdb.sql(
+        "SELECT NULL::VARCHAR AS rec_id, NULL::VARCHAR AS pin, NULL::DOUBLE AS match_weight, "
+        f"NULL::DOUBLE AS match_probability, {weights} WHERE false"
+    ).write_parquet(str(out / "chunks" / "0001-of-0001.parquet"))
+    for stage in ("train", "predict"):
+        if not manifest.has(stage):
+            manifest.mark(stage)
+
+
 def _predict(
     con: duckdb.DuckDBPyConnection,
     out: Path,
@@ -225,13 +259,15 @@ def _predict(
     if manifest.has("predict"):
         return
     linker = model.linker_new(DuckDBAPI(con), out / "model.json")
+    # Pairs too weak to be reviewed, or to rival a pair that could be, are not kept.
+    floor = _prior(out) + REVIEW_EVIDENCE - MARGIN
     for number in range(1, total + 1):
         tell(Progress("predict", number - 1, total))
         path = chunks / f"{number:04d}-of-{total:04d}.parquet"
         if path.exists():
             continue
         scored = linker.inference.predict_chunk(
-            left_chunk=(number, total), threshold_match_weight=model.CANDIDATE_FLOOR
+            left_chunk=(number, total), threshold_match_weight=floor
         )
         partial = path.with_suffix(".partial")
         con.execute(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from motcua.linkage.dataset import KINDS, DatasetInfo
-from motcua.linkage.resolve import CLASSES, COMPARISONS, LINK_WEIGHT, REVIEW_WEIGHT
+from motcua.linkage.resolve import CLASSES, COMPARISONS, LINK_EVIDENCE, MARGIN, REVIEW_EVIDENCE
 
 if TYPE_CHECKING:
     from motcua.linkage.pipeline import LinkSpec
@@ -96,9 +96,10 @@ def _summary(spec: LinkSpec, info: DatasetInfo, counts: dict[str, dict[str, int]
         + _table(["Kết quả / class", "Số / count", "Tỉ lệ / share"], classes)
         + "<h2>Liên kết theo cách / links by method</h2>"
         + _table(["Cách / method", "Số / count"], methods)
-        + f"<p><small>Liên kết khi trọng số ≥ {LINK_WEIGHT:g} và hơn mọi ứng viên khác rõ rệt; "
-        f"đối soát khi ≥ {REVIEW_WEIGHT:g}. / Linked at a match weight ≥ {LINK_WEIGHT:g} "
-        f"clearly ahead of any rival; review from {REVIEW_WEIGHT:g}.</small></p>"
+        + f"<p><small>Liên kết khi bằng chứng (trọng số trừ tiên nghiệm) ≥ {LINK_EVIDENCE:g} bit và "
+        f"hơn mọi ứng viên khác {MARGIN:g} bit; đối soát từ {REVIEW_EVIDENCE:g} bit. / Linked when "
+        f"the fields' evidence (match weight less the prior) is ≥ {LINK_EVIDENCE:g} bits and "
+        f"{MARGIN:g} bits ahead of any rival; review from {REVIEW_EVIDENCE:g} bits.</small></p>"
     )
 
 
@@ -189,6 +190,8 @@ def _examples(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _parameters(model_json: Path) -> str:
+    if not model_json.exists():  # every record was answered without the model
+        return ""
     settings = json.loads(model_json.read_text())
     rows = []
     for comparison in settings["comparisons"]:

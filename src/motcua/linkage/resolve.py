@@ -8,6 +8,7 @@ a strong pair that is not clearly ahead goes to clerical review.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,10 +17,14 @@ import pyarrow as pa
 
 LINKED, REVIEW, UNLINKED = "linked", "review", "unlinked"
 CLASSES = (LINKED, REVIEW, UNLINKED)
-# Match weights (log2 of the Bayes factor, prior included). 10 is a probability of 0.999; a
-# rival within 5 (32 times less likely) leaves the choice to a person.
-LINK_WEIGHT = 6.0
-REVIEW_WEIGHT = -2.0
+# Thresholds on the evidence of a pair: its match weight less the prior's weight, i.e. the sum
+# of what the fields say (log2 of the Bayes factor). The prior falls as the registry grows (one
+# true match among more citizens), so a threshold on the match weight itself would link less
+# and less; the growing chance of a look-alike shows up instead as a rival candidate, which the
+# margin catches. 22 bits is four hundred to one against a look-alike in ten million citizens; a
+# rival within 5 bits (32 times less likely) leaves the choice to a person.
+LINK_EVIDENCE = 22.0
+REVIEW_EVIDENCE = 15.0
 MARGIN = 5.0
 COMPARISONS = ("family", "middle", "given", "dob", "sex", "cmnd", "place")
 TF_COMPARISONS = ("family", "given")
@@ -137,7 +142,14 @@ class _Assignment:
         )
 
 
-def resolve(con: duckdb.DuckDBPyConnection, candidates: str, labels: Labels) -> None:
+def prior_weight(probability: float) -> float:
+    """The match weight of the prior: what a pair weighs before any field is compared."""
+    return math.log2(probability / (1 - probability))
+
+
+def resolve(
+    con: duckdb.DuckDBPyConnection, candidates: str, labels: Labels, *, prior: float
+) -> None:
     """Write the table `results` (rec_id, pin, match_weight, match_probability, class, method)
     with one row per record of `records`."""
     done = _Assignment()
@@ -152,7 +164,8 @@ def resolve(con: duckdb.DuckDBPyConnection, candidates: str, labels: Labels) -> 
         f"SELECT rec_id, pin, match_weight, match_probability FROM {candidates} "
         "ORDER BY match_weight DESC, rec_id, pin"
     ).fetchall()
-    _assign_scored([row for row in rows if (row[0], row[1]) not in labels.rejected], done)
+    rows = [(rec, pin, weight - prior, p) for rec, pin, weight, p in rows]
+    _assign_scored([row for row in rows if (row[0], row[1]) not in labels.rejected], done, prior)
     con.register("results_arrow", done.arrow())
     con.execute(
         "CREATE OR REPLACE TABLE results AS "
@@ -163,25 +176,30 @@ def resolve(con: duckdb.DuckDBPyConnection, candidates: str, labels: Labels) -> 
     con.unregister("results_arrow")
 
 
-def _assign_scored(rows: list[tuple[str, str, float, float]], done: _Assignment) -> None:
-    """Greedy by weight (rows come strongest first)."""
+def _assign_scored(
+    rows: list[tuple[str, str, float, float]], done: _Assignment, prior: float
+) -> None:
+    """Greedy by evidence (rows come strongest first); answers keep Splink's match weight."""
     by_record: dict[str, _Best] = {}
     by_pin: dict[str, _Best] = {}
-    for rec, pin, weight, _ in rows:
-        by_record.setdefault(rec, _Best()).add(weight)
-        by_pin.setdefault(pin, _Best()).add(weight)
+    for rec, pin, evidence, _ in rows:
+        by_record.setdefault(rec, _Best()).add(evidence)
+        by_pin.setdefault(pin, _Best()).add(evidence)
     blocked: dict[str, _Answer] = {}  # the best candidate already linked to another record
-    for rec, pin, weight, probability in rows:
-        if rec in done.answers or weight < REVIEW_WEIGHT:
+    for rec, pin, evidence, probability in rows:
+        if rec in done.answers or evidence < REVIEW_EVIDENCE:
             continue
+        weight = evidence + prior
         if pin in done.linked_pins:
             blocked.setdefault(rec, _Answer(pin, weight, probability, REVIEW, "probabilistic"))
             continue
         rivals = [
-            r for r in (by_record[rec].rival(weight), by_pin[pin].rival(weight)) if r is not None
+            r
+            for r in (by_record[rec].rival(evidence), by_pin[pin].rival(evidence))
+            if r is not None
         ]
-        clear = not rivals or weight - max(rivals) >= MARGIN
-        cls = LINKED if weight >= LINK_WEIGHT and clear else REVIEW
+        clear = not rivals or evidence - max(rivals) >= MARGIN
+        cls = LINKED if evidence >= LINK_EVIDENCE and clear else REVIEW
         done.take(rec, _Answer(pin, weight, probability, cls, "probabilistic"))
     for rec, answer in blocked.items():
         if rec not in done.answers:

@@ -13,12 +13,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from motcua.bench import dossiers, identity, registry
+from motcua.bench import dossiers, identity, linkage, registry
 from motcua.bench.harness import own_database
 
 
 class Command(BaseCommand):
-    help = "Benchmarks: `bench registry|identity|dossiers --citizens N`. Prints one JSON line."
+    help = "Benchmarks: `bench registry|identity|dossiers|linkage ...`. Prints one JSON line."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="name", required=True)
@@ -63,16 +63,34 @@ class Command(BaseCommand):
         dos.add_argument("--workers", type=int, default=4, help="server processes")
         dos.add_argument("--threads", type=int, default=4, help="threads per server process")
         dos.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+        link = sub.add_parser(
+            "linkage",
+            help="record linkage against known truth, beside a plain Splink model",
+        )
+        link.add_argument("--registry", type=int, default=1_000_000, help="citizens")
+        link.add_argument("--records", type=int, default=1_000_000, help="sector records")
+        link.add_argument("--seed", type=int, default=1)
+        link.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["citizens"] < 100:
+        if options["name"] == "linkage":
+            if options["records"] < 1 or options["registry"] < 100:
+                raise CommandError("--registry must be at least 100 and --records positive")
+        elif options["citizens"] < 100:
             raise CommandError("--citizens must be at least 100")
         if options["name"] == "dossiers" and not 0 < options["open"] <= options["dossiers"]:
             raise CommandError("--open must be between 1 and --dossiers")
         if not options["inner"]:
             self._in_own_database(options)
             return
-        if options["name"] == "dossiers":
+        if options["name"] == "linkage":
+            result = linkage.run(
+                registry=options["registry"],
+                records=options["records"],
+                seed=options["seed"],
+                database_url=os.environ["DATABASE_URL"],
+            )
+        elif options["name"] == "dossiers":
             result = dossiers.run(
                 dossiers=options["dossiers"],
                 open_in_agency=options["open"],
