@@ -82,7 +82,7 @@ def _motcua_link(dataset: Path, out: Path, database_url: str) -> tuple[float, in
 def _scores(links: Path, truth: Path) -> dict[str, Any]:
     """Precision and recall of the `linked` class against the truth; `review` counts as not
     linked (a person decides those)."""
-    linked, correct, in_registry, review, review_right = duckdb.sql(
+    linked, correct, in_registry, review, review_right = duckdb.execute(
         """
         SELECT count(*) FILTER (WHERE l.class = 'linked'),
                count(*) FILTER (WHERE l.class = 'linked' AND l.linked_pin = t.pin),
@@ -91,7 +91,7 @@ def _scores(links: Path, truth: Path) -> dict[str, Any]:
                count(*) FILTER (WHERE l.class = 'review' AND l.candidate_pin = t.pin)
         FROM read_parquet(?) l JOIN read_parquet(?) t ON t.sector_id = l.so_gplx
         """,
-        params=[str(links), str(truth)],
+        [str(links), str(truth)],
     ).fetchall()[0]
     return {
         **_prf(linked, correct, in_registry),

@@ -7,7 +7,7 @@ Units are named by key, "<scheme>:<code>": "2025:79" (Thành phố Hồ Chí Min
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -189,7 +189,7 @@ def units_now(keys: Iterable[str]) -> dict[str, UnitNow]:
     return {key: _now(row, successors) for key, row in rows.items()}
 
 
-def _now(row: dict[str, Any], successors: dict[str, list[tuple[str, str, str]]]) -> UnitNow:
+def _now(row: Mapping[str, Any], successors: dict[str, list[tuple[str, str, str]]]) -> UnitNow:
     if row["scheme"] == Scheme.CURRENT:
         ward = row["key"] if row["level"] == Level.WARD else None
         return UnitNow(ward, row["province_id"])

@@ -13,6 +13,7 @@ from typing import Any
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.database_api import DatabaseAPISubClass
 
 from motcua.linkage.features import RECORDS, REGISTRY
@@ -132,7 +133,7 @@ def _place_comparison() -> cl.CustomComparison:
 # Never the family name alone (Nguyễn would make blocks of hundreds of thousands). Each rule
 # survives a different corruption: a typo in the given name, a swapped or partial date, the
 # family name written last, a moved address.
-BLOCKING_RULES = [
+BLOCKING_RULES: list[BlockingRuleCreator | dict[str, Any]] = [
     block_on("dob", "given"),
     block_on("dob", "family_group"),
     block_on("birth_year", "sorted_tokens"),
@@ -200,7 +201,9 @@ def plain_settings() -> SettingsCreator:
             cl.NameComparison("full_name"),
             cl.DateOfBirthComparison("birth_date", input_is_string=True),
         ],
-        blocking_rules_to_generate_predictions=PLAIN_BLOCKING_RULES,
+        blocking_rules_to_generate_predictions=list[BlockingRuleCreator | dict[str, Any]](
+            PLAIN_BLOCKING_RULES
+        ),
     )
 
 

@@ -237,10 +237,11 @@ def _no_pairs(out: Path, manifest: _Manifest) -> None:
     """The deterministic passes answered every record (or took every citizen): no model."""
     weights = ", ".join(f"NULL::DOUBLE AS w_{c}" for c in COMPARISONS)
     (out / "chunks").mkdir(exist_ok=True)
-    duckdb.sql(
-        "SELECT NULL::VARCHAR AS rec_id, NULL::VARCHAR AS pin, NULL::DOUBLE AS match_weight, "
-        f"NULL::DOUBLE AS match_probability, {weights} WHERE false"
-    ).write_parquet(str(out / "chunks" / "0001-of-0001.parquet"))
+    duckdb.execute(
+        "COPY (SELECT NULL::VARCHAR AS rec_id, NULL::VARCHAR AS pin, NULL::DOUBLE AS match_weight, "
+        f"NULL::DOUBLE AS match_probability, {weights} WHERE false) "
+        f"TO '{out / 'chunks' / '0001-of-0001.parquet'}' (FORMAT parquet)"
+    )
     for stage in ("train", "predict"):
         if not manifest.has(stage):
             manifest.mark(stage)

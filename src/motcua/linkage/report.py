@@ -118,7 +118,7 @@ def _histogram(con: duckdb.DuckDBPyConnection) -> str:
     width, height, bar = 640, 220, 640 / len(bins)
     shapes = []
     for i, b in enumerate(bins):
-        y = height
+        y = float(height)
         for cls in CLASSES:
             h = stacks[b][cls] / peak * (height - 20)
             if h:

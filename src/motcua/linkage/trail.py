@@ -5,6 +5,8 @@ each person sees that the sector's records were matched to them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 from django.db import transaction
 
@@ -18,13 +20,6 @@ PURPOSE = "làm sạch dữ liệu chuyên ngành / sector data cleaning"
 
 
 def run_record(*, actor: Actor, spec: LinkSpec, result: LinkResult, job: str) -> None:
-    pins = [
-        row[0]
-        for row in duckdb.sql(
-            "SELECT DISTINCT pin FROM read_parquet(?) WHERE class IN ('linked', 'review')",
-            params=[str(spec.out_dir / "results.parquet")],
-        ).fetchall()
-    ]
     with transaction.atomic(durable=True):
         audit_record(
             actor=actor,
@@ -41,9 +36,21 @@ def run_record(*, actor: Actor, spec: LinkSpec, result: LinkResult, job: str) ->
                 "out_dir": str(spec.out_dir),
             },
         )
-        access_log_record(
-            actor=actor,
-            subject_pins=pins,
-            data=f"liên kết hồ sơ / record linkage: {KINDS[spec.kind].label}",
-            purpose=PURPOSE,
-        )
+        citizens_told(actor=actor, kind=spec.kind, out_dir=spec.out_dir)
+
+
+def citizens_told(*, actor: Actor, kind: str, out_dir: Path) -> int:
+    """Access-log rows for the citizens the run matched; inside the caller's transaction."""
+    pins = [
+        row[0]
+        for row in duckdb.execute(
+            "SELECT DISTINCT pin FROM read_parquet(?) WHERE class IN ('linked', 'review')",
+            [str(out_dir / "results.parquet")],
+        ).fetchall()
+    ]
+    return access_log_record(
+        actor=actor,
+        subject_pins=pins,
+        data=f"liên kết hồ sơ / record linkage: {KINDS[kind].label}",
+        purpose=PURPOSE,
+    )

@@ -528,7 +528,10 @@ def linkage_extract(*, actor: Actor, path: str, purpose: str) -> None:
     """Write every citizen's linkage facts (LINKAGE_COLUMNS) to a CSV file at `path`: the
     current residence is the permanent one, else the temporary one."""
     _authorised(actor, purpose)
-    with connection.cursor() as cursor, open(path, "wb") as out:
-        with cursor.connection.cursor().copy(_LINKAGE_SQL) as copy:
-            for chunk in copy:
-                out.write(chunk)
+    with (
+        connection.cursor() as cursor,
+        open(path, "wb") as out,
+        cursor.connection.cursor().copy(_LINKAGE_SQL) as copy,
+    ):
+        for chunk in copy:
+            out.write(chunk)

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "procrastinate.contrib.django",
     "motcua.core",
     "motcua.geo",
     "motcua.registry",

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from motcua.web import backoffice
+from motcua.web import linkage_views as linkage
 
 app_name = "backoffice"
 
@@ -20,4 +21,13 @@ urlpatterns = [
         name="apology_pdf",
     ),
     path("ho-so/<int:dossier_id>/<str:paper>.pdf", backoffice.paper_view, name="paper"),
+    path("lien-ket/", linkage.jobs_view, name="linkage_jobs"),
+    path("lien-ket/<int:job_id>/", linkage.job_view, name="linkage_job"),
+    path("lien-ket/<int:job_id>/tien-do/", linkage.progress_view, name="linkage_progress"),
+    path("lien-ket/<int:job_id>/chay-lai/", linkage.resume_view, name="linkage_resume"),
+    path("lien-ket/<int:job_id>/bao-cao/", linkage.report_view, name="linkage_report"),
+    path("lien-ket/<int:job_id>/ket-qua/", linkage.output_view, name="linkage_output"),
+    path("lien-ket/<int:job_id>/doi-soat/", linkage.review_view, name="linkage_review"),
+    path("lien-ket/cap/<int:pair_id>/", linkage.pair_view, name="linkage_pair"),
+    path("lien-ket/cap/<int:pair_id>/quyet-dinh/", linkage.decide_view, name="linkage_decide"),
 ]

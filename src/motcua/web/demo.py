@@ -20,7 +20,14 @@ from motcua.identity import services as identity
 from motcua.registry import selectors as registry
 from motcua.registry import services as registry_services
 from motcua.registry.seed import DEFAULT_PROVINCE, population_load
-from motcua.web.demo_services import AGENCY_ROLES, DemoServices, public_services_prepare
+from motcua.web.demo_services import (
+    AGENCY_ROLES,
+    LINKAGE_OFFICIAL,
+    DemoLinkage,
+    DemoServices,
+    linkage_demo_prepare,
+    public_services_prepare,
+)
 from motcua.web.portal import portal_registered
 
 DEMO_PASSWORD = "motcua-demo-2026"  # noqa: S105 - printed for the demo, never used in production
@@ -43,6 +50,11 @@ ROLE_GROUPS: dict[str, list[str]] = {
         *VIEW_REGISTRY,
         "registry.verify_citizen",
         "identity.raise_level",
+    ],
+    "Cán bộ làm sạch dữ liệu / data-cleaning official": [
+        *VIEW_REGISTRY,
+        "linkage.run_linkage",
+        "linkage.review_pair",
     ],
 }
 
@@ -69,6 +81,11 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
         "Cán bộ công an – nâng mức định danh / police e-ID officer",
         "Cán bộ công an – định danh / police e-ID officer",
     ),
+    DemoLogin(
+        LINKAGE_OFFICIAL,
+        "Cán bộ làm sạch dữ liệu, Công an tỉnh / data-cleaning official, provincial police",
+        "Cán bộ làm sạch dữ liệu / data-cleaning official",
+    ),
 )
 DOSSIER_GROUP = "Cán bộ giải quyết thủ tục / dossier official"
 DEMO_LOGINS += tuple(DemoLogin(a.username, a.title, DOSSIER_GROUP) for a in AGENCY_ROLES)
@@ -92,6 +109,7 @@ class DemoInfo:
     citizens: list[DemoCitizen]
     partner: identity.Credentials
     services: DemoServices
+    linkage: DemoLinkage
 
 
 def demo_prepare(
@@ -104,7 +122,10 @@ def demo_prepare(
     services = public_services_prepare(
         group=DOSSIER_GROUP, password=DEMO_PASSWORD, citizen_pins=[c.pin for c in accounts]
     )
-    return DemoInfo(**info, citizens=accounts, partner=_ekyc_partner(), services=services)
+    linkage = linkage_demo_prepare(citizens=registry.registry_stats().citizens)
+    return DemoInfo(
+        **info, citizens=accounts, partner=_ekyc_partner(), services=services, linkage=linkage
+    )
 
 
 def _registry_prepared(

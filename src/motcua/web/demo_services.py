@@ -3,9 +3,11 @@ roles at the demo citizens' ward, and dossiers at every stage, made through the 
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,6 +20,9 @@ from motcua.core.documents import Document, document_pdf
 from motcua.dossiers import selectors as dossiers
 from motcua.dossiers import services as dossier_services
 from motcua.geo.selectors import unit_get, wards_of
+from motcua.linkage import selectors as linkage
+from motcua.linkage import services as linkage_services
+from motcua.linkage.benchmark import NOT_IN_REGISTRY, benchmark_make
 from motcua.registry import selectors as registry
 from motcua.registry.seed import DEFAULT_PROVINCE
 
@@ -207,3 +212,60 @@ def _sample_dossiers(pins: list[str], ward: str) -> int:
     _step("motcua.xa", waiting.id, "receive")
     _birth(pins[0], pins[1], ward, "Nguyễn Gia Huy")
     return 3
+
+
+# --- record linkage -----------------------------------------------------------------------------
+
+LINKAGE_OFFICIAL = "lamsach.congan"
+LINKAGE_RECORDS = 1500
+LINKAGE_SEED = 2026
+LINKAGE_KEY = "demo-linkage-gplx-1"  # the demo's one job: a second run finds it
+
+
+@dataclass(frozen=True)
+class DemoLinkage:
+    job_id: int
+    records: int
+    linked: int
+    review: int
+    pending: int
+    made: bool  # False when an earlier run made the job
+
+
+def linkage_demo_prepare(*, citizens: int) -> DemoLinkage:
+    """A finished linkage job of driver's licences with pairs waiting for review, made once by
+    the data-cleaning official through the services: a synthetic dataset drawn from the demo
+    registry, started like an upload, run here rather than by the worker."""
+    actor = _official(LINKAGE_OFFICIAL)
+    jobs = [j for j in linkage.linkage_jobs(actor=actor) if j.created_by == LINKAGE_OFFICIAL]
+    done = next((j.id for j in jobs if j.status == "done"), None)
+    if done is None:
+        # The demo's job, made now or left unfinished by an earlier run (which it resumes).
+        job_id = jobs[-1].id if jobs else _demo_job_started(actor, citizens)
+        linkage_services.linkage_job_run(job_id=job_id)
+    job = linkage.linkage_job_get(actor=actor, job_id=done or job_id)
+    return DemoLinkage(
+        job.row.id, job.records, job.row.linked, job.row.review, job.row.pending, done is None
+    )
+
+
+def _demo_job_started(actor: Actor, citizens: int) -> int:
+    # A sector database mostly holds people of the registry: as many records as it can hold.
+    records = min(LINKAGE_RECORDS, int(citizens * (1 - NOT_IN_REGISTRY)))
+    with tempfile.TemporaryDirectory(prefix="motcua-linkage-demo-") as scratch:
+        files = benchmark_make(
+            registry=citizens,
+            records=records,
+            seed=LINKAGE_SEED,
+            out_dir=Path(scratch),
+            kind="gplx",
+            province_key=DEFAULT_PROVINCE,
+        )
+        upload = SimpleUploadedFile(
+            "gplx-dong-thap.parquet",
+            files.dataset.read_bytes(),
+            content_type="application/vnd.apache.parquet",
+        )
+        return linkage_services.linkage_job_start(
+            actor=actor, upload=upload, kind="gplx", idempotency_key=LINKAGE_KEY
+        ).id

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 REGISTRY, RECORDS, SEED, PROVINCE = 3000, 800, 5, "2025:82"
 _cache: dict[str, Path] = {}
+_made: dict[str, str] = {}  # PINs of the hand-made records
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def _with_made_records(dataset: Path, registry_csv: Path, base: Path) -> Path:
         for p in people[20:]
         if int(p["birth_date"][8:]) <= 12 and p["birth_date"][5:7] != p["birth_date"][8:]
     )
-    _cache.update(pin=by_pin["pin"], cmnd=with_cmnd["pin"], fuzzy=fuzzy["pin"])
+    _made.update(pin=by_pin["pin"], cmnd=with_cmnd["pin"], fuzzy=fuzzy["pin"])
     made = [
         (
             "MADE-PIN",
@@ -118,9 +119,9 @@ def _unaccented_capitals(name: str) -> str:
 
 
 def _results(out: Path) -> dict[str, tuple[str | None, str | None, str, str | None]]:
-    rows = duckdb.sql(
+    rows = duckdb.execute(
         "SELECT so_gplx, linked_pin, candidate_pin, class, method FROM read_parquet(?)",
-        params=[str(out / "links.parquet")],
+        [str(out / "links.parquet")],
     ).fetchall()
     return {row[0]: row[1:] for row in rows}
 
@@ -133,14 +134,14 @@ def test_a_small_linkage_reaches_the_expected_classes(
 
     answers = _results(spec.out_dir)
     assert len(answers) == result.records == RECORDS + 4
-    assert answers["MADE-PIN"] == (_cache["pin"], None, "linked", "pin")
-    assert answers["MADE-CMND"] == (_cache["cmnd"], None, "linked", "cmnd_dob")
-    assert answers["MADE-FUZZY"][0] == _cache["fuzzy"]
+    assert answers["MADE-PIN"] == (_made["pin"], None, "linked", "pin")
+    assert answers["MADE-CMND"] == (_made["cmnd"], None, "linked", "cmnd_dob")
+    assert answers["MADE-FUZZY"][0] == _made["fuzzy"]
     assert answers["MADE-FUZZY"][2:] == ("linked", "probabilistic")
     assert answers["MADE-NOBODY"][2] == "unlinked"
     truth = dict(
-        duckdb.sql(
-            "SELECT sector_id, pin FROM read_parquet(?)", params=[str(inputs["truth"])]
+        duckdb.execute(
+            "SELECT sector_id, pin FROM read_parquet(?)", [str(inputs["truth"])]
         ).fetchall()
     )
     linked = {
@@ -154,9 +155,9 @@ def test_a_small_linkage_reaches_the_expected_classes(
     assert result.linked + result.review + result.unlinked == result.records
     report = result.report.read_text(encoding="utf-8")
     assert "<svg" in report and "Đóng góp của từng trường" in report and "<script" not in report
-    pairs = duckdb.sql(
+    pairs = duckdb.execute(
         "SELECT count(*), count(contributions) FROM read_parquet(?)",
-        params=[str(result.review_pairs)],
+        [str(result.review_pairs)],
     ).fetchall()[0]
     assert pairs == (result.review, result.review)
 
@@ -164,16 +165,16 @@ def test_a_small_linkage_reaches_the_expected_classes(
 def test_clerical_labels_are_fed_back(inputs: dict[str, Path], tmp_path: Path) -> None:
     labels = tmp_path / "labels.csv"
     labels.write_text(
-        f"sector_id,pin,is_match\nMADE-NOBODY,{_cache['pin']},false\nMADE-FUZZY,{_cache['fuzzy']},false\n"
-        f"MADE-NOBODY,{_cache['fuzzy']},true\n",
+        f"sector_id,pin,is_match\nMADE-NOBODY,{_made['pin']},false\nMADE-FUZZY,{_made['fuzzy']},false\n"
+        f"MADE-NOBODY,{_made['fuzzy']},true\n",
         encoding="utf-8",
     )
     spec = LinkSpec(dataset=inputs["dataset"], kind="gplx", out_dir=tmp_path / "out", labels=labels)
     link(spec, registry_csv=inputs["registry"])
 
     answers = _results(spec.out_dir)
-    assert answers["MADE-NOBODY"] == (_cache["fuzzy"], None, "linked", "clerical")
-    assert answers["MADE-FUZZY"][0] != _cache["fuzzy"]  # rejected, and the citizen is taken
+    assert answers["MADE-NOBODY"] == (_made["fuzzy"], None, "linked", "clerical")
+    assert answers["MADE-FUZZY"][0] != _made["fuzzy"]  # rejected, and the citizen is taken
 
 
 def test_an_interrupted_run_resumes_without_redoing_finished_chunks(
@@ -285,7 +286,8 @@ def test_the_command_links_audits_and_tells_each_citizen(
 
     assert (out / "links.csv").exists() and (out / "report.html").exists()
     entry = AuditEntry.objects.get(action="linkage.run")
+    assert entry.after is not None
     assert entry.after["records"] == RECORDS + 4
     assert AccessLog.objects.filter(
-        subject_pin=_cache["pin"], purpose__contains="data cleaning"
+        subject_pin=_made["pin"], purpose__contains="data cleaning"
     ).exists()

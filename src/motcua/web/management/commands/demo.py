@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from oauth2_provider.settings import oauth2_settings
 from rich.progress import Progress
 
-from motcua.core.server import serve
+from motcua.core.server import background_worker, serve
 from motcua.web.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoCitizen, DemoInfo, demo_prepare
 
 
@@ -38,7 +38,8 @@ class Command(BaseCommand):
             )
         self._print(info, port=options["port"])
         if not options["no_serve"]:
-            serve(host="127.0.0.1", port=options["port"], workers=2, threads=4)
+            with background_worker():  # background jobs (record linkage), stopped with the server
+                serve(host="127.0.0.1", port=options["port"], workers=2, threads=4)
 
     def _print(self, info: DemoInfo, *, port: int) -> None:
         base = f"http://127.0.0.1:{port}"
@@ -59,6 +60,10 @@ class Command(BaseCommand):
             f"{info.services.agencies} UBND xã; cán bộ tại {info.services.ward_name}",
             f"  Tìm thủ tục / procedures:  {base}/thu-tuc/",
             f"  Một cửa / back office:     {base}/can-bo/ (motcua.xa, chutich.xa, congan.xa, ...)",
+            f"Liên kết dữ liệu / record linkage: {base}/can-bo/lien-ket/ (lamsach.congan)",
+            f"  Lượt #{info.linkage.job_id} (GPLX): {info.linkage.records} bản ghi / records, "
+            f"{info.linkage.linked} liên kết / linked, {info.linkage.pending} cặp chờ đối soát "
+            f"/ pairs to review",
             f"Demo citizen with history: {info.citizen_name}, PIN {info.citizen_pin}",
             f"API key for canbo.hotich (new each run): {info.api_key}",
             f"  curl -H 'Authorization: Bearer {info.api_key}' \\",

@@ -1,0 +1,511 @@
+"""Reads of linkage, as plain data: the jobs, one job with its progress and files, the review
+queue of a job, and one pair side by side. Opening a pair shows an official a citizen's registry
+facts: it goes into that citizen's access log."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+
+from motcua.core.access import access_log_record
+from motcua.core.actors import Actor
+from motcua.core.errors import NotFound, PermissionDenied
+from motcua.linkage.dataset import KINDS
+from motcua.linkage.models import Decision, LinkageJob, ReviewPair, Status
+from motcua.linkage.services import REVIEW_PERMISSION, RUN_PERMISSION
+
+STAGES: dict[str, str] = {
+    "registry": "Đọc CSDL dân cư / reading the registry",
+    "features": "Chuẩn hoá dữ liệu / preparing the records",
+    "deterministic": "Khớp theo số định danh, CMND / exact matches on PIN and ID numbers",
+    "train": "Huấn luyện mô hình / training the model",
+    "predict": "Chấm điểm các cặp / scoring candidate pairs",
+    "resolve": "Chọn kết quả / resolving the links",
+    "report": "Lập báo cáo / writing the report",
+}
+# The facts a pair compares, in the order the page shows them.
+PAIR_FIELDS: tuple[tuple[str, str], ...] = (
+    ("full_name", "Họ và tên / Name"),
+    ("birth_date", "Ngày sinh / Born"),
+    ("sex", "Giới tính / Sex"),
+    ("cmnd", "CMND / Old ID number"),
+    ("ward", "Xã, phường / Ward"),
+    ("address", "Địa chỉ / Address"),
+)
+# Which of the engine's comparisons weigh on each fact shown (their sum is shown beside it).
+CONTRIBUTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "full_name": ("family", "middle", "given", "full_name", "name"),
+    "birth_date": ("dob", "birth_date"),
+    "sex": ("sex",),
+    "cmnd": ("cmnd",),
+    "ward": ("place", "ward"),
+    "address": ("address",),
+}
+COMPARISON_LABELS: dict[str, str] = {
+    "family": "Họ / family name",
+    "middle": "Tên đệm / middle name",
+    "given": "Tên / given name",
+    "dob": "Ngày sinh / date of birth",
+    "sex": "Giới tính / sex",
+    "cmnd": "CMND / old ID number",
+    "place": "Nơi ở / place",
+}
+ACCESS_DATA = "registry.linkage_candidate"
+
+
+def _may_see(actor: Actor) -> None:
+    if not (actor.can(RUN_PERMISSION) or actor.can(REVIEW_PERMISSION)):
+        raise PermissionDenied(f"Không có quyền / Not allowed: {RUN_PERMISSION}")
+
+
+def _kind_label(kind: str) -> str:
+    return KINDS[kind].label if kind in KINDS else kind
+
+
+def _percent(done: int, total: int) -> int:
+    return min(100, math.floor(100 * done / total)) if total > 0 else 0
+
+
+def linkage_kinds() -> list[tuple[str, str]]:
+    """The kinds of sector dataset linkage understands, as (key, label)."""
+    return [(key, kind.label) for key, kind in KINDS.items()]
+
+
+# --- jobs ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobRow:
+    id: int
+    kind: str
+    kind_label: str
+    original_name: str
+    rows: int
+    status: str
+    status_label: str
+    stage: str
+    stage_label: str
+    percent: int
+    linked: int
+    review: int
+    unlinked: int
+    pending: int
+    created_by: str
+    created: datetime
+    finished: datetime | None
+
+
+_ROW_FIELDS = (
+    "id",
+    "kind",
+    "original_name",
+    "rows",
+    "status",
+    "stage",
+    "done",
+    "total",
+    "linked",
+    "review",
+    "unlinked",
+    "created_by",
+    "created",
+    "finished",
+)
+
+
+def _row(v: dict[str, Any]) -> JobRow:
+    return JobRow(
+        id=v["id"],
+        kind=v["kind"],
+        kind_label=_kind_label(v["kind"]),
+        original_name=v["original_name"],
+        rows=v["rows"],
+        status=v["status"],
+        status_label=str(Status(v["status"]).label),
+        stage=v["stage"],
+        stage_label=STAGES.get(v["stage"], v["stage"]),
+        percent=_percent(v["done"], v["total"]),
+        linked=v["linked"],
+        review=v["review"],
+        unlinked=v["unlinked"],
+        pending=v["pending"],
+        created_by=v["created_by"],
+        created=v["created"],
+        finished=v["finished"],
+    )
+
+
+def _pending() -> Count:
+    return Count("pairs", filter=Q(pairs__decision=Decision.PENDING))
+
+
+def linkage_jobs(*, actor: Actor, limit: int = 100) -> list[JobRow]:
+    """The newest jobs first, with how many of their pairs wait for a decision."""
+    _may_see(actor)
+    values = (
+        LinkageJob.objects.order_by("-created", "-id")
+        .annotate(pending=_pending())
+        .values(*_ROW_FIELDS, "pending")[:limit]
+    )
+    return [_row(v) for v in values]
+
+
+@dataclass(frozen=True)
+class JobDetail:
+    row: JobRow
+    records: int
+    by_method: dict[str, int]
+    error: str
+    columns: dict[str, str]
+    dataset_size: int
+    sha256: str
+    started: datetime | None
+    wall_s: float | None
+    pairs: int
+    has_report: bool
+    has_output: bool
+    may_run: bool
+    may_review: bool
+
+    @property
+    def running(self) -> bool:
+        return self.row.status in (Status.QUEUED, Status.RUNNING)
+
+
+def linkage_job_get(*, actor: Actor, job_id: int) -> JobDetail:
+    _may_see(actor)
+    job = (
+        LinkageJob.objects.filter(pk=job_id)
+        .annotate(pending=_pending(), pair_count=Count("pairs"))
+        .values(
+            *_ROW_FIELDS,
+            "pending",
+            "pair_count",
+            "records",
+            "by_method",
+            "error",
+            "columns",
+            "dataset_size",
+            "sha256",
+            "started",
+            "wall_s",
+            "output",
+            "report",
+            "out_dir",
+        )
+        .first()
+    )
+    if job is None:
+        raise NotFound("Không có lượt liên kết này / no such linkage job")
+    done = job["status"] == Status.DONE
+    return JobDetail(
+        row=_row(job),
+        records=job["records"],
+        by_method=dict(job["by_method"] or {}),
+        error=job["error"],
+        columns=dict(job["columns"] or {}),
+        dataset_size=job["dataset_size"],
+        sha256=job["sha256"],
+        started=job["started"],
+        wall_s=job["wall_s"],
+        pairs=job["pair_count"],
+        has_report=done and _inside(job["report"], job["out_dir"]) is not None,
+        has_output=done and _inside(job["output"], job["out_dir"]) is not None,
+        may_run=actor.can(RUN_PERMISSION),
+        may_review=actor.can(REVIEW_PERMISSION),
+    )
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    id: int
+    status: str
+    status_label: str
+    stage: str
+    stage_label: str
+    done: int
+    total: int
+    percent: int
+    error: str
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (Status.DONE, Status.FAILED)
+
+
+def linkage_job_progress(*, actor: Actor, job_id: int) -> JobProgress:
+    """The few columns a page polls every few seconds while the job runs."""
+    _may_see(actor)
+    v = (
+        LinkageJob.objects.filter(pk=job_id)
+        .values("id", "status", "stage", "done", "total", "error")
+        .first()
+    )
+    if v is None:
+        raise NotFound("Không có lượt liên kết này / no such linkage job")
+    return JobProgress(
+        id=v["id"],
+        status=v["status"],
+        status_label=str(Status(v["status"]).label),
+        stage=v["stage"],
+        stage_label=STAGES.get(v["stage"], v["stage"]),
+        done=v["done"],
+        total=v["total"],
+        percent=100 if v["status"] == Status.DONE else _percent(v["done"], v["total"]),
+        error=v["error"],
+    )
+
+
+# --- the job's files ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobFile:
+    path: Path
+    download_name: str
+    content_type: str
+
+
+def _inside(name: str, out_dir: str) -> Path | None:
+    """The engine's file if it exists inside the job's folder (never anywhere else)."""
+    if not name or not out_dir:
+        return None
+    path = Path(name).resolve()
+    return path if path.is_file() and path.is_relative_to(Path(out_dir).resolve()) else None
+
+
+def linkage_job_file(*, actor: Actor, job_id: int, which: Literal["report", "output"]) -> JobFile:
+    """The job's HTML report (for anyone who sees jobs) or its per-record results (for those
+    who run linkage: it links every record to a PIN)."""
+    _may_see(actor)
+    if which == "output":
+        actor.require(RUN_PERMISSION)
+    job = (
+        LinkageJob.objects.filter(pk=job_id, status=Status.DONE)
+        .values("kind", "out_dir", "report", "output")
+        .first()
+    )
+    path = _inside(job[which], job["out_dir"]) if job else None
+    if job is None or path is None:
+        raise NotFound("Chưa có tệp này / the file is not there (yet)")
+    if which == "report":
+        return JobFile(path, f"lien-ket-{job['kind']}-{job_id}.html", "text/html; charset=utf-8")
+    content_type = "text/csv" if path.suffix == ".csv" else "application/vnd.apache.parquet"
+    return JobFile(path, f"lien-ket-{job['kind']}-{job_id}{path.suffix}", content_type)
+
+
+# --- the review queue ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairRow:
+    id: int
+    sector_id: str
+    record_name: str
+    record_birth_date: str
+    probability: float
+    match_weight: float
+    decision: str
+    decision_label: str
+    decided_by: str
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    job_id: int
+    kind_label: str
+    rows: list[PairRow]
+    total: int
+    pending: int
+    page: int
+    pages: int
+    decision: str
+
+
+def review_queue(
+    *, actor: Actor, job_id: int, decision: str = "", page: int = 1, page_size: int = 50
+) -> ReviewPage:
+    """A job's pairs, pending first and most likely first. Shows only the sector's side: the
+    registry's side is read pair by pair (and logged)."""
+    actor.require(REVIEW_PERMISSION)
+    job = LinkageJob.objects.filter(pk=job_id).values("kind").first()
+    if job is None:
+        raise NotFound("Không có lượt liên kết này / no such linkage job")
+    pairs = ReviewPair.objects.filter(job_id=job_id)
+    counts = pairs.aggregate(
+        total=Count("id"), pending=Count("id", filter=Q(decision=Decision.PENDING))
+    )
+    if decision in Decision.values:
+        pairs = pairs.filter(decision=decision)
+    else:
+        decision = ""
+    total = counts["total"] if not decision else pairs.count()
+    pages = max(1, math.ceil(total / page_size))
+    page = min(max(1, page), pages)
+    values = (
+        pairs.annotate(
+            waiting=Case(
+                When(decision=Decision.PENDING, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("waiting", "-probability", "id")
+        .values(
+            "id",
+            "sector_id",
+            "record",
+            "probability",
+            "match_weight",
+            "decision",
+            "decided_by",
+        )[(page - 1) * page_size : page * page_size]
+    )
+    rows = [
+        PairRow(
+            id=v["id"],
+            sector_id=v["sector_id"],
+            record_name=str((v["record"] or {}).get("full_name") or ""),
+            record_birth_date=str((v["record"] or {}).get("birth_date") or ""),
+            probability=v["probability"],
+            match_weight=v["match_weight"],
+            decision=v["decision"],
+            decision_label=str(Decision(v["decision"]).label),
+            decided_by=v["decided_by"],
+        )
+        for v in values
+    ]
+    return ReviewPage(
+        job_id=job_id,
+        kind_label=_kind_label(job["kind"]),
+        rows=rows,
+        total=total,
+        pending=counts["pending"],
+        page=page,
+        pages=pages,
+        decision=decision,
+    )
+
+
+def review_next_pending(*, actor: Actor, job_id: int) -> int | None:
+    """The pair to look at next: the most likely one still pending."""
+    actor.require(REVIEW_PERMISSION)
+    return (
+        ReviewPair.objects.filter(job_id=job_id, decision=Decision.PENDING)
+        .order_by("-probability", "id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+# --- one pair -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    field: str
+    label: str
+    record: str
+    citizen: str
+    contribution: float | None
+    same: bool
+
+
+@dataclass(frozen=True)
+class PairDetail:
+    id: int
+    job_id: int
+    kind: str
+    kind_label: str
+    sector_id: str
+    pin: str
+    match_weight: float
+    probability: float
+    fields: list[FieldRow]
+    # Each of the engine's comparisons: (name, label, match weight or None if not compared).
+    contributions: list[tuple[str, str, float | None]]
+    decision: str
+    decision_label: str
+    decided_by: str
+    decided_at: datetime | None
+    note: str
+    version: int
+
+    @property
+    def pending(self) -> bool:
+        return self.decision == Decision.PENDING
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def review_pair_get(*, actor: Actor, pair_id: int) -> PairDetail:
+    """The sector's record beside the registry's facts of the candidate citizen, with each
+    fact's share of the match weight. The citizen's access log records the read."""
+    actor.require(REVIEW_PERMISSION)
+    pair = ReviewPair.objects.select_related("job").filter(pk=pair_id).first()
+    if pair is None:
+        raise NotFound("Không có cặp bản ghi này / no such pair")
+    contributions = {str(k): _number(v) for k, v in (pair.contributions or {}).items()}
+    fields = []
+    for field, label in PAIR_FIELDS:
+        shares = [
+            share
+            for name in CONTRIBUTION_FIELDS[field]
+            if (share := contributions.get(name)) is not None
+        ]
+        record, citizen = _text(pair.record.get(field)), _text(pair.citizen.get(field))
+        fields.append(
+            FieldRow(
+                field=field,
+                label=label,
+                record=record,
+                citizen=citizen,
+                contribution=round(sum(shares), 2) if shares else None,
+                same=bool(record) and record.casefold() == citizen.casefold(),
+            )
+        )
+    table = [
+        (name, COMPARISON_LABELS.get(name, name), None if value is None else round(value, 2))
+        for name, value in contributions.items()
+    ]
+    access_log_record(
+        actor=actor,
+        subject_pins=[pair.pin],
+        data=ACCESS_DATA,
+        purpose=(
+            f"Đối soát liên kết dữ liệu {pair.job.kind}, lượt {pair.job_id} / "
+            f"record linkage review, job {pair.job_id}"
+        ),
+    )
+    return PairDetail(
+        id=pair.pk,
+        job_id=pair.job_id,
+        kind=pair.job.kind,
+        kind_label=_kind_label(pair.job.kind),
+        sector_id=pair.sector_id,
+        pin=pair.pin,
+        match_weight=pair.match_weight,
+        probability=pair.probability,
+        fields=fields,
+        contributions=table,
+        decision=pair.decision,
+        decision_label=str(Decision(pair.decision).label),
+        decided_by=pair.decided_by,
+        decided_at=pair.decided_at,
+        note=pair.note,
+        version=pair.version,
+    )

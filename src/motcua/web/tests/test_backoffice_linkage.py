@@ -1,0 +1,421 @@
+"""The back office's record-linkage pages: an official with the right starts a job from the form
+(and meets the field-level refusals), follows it on its page and its progress endpoint (in a
+real browser too), reads its report under a strict policy, downloads its results, and reviews
+its pairs side by side, each opening in the citizen's access log, each decision on the version
+seen."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from playwright.sync_api import Browser, expect
+from pytest_django.live_server_helper import LiveServer
+
+from motcua.core.models import AccessLog, AuditEntry
+from motcua.linkage.dataset import KINDS
+from motcua.registry.tests.factories import make_user
+
+PASSWORD = "x-test-password-1"  # what make_user sets
+RUNNER = ("linkage.run_linkage", "linkage.review_pair", "registry.view_citizen")
+REVIEWER = ("linkage.review_pair",)
+# The linkage app keeps its tables to itself (import-linter): the tests reach them by name.
+LinkageJob: Any = apps.get_model("linkage", "LinkageJob")
+ReviewPair: Any = apps.get_model("linkage", "ReviewPair")
+
+
+@pytest.fixture(autouse=True)
+def _linkage_dir(settings: Any, tmp_path: Path) -> None:
+    settings.LINKAGE_DIR = tmp_path / "jobs"
+
+
+def staff(username: str, *permissions: str) -> User:
+    user = make_user(username, *permissions)
+    user.is_staff = True
+    user.save()
+    return user
+
+
+def signed_in(username: str, *permissions: str) -> Client:
+    client = Client()
+    client.force_login(staff(username, *permissions))
+    return client
+
+
+def gplx_csv(*, without: str = "") -> bytes:
+    columns = {f: c for f, c in KINDS["gplx"].columns.items() if f != without}
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns.values()))
+    writer.writeheader()
+    for n, (name, born) in enumerate((("Nguyễn Văn An", "12/05/1984"), ("Lê Thị Hoa", "1990"))):
+        row = {"sector_id": f"GPLX-{n}", "full_name": name, "birth_date": born, "sex": ""}
+        writer.writerow({c: row.get(f, "") for f, c in columns.items()})
+    return out.getvalue().encode()
+
+
+def dataset_file(content: bytes, name: str = "gplx.csv") -> io.BytesIO:
+    file = io.BytesIO(content)
+    file.name = name
+    return file
+
+
+def make_job(tmp_path: Path, **fields: Any) -> Any:
+    out_dir = tmp_path / f"job-{uuid.uuid4().hex[:6]}"
+    out_dir.mkdir()
+    (out_dir / "report.html").write_text(
+        "<!doctype html><title>Báo cáo</title><h1>Báo cáo liên kết</h1><svg></svg>", "utf-8"
+    )
+    (out_dir / "links.parquet").write_bytes(b"PAR1 results PAR1")
+    defaults = {
+        "kind": "gplx",
+        "dataset_name": "linkage/none.csv",
+        "original_name": "gplx-dong-thap.csv",
+        "dataset_size": 2048,
+        "sha256": "0" * 64,
+        "rows": 1500,
+        "records": 1500,
+        "linked": 1300,
+        "review": 120,
+        "unlinked": 80,
+        "by_method": {"pin": 500, "probabilistic": 800},
+        "created_by": "lamsach.test",
+        "idempotency_key": uuid.uuid4().hex,
+        "status": "done",
+        "stage": "report",
+        "out_dir": str(out_dir),
+        "report": str(out_dir / "report.html"),
+        "output": str(out_dir / "links.parquet"),
+    }
+    return LinkageJob.objects.create(**{**defaults, **fields})
+
+
+def make_pair(job: Any, n: int, probability: float = 0.5) -> Any:
+    return ReviewPair.objects.create(
+        job=job,
+        sector_id=f"GPLX-{n:04d}",
+        pin=f"0870840{n:05d}",
+        match_weight=1.5,
+        probability=probability,
+        record={
+            "full_name": "Nguyen Van An",
+            "birth_date": "12/05/1984",
+            "sex": "M",
+            "cmnd": "",
+            "ward": "2025:29365",
+            "address": "Ap 3",
+        },
+        citizen={
+            "full_name": "Nguyễn Văn An",
+            "birth_date": "12/05/1984",
+            "sex": "M",
+            "cmnd": "341234567",
+            "ward": "2025:29365",
+            "address": "Ấp 3",
+        },
+        contributions={"family": 3.0, "given": 5.1, "dob": 8.2, "sex": 0.3, "place": 1.2},
+    )
+
+
+# --- who may see the pages ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_pages_need_a_signed_in_official_with_a_linkage_right(tmp_path: Path) -> None:
+    jobs = reverse("backoffice:linkage_jobs")
+    anonymous = Client().get(jobs)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("backoffice:login") + "?next=")
+
+    job = make_job(tmp_path)
+    pair = make_pair(job, 1)
+    outsider = signed_in("canbo.khac", "registry.view_citizen")
+    for url in (
+        jobs,
+        reverse("backoffice:linkage_job", args=[job.pk]),
+        reverse("backoffice:linkage_report", args=[job.pk]),
+        reverse("backoffice:linkage_review", args=[job.pk]),
+        reverse("backoffice:linkage_pair", args=[pair.pk]),
+    ):
+        page = outsider.get(url)
+        assert page.status_code == 403, url
+        assert "Không có quyền / Not allowed" in page.content.decode()
+    assert outsider.get(reverse("backoffice:linkage_progress", args=[job.pk])).status_code == 403
+    assert 'id="nav-linkage"' not in outsider.get(jobs).content.decode()
+    assert AccessLog.objects.count() == 0
+
+    # A reviewer sees the jobs but not the start form, nor the per-record results.
+    reviewer = signed_in("doisoat", *REVIEWER)
+    listed = reviewer.get(jobs).content.decode()
+    assert 'id="nav-linkage"' in listed and 'id="start-form"' not in listed
+    assert reviewer.get(reverse("backoffice:linkage_output", args=[job.pk])).status_code == 403
+
+
+# --- starting a job -----------------------------------------------------------------------------
+
+
+def _key(page: str) -> str:
+    found = re.search(r'name="idempotency_key" value="(\w+)"', page)
+    assert found
+    return found[1]
+
+
+@pytest.mark.django_db
+def test_an_official_starts_a_job_from_the_form_once(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client = signed_in("lamsach.test", *RUNNER)
+    form = client.get(reverse("backoffice:linkage_jobs")).content.decode()
+    assert 'id="start-form"' in form and 'enctype="multipart/form-data"' in form
+    key = _key(form)
+    assert 'value="gplx"' in form and 'value="bhyt"' in form
+
+    with django_capture_on_commit_callbacks(execute=True):
+        posted = client.post(
+            reverse("backoffice:linkage_jobs"),
+            {"dataset": dataset_file(gplx_csv()), "kind": "gplx", "idempotency_key": key},
+        )
+    job = LinkageJob.objects.get()
+    assert posted.status_code == 302
+    assert posted["Location"] == reverse("backoffice:linkage_job", args=[job.pk])
+    # The browser sends the form again (a double click, a retry): the same job.
+    again = client.post(
+        reverse("backoffice:linkage_jobs"),
+        {"dataset": dataset_file(gplx_csv()), "kind": "gplx", "idempotency_key": key},
+    )
+    assert again["Location"] == posted["Location"] and LinkageJob.objects.count() == 1
+
+    page = client.get(posted["Location"]).content.decode()
+    assert "Đã nhận tệp" in page and "gplx.csv" in page and "Đang chờ / queued" in page
+    progress_url = reverse("backoffice:linkage_progress", args=[job.pk])
+    assert f'data-url="{progress_url}"' in page
+    assert re.search(r'<script src="[^"]*web/linkage-progress\.js" defer>', page)
+    assert "<script>" not in page  # no inline script
+    listed = client.get(reverse("backoffice:linkage_jobs")).content.decode()
+    assert f'href="{posted["Location"]}"' in listed and _key(listed) != key
+
+
+@pytest.mark.django_db
+def test_a_refused_dataset_is_explained_beside_the_form_and_nothing_is_made() -> None:
+    client = signed_in("lamsach.test", *RUNNER)
+    key = _key(client.get(reverse("backoffice:linkage_jobs")).content.decode())
+    url = reverse("backoffice:linkage_jobs")
+
+    wrong = client.post(
+        url, {"dataset": dataset_file(b"x", "gplx.xlsx"), "kind": "gplx", "idempotency_key": key}
+    )
+    assert wrong.status_code == 422
+    assert "Chỉ nhận tệp .csv hoặc .parquet" in wrong.content.decode()
+    assert _key(wrong.content.decode()) == key  # the same try, kept
+
+    missing = client.post(
+        url,
+        {
+            "dataset": dataset_file(gplx_csv(without="birth_date")),
+            "kind": "gplx",
+            "idempotency_key": key,
+        },
+    )
+    page = missing.content.decode()
+    assert missing.status_code == 422
+    assert "Tệp dữ liệu không dùng được" in page and "ngay_sinh" in page and "(birth_date)" in page
+
+    columns = client.post(
+        url,
+        {
+            "dataset": dataset_file(gplx_csv()),
+            "kind": "gplx",
+            "columns": "ngay sinh",
+            "idempotency_key": key,
+        },
+    )
+    assert columns.status_code == 422 and "trường=cột" in columns.content.decode()
+    assert LinkageJob.objects.count() == 0
+    assert not AuditEntry.objects.filter(action__startswith="linkage.").exists()
+
+
+# --- following a job ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_progress_endpoint_follows_the_job(tmp_path: Path) -> None:
+    job = make_job(tmp_path, status="running", stage="predict", done=1, total=4, report="")
+    client = signed_in("doisoat", *REVIEWER)
+    url = reverse("backoffice:linkage_progress", args=[job.pk])
+
+    running = client.get(url)
+    assert running["Cache-Control"] == "private, no-store"
+    assert running.json() == {
+        "id": job.pk,
+        "status": "running",
+        "status_label": "Đang chạy / running",
+        "stage": "predict",
+        "stage_label": "Chấm điểm các cặp / scoring candidate pairs",
+        "done": 1,
+        "total": 4,
+        "percent": 25,
+        "finished": False,
+        "error": "",
+    }
+    page = client.get(reverse("backoffice:linkage_job", args=[job.pk])).content.decode()
+    assert 'id="progress"' in page and 'value="25"' in page and 'id="results"' not in page
+
+    LinkageJob.objects.filter(pk=job.pk).update(status="failed", error="RuntimeError: disk full")
+    failed = client.get(url).json()
+    assert failed["finished"] and failed["error"] == "RuntimeError: disk full"
+    page = client.get(reverse("backoffice:linkage_job", args=[job.pk])).content.decode()
+    assert 'id="progress"' not in page and "RuntimeError: disk full" in page
+
+    assert 'id="resume-form"' not in page  # a reviewer does not run jobs
+    runner = signed_in("lamsach.test", *RUNNER)
+    assert (
+        'id="resume-form"'
+        in runner.get(reverse("backoffice:linkage_job", args=[job.pk])).content.decode()
+    )
+    resumed = runner.post(reverse("backoffice:linkage_resume", args=[job.pk]), follow=True)
+    assert "Đã xếp lượt chạy lại" in resumed.content.decode()
+    assert LinkageJob.objects.get(pk=job.pk).status == "queued"
+    again = runner.post(reverse("backoffice:linkage_resume", args=[job.pk]), follow=True)
+    assert "Chỉ chạy lại lượt bị lỗi" in again.content.decode()
+
+    LinkageJob.objects.filter(pk=job.pk).update(status="done")
+    assert client.get(url).json()["percent"] == 100
+    assert client.get(reverse("backoffice:linkage_progress", args=[job.pk + 1])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_finished_job_shows_its_results_report_and_download(tmp_path: Path) -> None:
+    job = make_job(tmp_path)
+    make_pair(job, 1)
+    client = signed_in("lamsach.test", *RUNNER)
+    page = client.get(reverse("backoffice:linkage_job", args=[job.pk])).content.decode()
+    assert re.search(r'id="linked">1300<', page) and re.search(r'id="review">120<', page)
+    assert "probabilistic" in page and "1 cặp cần xem, 1 đang chờ" in page
+    assert reverse("backoffice:linkage_report", args=[job.pk]) in page
+    assert reverse("backoffice:linkage_output", args=[job.pk]) in page
+
+    report = client.get(reverse("backoffice:linkage_report", args=[job.pk]))
+    assert report.status_code == 200 and report["Content-Type"] == "text/html; charset=utf-8"
+    assert "Báo cáo liên kết" in report.getvalue().decode()
+    policy = report["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "sandbox" in policy and "script" not in policy
+    assert report["X-Content-Type-Options"] == "nosniff"
+
+    output = client.get(reverse("backoffice:linkage_output", args=[job.pk]))
+    assert output.status_code == 200
+    assert output["Content-Disposition"].startswith("attachment")
+    assert f"lien-ket-gplx-{job.pk}.parquet" in output["Content-Disposition"]
+
+    # Only files inside the job's own folder are ever served.
+    elsewhere = tmp_path / "secret.html"
+    elsewhere.write_text("secret")
+    LinkageJob.objects.filter(pk=job.pk).update(report=str(elsewhere))
+    assert client.get(reverse("backoffice:linkage_report", args=[job.pk])).status_code == 404
+
+
+# --- review -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_review_queue_pages_pending_pairs_in_constant_queries(tmp_path: Path) -> None:
+    job = make_job(tmp_path)
+    for n in range(5):
+        make_pair(job, n, probability=0.1 * (n + 1))
+    client = signed_in("doisoat", *REVIEWER)
+    url = reverse("backoffice:linkage_review", args=[job.pk])
+    client.get(url)  # sessions, permissions warmed up
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(url).content.decode()
+    assert page.index("GPLX-0004") < page.index("GPLX-0000")  # most likely first
+    assert "Nguyễn Văn An" not in page  # the registry's side is only shown pair by pair
+    for n in range(5, 80):
+        make_pair(job, n)
+    with CaptureQueriesContext(connection) as many:
+        second = client.get(url + "?page=2").content.decode()
+    assert len(many) == len(few)
+    assert "trang 2/2" in second and 'rel="prev"' in second
+    assert AccessLog.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_reviewer_decides_pairs_side_by_side(tmp_path: Path) -> None:
+    job = make_job(tmp_path)
+    first, second = make_pair(job, 1, probability=0.9), make_pair(job, 2, probability=0.4)
+    client = signed_in("doisoat", *REVIEWER)
+
+    page = client.get(reverse("backoffice:linkage_pair", args=[first.pk])).content.decode()
+    assert "Nguyen Van An" in page and "Nguyễn Văn An" in page and "341234567" in page
+    assert re.search(r'id="field-full_name">.*?<td[^>]*>8,10</td>', page, re.S)
+    assert 'id="weight-dob"' in page and "csrfmiddlewaretoken" in page
+    assert 'name="version" value="1"' in page
+    log = AccessLog.objects.get()
+    assert (log.subject_pin, log.actor) == (first.pin, "official:doisoat")
+
+    url = reverse("backoffice:linkage_decide", args=[first.pk])
+    confirmed = client.post(url, {"decision": "confirmed", "version": 1, "note": "cùng người"})
+    assert confirmed.status_code == 302
+    assert confirmed["Location"] == reverse("backoffice:linkage_pair", args=[second.pk])
+    first.refresh_from_db()
+    assert (first.decision, first.decided_by, first.version) == ("confirmed", "official:doisoat", 2)
+    assert AuditEntry.objects.filter(action="linkage.review_decide").count() == 1
+
+    # The page another official opened before the decision: refused, with the reason.
+    stale = client.post(url, {"decision": "rejected", "version": 1})
+    assert stale.status_code == 409
+    assert "hãy tải lại trang" in stale.content.decode()
+    decided = client.get(reverse("backoffice:linkage_pair", args=[first.pk])).content.decode()
+    assert 'id="decide-form"' not in decided and "cùng người" in decided
+
+    last = client.post(
+        reverse("backoffice:linkage_decide", args=[second.pk]),
+        {"decision": "rejected", "version": 1},
+        follow=True,
+    )
+    assert last.redirect_chain[-1][0] == reverse("backoffice:linkage_review", args=[job.pk])
+    assert "Đã đối soát hết các cặp" in last.content.decode()
+    assert ReviewPair.objects.get(pk=second.pk).decision == "rejected"
+
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(User.objects.get(username="doisoat"))
+    assert forged.post(url, {"decision": "rejected", "version": 2}).status_code == 403
+
+
+# --- in a browser -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_job_page_follows_the_progress_and_shows_the_results_when_done(
+    live_server: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    job = make_job(tmp_path, status="running", stage="features", done=0, total=100)
+    staff("lamsach.test", *RUNNER)
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(live_server.url + reverse("backoffice:linkage_job", args=[job.pk]))
+    page.get_by_label("Tên đăng nhập / Username").fill("lamsach.test")
+    page.get_by_label("Mật khẩu / Password").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập / Sign in").click()
+    expect(page.locator("#progress [data-stage]")).to_have_text(
+        "Chuẩn hoá dữ liệu / preparing the records"
+    )
+
+    LinkageJob.objects.filter(pk=job.pk).update(stage="predict", done=3, total=4)
+    expect(page.locator("#progress [data-percent]")).to_have_text("75")
+    expect(page.locator("#progress [data-stage]")).to_have_text(
+        "Chấm điểm các cặp / scoring candidate pairs"
+    )
+    LinkageJob.objects.filter(pk=job.pk).update(status="done", stage="report")
+    expect(page.locator("#linked")).to_have_text("1300")
+    expect(page.locator("#progress")).to_have_count(0)
+    context.close()
