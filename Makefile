@@ -7,16 +7,21 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 # The PDFs Motcua prints need a TrueType font with Vietnamese glyphs (settings.PDF_FONT).
 PDF_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+# Linkage's Spark backend (pyspark 4) runs on a Java 17 runtime.
+JAVA := /usr/bin/java
 
 .PHONY: setup run test lint check-migrations bench clean
 
-setup: $(STAMP) $(CHROMIUM) $(PDF_FONT)
+setup: $(STAMP) $(CHROMIUM) $(PDF_FONT) $(JAVA)
 
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 $(PDF_FONT):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core
+
+$(JAVA):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -43,6 +43,7 @@ __all__ = ["DatasetError", "LinkResult", "LinkSpec", "Progress", "dataset_check"
 CHUNK_RECORDS = 100_000  # records scored per prediction chunk: the unit of resuming
 STAGES = ("features", "deterministic", "train", "predict", "resolve", "report")
 OUTPUT_FORMATS = ("parquet", "csv")
+BACKENDS = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class LinkSpec:
     columns: Mapping[str, str] = field(default_factory=dict)  # field -> column, over the kind's
     labels: Path | None = None  # CSV sector_id,pin,is_match: clerical decisions fed back
     output_format: str = "parquet"
+    backend: str = "duckdb"  # where pairs are scored: "spark" for datasets beyond one machine
     threads: int | None = None  # DuckDB threads; all cores when None
     memory_limit: str = "16GB"
 
@@ -81,6 +83,8 @@ def dataset_check(spec: LinkSpec) -> DatasetInfo:
     """Everything that can be said about the input before linking starts (raises DatasetError)."""
     if spec.output_format not in OUTPUT_FORMATS:
         raise DatasetError({"format": f"định dạng / format must be one of {OUTPUT_FORMATS}"})
+    if spec.backend not in BACKENDS:
+        raise DatasetError({"backend": f"backend must be one of {BACKENDS}"})
     with _duckdb(spec, spec.out_dir) as con:
         return _load(con, spec)
 
@@ -172,7 +176,10 @@ def link(
             model.train(linker)
             linker.misc.save_model_to_json(str(out / "model.json"), overwrite=True)
             manifest.mark("train")
-        _predict(con, out, manifest, tell)
+        if spec.backend == "spark":
+            _predict_on_spark(con, out, manifest, tell)
+        else:
+            _predict(con, out, manifest, tell)
         tell(Progress("resolve", 0, info.rows))
         con.execute(
             f"CREATE OR REPLACE VIEW candidates AS SELECT * FROM read_parquet('{out / 'chunks'}/*.parquet')"
@@ -277,6 +284,38 @@ def _predict(
         scored.drop_table_from_database_and_remove_from_cache()
         partial.replace(path)
     tell(Progress("predict", total, total))
+    manifest.mark("predict")
+
+
+def _predict_on_spark(
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    manifest: _Manifest,
+    tell: Callable[[Progress], None],
+) -> None:
+    """All pairs in one Spark job (Spark retries its own failed tasks), from the tables the
+    deterministic passes left, written to Parquet for the cluster to read."""
+    if manifest.has("predict"):
+        return
+    from motcua.linkage.spark import predict_with_spark  # pyspark only where Spark is used
+
+    tell(Progress("predict", 0, 1))
+    for table in ("records_rest", "registry_rest"):
+        con.execute(f"COPY {table} TO '{out / f'{table}.parquet'}' (FORMAT parquet)")
+    scored = predict_with_spark(
+        records=out / "records_rest.parquet",
+        registry=out / "registry_rest.parquet",
+        model_json=out / "model.json",
+        out=out / "spark",
+        floor=_prior(out) + REVIEW_EVIDENCE - MARGIN,
+    )
+    chunks = out / "chunks"
+    chunks.mkdir(exist_ok=True)
+    con.execute(
+        f"COPY (SELECT * FROM read_parquet('{scored}/*.parquet')) "
+        f"TO '{chunks / '0001-of-0001.parquet'}' (FORMAT parquet)"
+    )
+    tell(Progress("predict", 1, 1))
     manifest.mark("predict")
 
 

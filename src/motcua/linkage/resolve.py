@@ -20,10 +20,10 @@ CLASSES = (LINKED, REVIEW, UNLINKED)
 # Thresholds on the evidence of a pair: its match weight less the prior's weight, i.e. the sum
 # of what the fields say (log2 of the Bayes factor). The prior falls as the registry grows (one
 # true match among more citizens), so a threshold on the match weight itself would link less
-# and less; the growing chance of a look-alike shows up instead as a rival candidate, which the
-# margin catches. 22 bits is four hundred to one against a look-alike in ten million citizens; a
-# rival within 5 bits (32 times less likely) leaves the choice to a person.
-LINK_EVIDENCE = 22.0
+# and less as the registry grows; a look-alike shows up instead as a rival candidate, which the
+# margin catches. Set on `motcua bench linkage` (a million records against a million citizens);
+# a rival within 5 bits (32 times less likely) leaves the choice to a person.
+LINK_EVIDENCE = 21.0
 REVIEW_EVIDENCE = 15.0
 MARGIN = 5.0
 COMPARISONS = ("family", "middle", "given", "dob", "sex", "cmnd", "place")

@@ -291,3 +291,16 @@ def test_the_command_links_audits_and_tells_each_citizen(
     assert AccessLog.objects.filter(
         subject_pin=_made["pin"], purpose__contains="data cleaning"
     ).exists()
+
+
+def test_pairs_scored_on_spark_give_the_same_answers(
+    inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    on_duckdb = LinkSpec(dataset=inputs["dataset"], kind="gplx", out_dir=tmp_path / "duckdb")
+    on_spark = LinkSpec(
+        dataset=inputs["dataset"], kind="gplx", out_dir=tmp_path / "spark", backend="spark"
+    )
+    link(on_duckdb, registry_csv=inputs["registry"])
+    link(on_spark, registry_csv=inputs["registry"])
+
+    assert _results(on_spark.out_dir) == _results(on_duckdb.out_dir)

@@ -17,7 +17,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from motcua.core.actors import Actor
 from motcua.linkage.dataset import FIELDS, KINDS, DatasetError
-from motcua.linkage.pipeline import OUTPUT_FORMATS, LinkSpec, Progress, dataset_check, link
+from motcua.linkage.pipeline import (
+    BACKENDS,
+    OUTPUT_FORMATS,
+    LinkSpec,
+    Progress,
+    dataset_check,
+    link,
+)
 from motcua.linkage.trail import PURPOSE, run_record
 from motcua.registry.selectors import VIEW_PERMISSION, linkage_extract
 
@@ -38,6 +45,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--labels", type=Path, help="CSV sector_id,pin,is_match")
         parser.add_argument("--format", default="parquet", choices=OUTPUT_FORMATS)
+        parser.add_argument(
+            "--backend",
+            default="duckdb",
+            choices=BACKENDS,
+            help="where pairs are scored: spark for datasets beyond one machine",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         dataset: Path = options["dataset"]
@@ -49,6 +62,7 @@ class Command(BaseCommand):
             columns=_columns(options["column"]),
             labels=options["labels"],
             output_format=options["format"],
+            backend=options["backend"],
         )
         try:
             info = dataset_check(spec)
