@@ -21,7 +21,9 @@ from motcua.linkage.pipeline import DatasetError, LinkSpec, Progress, dataset_ch
 from motcua.registry.seed import population_load
 from motcua.registry.selectors import VIEW_PERMISSION, linkage_extract
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Loading citizens commits batch by batch, so the tests that link need a transactional database;
+# checking a dataset needs no database at all.
+linking = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 REGISTRY, RECORDS, SEED, PROVINCE = 3000, 800, 5, "2025:82"
 _cache: dict[str, Path] = {}
@@ -126,6 +128,7 @@ def _results(out: Path) -> dict[str, tuple[str | None, str | None, str, str | No
     return {row[0]: row[1:] for row in rows}
 
 
+@linking
 def test_a_small_linkage_reaches_the_expected_classes(
     inputs: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -162,6 +165,7 @@ def test_a_small_linkage_reaches_the_expected_classes(
     assert pairs == (result.review, result.review)
 
 
+@linking
 def test_clerical_labels_are_fed_back(inputs: dict[str, Path], tmp_path: Path) -> None:
     labels = tmp_path / "labels.csv"
     labels.write_text(
@@ -177,6 +181,7 @@ def test_clerical_labels_are_fed_back(inputs: dict[str, Path], tmp_path: Path) -
     assert answers["MADE-FUZZY"][0] != _made["fuzzy"]  # rejected, and the citizen is taken
 
 
+@linking
 def test_an_interrupted_run_resumes_without_redoing_finished_chunks(
     inputs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -246,6 +251,7 @@ def test_bad_input_is_refused_per_field_before_any_work(
     assert words in refused.value.errors[field]
 
 
+@pytest.mark.django_db
 def test_the_command_refuses_bad_input_with_a_clear_message_and_writes_nothing(
     tmp_path: Path,
 ) -> None:
@@ -267,6 +273,7 @@ def test_the_command_refuses_bad_input_with_a_clear_message_and_writes_nothing(
     assert AuditEntry.objects.count() == audits
 
 
+@linking
 def test_the_command_links_audits_and_tells_each_citizen(
     inputs: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -293,6 +300,7 @@ def test_the_command_links_audits_and_tells_each_citizen(
     ).exists()
 
 
+@linking
 def test_pairs_scored_on_spark_give_the_same_answers(
     inputs: dict[str, Path], tmp_path: Path
 ) -> None:
