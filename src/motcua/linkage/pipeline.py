@@ -41,7 +41,6 @@ from motcua.linkage.resolve import (
 __all__ = ["DatasetError", "LinkResult", "LinkSpec", "Progress", "dataset_check", "link"]
 
 CHUNK_RECORDS = 100_000  # records scored per prediction chunk: the unit of resuming
-STAGES = ("features", "deterministic", "train", "predict", "resolve", "report")
 OUTPUT_FORMATS = ("parquet", "csv")
 BACKENDS = ("duckdb", "spark")
 
@@ -85,6 +84,8 @@ def dataset_check(spec: LinkSpec) -> DatasetInfo:
         raise DatasetError({"format": f"định dạng / format must be one of {OUTPUT_FORMATS}"})
     if spec.backend not in BACKENDS:
         raise DatasetError({"backend": f"backend must be one of {BACKENDS}"})
+    if spec.labels and not spec.labels.is_file():
+        raise DatasetError({"labels": f"không có tệp / no such file: {spec.labels}"})
     with _duckdb(spec, spec.out_dir) as con:
         return _load(con, spec)
 

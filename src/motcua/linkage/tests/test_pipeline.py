@@ -266,6 +266,7 @@ def test_the_command_refuses_bad_input_with_a_clear_message_and_writes_nothing(
             str(_write_csv(tmp_path / "x.csv", [HEADER, ["1", "An", "2/30/1990", "Nam", ""]])),
         ],
         ["--dataset", str(tmp_path / "x.csv"), "--column", "cmnd=SO_CMND_CU"],
+        ["--dataset", str(tmp_path / "x.csv"), "--labels", str(tmp_path / "no-labels.csv")],
     ):
         with pytest.raises(CommandError, match="the dataset cannot be linked"):
             call_command("link", *arguments, "--kind", "gplx", "--out", str(tmp_path / "out"))
