@@ -70,6 +70,13 @@ class Command(BaseCommand):
         link.add_argument("--registry", type=int, default=1_000_000, help="citizens")
         link.add_argument("--records", type=int, default=1_000_000, help="sector records")
         link.add_argument("--seed", type=int, default=1)
+        link.add_argument(
+            "--plain",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="also run the plain Splink model (--no-plain beyond a few million: its "
+            "full-name blocking grows with the square of the data)",
+        )
         link.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -88,6 +95,7 @@ class Command(BaseCommand):
                 registry=options["registry"],
                 records=options["records"],
                 seed=options["seed"],
+                plain=options["plain"],
                 database_url=os.environ["DATABASE_URL"],
             )
         elif options["name"] == "dossiers":
