@@ -4,12 +4,16 @@ Clerical decisions come first, then the deterministic passes, then the scored pa
 weight so that a record links to at most one citizen and a citizen to at most one record. A
 scored pair is linked only when it is strong and clearly ahead of every rival for either side;
 a strong pair that is not clearly ahead goes to clerical review.
+
+The anchoring and the rivals are computed in DuckDB; only the greedy walk over the pairs strong
+enough to review runs in Python, streamed in batches, so that memory follows the links made and
+not the candidate pairs (three per record).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -28,6 +32,7 @@ REVIEW_EVIDENCE = 15.0
 MARGIN = 5.0
 COMPARISONS = ("family", "middle", "given", "dob", "sex", "cmnd", "place")
 TF_COMPARISONS = ("family", "given")
+BATCH_ROWS = 100_000  # scored pairs brought into Python at a time
 
 
 def deterministic_sql() -> str:
@@ -68,24 +73,6 @@ SELECT * FROM (
 """
 
 
-@dataclass
-class _Best:
-    """The two highest weights seen for one record or one citizen."""
-
-    top: list[float] = field(default_factory=list)
-
-    def add(self, weight: float) -> None:
-        self.top = sorted([*self.top, weight], reverse=True)[:2]
-
-    def rival(self, weight: float) -> float | None:
-        """The best weight other than this one."""
-        if not self.top:
-            return None
-        if weight >= self.top[0]:
-            return self.top[1] if len(self.top) > 1 else None
-        return self.top[0]
-
-
 @dataclass(frozen=True)
 class Labels:
     confirmed: dict[str, str]  # record -> PIN
@@ -107,41 +94,6 @@ def labels_read(con: duckdb.DuckDBPyConnection, path: Path | None) -> Labels:
     )
 
 
-@dataclass(frozen=True)
-class _Answer:
-    pin: str
-    weight: float | None
-    probability: float | None
-    cls: str
-    method: str
-
-
-class _Assignment:
-    """Answers so far; a citizen once linked is not linked again."""
-
-    def __init__(self) -> None:
-        self.answers: dict[str, _Answer] = {}
-        self.linked_pins: set[str] = set()
-
-    def take(self, rec: str, answer: _Answer) -> None:
-        self.answers[rec] = answer
-        if answer.cls == LINKED:
-            self.linked_pins.add(answer.pin)
-
-    def arrow(self) -> pa.Table:
-        answers = self.answers.values()
-        return pa.table(
-            {
-                "rec_id": list(self.answers),
-                "pin": [a.pin for a in answers],
-                "match_weight": pa.array([a.weight for a in answers], pa.float64()),
-                "match_probability": pa.array([a.probability for a in answers], pa.float64()),
-                "class": [a.cls for a in answers],
-                "method": [a.method for a in answers],
-            }
-        )
-
-
 def prior_weight(probability: float) -> float:
     """The match weight of the prior: what a pair weighs before any field is compared."""
     return math.log2(probability / (1 - probability))
@@ -152,55 +104,139 @@ def resolve(
 ) -> None:
     """Write the table `results` (rec_id, pin, match_weight, match_probability, class, method)
     with one row per record of `records`."""
-    done = _Assignment()
-    known = {row[0] for row in con.execute("SELECT unique_id FROM registry").fetchall()}
-    for rec, pin in labels.confirmed.items():
-        if pin in known and pin not in done.linked_pins:
-            done.take(rec, _Answer(pin, None, 1.0, LINKED, "clerical"))
-    for rec, pin, method in con.execute("SELECT rec_id, pin, method FROM deterministic").fetchall():
-        if rec not in done.answers and pin not in done.linked_pins:
-            done.take(rec, _Answer(pin, None, 1.0, LINKED, method))
-    rows = con.execute(
-        f"SELECT rec_id, pin, match_weight, match_probability FROM {candidates} "
-        "ORDER BY match_weight DESC, rec_id, pin"
-    ).fetchall()
-    rows = [(rec, pin, weight - prior, p) for rec, pin, weight, p in rows]
-    _assign_scored([row for row in rows if (row[0], row[1]) not in labels.rejected], done, prior)
-    con.register("results_arrow", done.arrow())
+    _anchor(con, labels)
+    scored = con.sql(_scored_sql(candidates, prior)).to_arrow_reader(BATCH_ROWS)
+    con.register("scored", _assign_scored(scored, prior))
     con.execute(
         "CREATE OR REPLACE TABLE results AS "
         "SELECT r.unique_id AS rec_id, a.pin, a.match_weight, a.match_probability, "
         f"coalesce(a.class, '{UNLINKED}') AS class, a.method "
-        "FROM records r LEFT JOIN results_arrow a ON a.rec_id = r.unique_id"
+        "FROM records r LEFT JOIN ("
+        f"  SELECT rec_id, pin, NULL::DOUBLE, 1.0::DOUBLE, '{LINKED}', method FROM anchored"
+        "  UNION ALL SELECT * FROM scored"
+        ") a (rec_id, pin, match_weight, match_probability, class, method) "
+        "ON a.rec_id = r.unique_id"
     )
-    con.unregister("results_arrow")
+    con.unregister("scored")
+    con.unregister("rejected")
 
 
-def _assign_scored(
-    rows: list[tuple[str, str, float, float]], done: _Assignment, prior: float
-) -> None:
-    """Greedy by evidence (rows come strongest first); answers keep Splink's match weight."""
-    by_record: dict[str, _Best] = {}
-    by_pin: dict[str, _Best] = {}
-    for rec, pin, evidence, _ in rows:
-        by_record.setdefault(rec, _Best()).add(evidence)
-        by_pin.setdefault(pin, _Best()).add(evidence)
-    blocked: dict[str, _Answer] = {}  # the best candidate already linked to another record
-    for rec, pin, evidence, probability in rows:
-        if rec in done.answers or evidence < REVIEW_EVIDENCE:
-            continue
-        weight = evidence + prior
-        if pin in done.linked_pins:
-            blocked.setdefault(rec, _Answer(pin, weight, probability, REVIEW, "probabilistic"))
-            continue
-        rivals = [
-            r
-            for r in (by_record[rec].rival(evidence), by_pin[pin].rival(evidence))
-            if r is not None
-        ]
-        clear = not rivals or evidence - max(rivals) >= MARGIN
-        cls = LINKED if evidence >= LINK_EVIDENCE and clear else REVIEW
-        done.take(rec, _Answer(pin, weight, probability, cls, "probabilistic"))
-    for rec, answer in blocked.items():
-        if rec not in done.answers:
-            done.take(rec, answer)
+def _anchor(con: duckdb.DuckDBPyConnection, labels: Labels) -> None:
+    """The table `anchored` (rec_id, pin, method): the clerical decisions (a citizen confirmed
+    for two records goes to the first) and the deterministic links they leave, one-to-one."""
+    confirmed = list(labels.confirmed.items())
+    con.register(
+        "confirmed",
+        pa.table(
+            {
+                "rec_id": pa.array([rec for rec, _ in confirmed], pa.string()),
+                "pin": pa.array([pin for _, pin in confirmed], pa.string()),
+                "ord": pa.array(range(len(confirmed)), pa.int64()),
+            }
+        ),
+    )
+    con.register(
+        "rejected",
+        pa.table(
+            {
+                "rec_id": pa.array([rec for rec, _ in labels.rejected], pa.string()),
+                "pin": pa.array([pin for _, pin in labels.rejected], pa.string()),
+            }
+        ),
+    )
+    con.execute(
+        """
+CREATE OR REPLACE TABLE anchored AS
+WITH clerical AS (
+  SELECT c.rec_id, c.pin, 'clerical' AS method
+  FROM confirmed c SEMI JOIN registry g ON g.unique_id = c.pin
+  QUALIFY row_number() OVER (PARTITION BY c.pin ORDER BY c.ord) = 1
+)
+SELECT * FROM clerical
+UNION ALL
+SELECT rec_id, pin, method FROM deterministic
+WHERE rec_id NOT IN (SELECT rec_id FROM clerical) AND pin NOT IN (SELECT pin FROM clerical)
+"""
+    )
+    con.unregister("confirmed")
+
+
+def _scored_sql(candidates: str, prior: float) -> str:
+    """The scored pairs strong enough to review, strongest first, of records not anchored, each
+    with its rival: the best other pair of its record or of its citizen (rejected pairs are no
+    one's rival), and whether its citizen is anchored to another record."""
+    frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW"
+    return f"""
+WITH pairs AS (
+  SELECT c.rec_id, c.pin, c.match_weight - {prior!r} AS evidence, c.match_probability
+  FROM {candidates} c ANTI JOIN rejected x ON x.rec_id = c.rec_id AND x.pin = c.pin
+), rivalled AS (
+  SELECT *, greatest(
+    max(evidence) OVER (PARTITION BY rec_id {frame}),
+    max(evidence) OVER (PARTITION BY pin {frame})
+  ) AS rival
+  FROM pairs
+)
+SELECT rec_id, pin, evidence, match_probability, rival,
+  pin IN (SELECT pin FROM anchored) AS pin_taken
+FROM rivalled
+WHERE evidence >= {REVIEW_EVIDENCE!r} AND rec_id NOT IN (SELECT rec_id FROM anchored)
+ORDER BY evidence DESC, rec_id, pin
+"""
+
+
+class _Answers:
+    """The scored answers, as columns: a record answered once, a citizen linked once."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[object]] = {
+            name: [] for name in ("rec_id", "pin", "match_weight", "match_probability", "class")
+        }
+        self.records: set[str] = set()
+        self.linked_pins: set[str] = set()
+
+    def take(self, rec: str, pin: str, weight: float, probability: float, cls: str) -> None:
+        for name, value in zip(self.columns, (rec, pin, weight, probability, cls), strict=True):
+            self.columns[name].append(value)
+        self.records.add(rec)
+        if cls == LINKED:
+            self.linked_pins.add(pin)
+
+    def arrow(self) -> pa.Table:
+        rows = len(self.records)
+        return pa.table(
+            {
+                "rec_id": pa.array(self.columns["rec_id"], pa.string()),
+                "pin": pa.array(self.columns["pin"], pa.string()),
+                "match_weight": pa.array(self.columns["match_weight"], pa.float64()),
+                "match_probability": pa.array(self.columns["match_probability"], pa.float64()),
+                "class": pa.array(self.columns["class"], pa.string()),
+                "method": pa.array(["probabilistic"] * rows, pa.string()),
+            }
+        )
+
+
+def _assign_scored(batches: pa.RecordBatchReader, prior: float) -> pa.Table:
+    """Greedy by evidence, streamed strongest first; answers keep Splink's match weight. A pair
+    is linked when strong and clearly ahead of its rival; a record whose best citizen is
+    already linked to another record goes to review with that citizen, if nothing else
+    answers it."""
+    done = _Answers()
+    blocked: dict[str, tuple[str, float, float]] = {}
+    for batch in batches:
+        for rec, pin, evidence, probability, rival, pin_taken in zip(
+            *(column.to_pylist() for column in batch.columns), strict=True
+        ):
+            if rec in done.records:
+                continue
+            weight = evidence + prior
+            if pin_taken or pin in done.linked_pins:
+                blocked.setdefault(rec, (pin, weight, probability))
+                continue
+            clear = rival is None or evidence - rival >= MARGIN
+            cls = LINKED if evidence >= LINK_EVIDENCE and clear else REVIEW
+            done.take(rec, pin, weight, probability, cls)
+    for rec, (pin, weight, probability) in blocked.items():
+        if rec not in done.records:
+            done.take(rec, pin, weight, probability, REVIEW)
+    return done.arrow()
