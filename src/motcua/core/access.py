@@ -10,39 +10,41 @@ from django.db import connection
 from motcua.core.actors import Actor
 from motcua.core.models import AccessLog
 
+# Rows built and sent at a time inside a transaction: a linkage run tells millions of people.
+BATCH_ROWS = 10_000
+
 
 def access_log_record(*, actor: Actor, subject_pins: Iterable[str], data: str, purpose: str) -> int:
     """Record that `actor` read `data` of each person; reads of one's own data are not logged."""
-    rows = [
-        AccessLog(
-            subject_pin=pin, actor=actor.label, actor_kind=actor.kind, data=data, purpose=purpose
-        )
-        for pin in dict.fromkeys(subject_pins)
-        if pin != actor.pin
-    ]
-    if connection.in_atomic_block:
-        AccessLog.objects.bulk_create(rows)  # commits with the caller's transaction
-    elif rows:
-        _insert_without_waiting_for_flush(rows)
-    return len(rows)
+    pins = [pin for pin in dict.fromkeys(subject_pins) if pin != actor.pin]
+    if connection.in_atomic_block:  # the rows commit with the caller's transaction
+        for start in range(0, len(pins), BATCH_ROWS):
+            AccessLog.objects.bulk_create(
+                AccessLog(
+                    subject_pin=pin,
+                    actor=actor.label,
+                    actor_kind=actor.kind,
+                    data=data,
+                    purpose=purpose,
+                )
+                for pin in pins[start : start + BATCH_ROWS]
+            )
+    elif pins:
+        _insert_without_waiting_for_flush(pins, actor=actor, data=data, purpose=purpose)
+    return len(pins)
 
 
-def _insert_without_waiting_for_flush(rows: list[AccessLog]) -> None:
+def _insert_without_waiting_for_flush(
+    pins: list[str], *, actor: Actor, data: str, purpose: str
+) -> None:
     """A read on its own commits without waiting for the WAL flush (3-9 ms on this disk), which
     would otherwise dominate every lookup. A crash can lose at most the last fraction of a second
     of read records (PostgreSQL flushes them within 3 x wal_writer_delay); nothing else is at
     risk, since the transaction changes no data. One statement, one round trip (migration 0003)."""
-    first = rows[0]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT motcua_access_log_add(%s, %s, %s, %s, %s)",
-            [
-                [r.subject_pin for r in rows],
-                first.actor,
-                first.actor_kind,
-                first.data,
-                first.purpose,
-            ],
+            [pins, actor.label, actor.kind, data, purpose],
         )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from motcua.core.access import access_log_of, access_log_record
+from motcua.core.access import BATCH_ROWS, access_log_of, access_log_record
 from motcua.core.actors import Actor
+from motcua.core.models import AccessLog
 
 OFFICIAL = Actor(kind="official", ref="canbo")
 CITIZEN = Actor(kind="citizen", ref="087084000999", pin="087084000999")
@@ -35,3 +36,13 @@ def test_own_reads_and_repeated_subjects_are_not_logged_twice() -> None:
     )
     assert access_log_of(pin="087084000999") == []
     assert len(access_log_of(pin="001190000001")) == 1
+
+
+@pytest.mark.django_db
+def test_many_reads_in_a_transaction_are_all_recorded_in_batches() -> None:
+    pins = [f"001190{n:06d}" for n in range(BATCH_ROWS * 2 + 1)]
+    assert access_log_record(actor=OFFICIAL, subject_pins=pins, data="linkage", purpose="p") == len(
+        pins
+    )
+    assert AccessLog.objects.filter(data="linkage").count() == len(pins)
+    assert len(access_log_of(pin=pins[-1])) == 1
