@@ -10,7 +10,8 @@ from django.db import connection
 from motcua.core.actors import Actor
 from motcua.core.models import AccessLog
 
-# Rows built and sent at a time inside a transaction: a linkage run tells millions of people.
+# Rows built and sent at a time inside a transaction: a linkage run tells millions of people,
+# and bulk_create's own batch_size would still build every row first.
 BATCH_ROWS = 10_000
 
 

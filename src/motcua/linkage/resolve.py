@@ -104,46 +104,39 @@ def resolve(
 ) -> None:
     """Write the table `results` (rec_id, pin, match_weight, match_probability, class, method)
     with one row per record of `records`."""
-    _anchor(con, labels)
+    con.register("confirmed", _pairs_arrow(list(labels.confirmed.items()), ordered=True))
+    con.register("rejected", _pairs_arrow(list(labels.rejected)))
+    _anchor(con)
     scored = con.sql(_scored_sql(candidates, prior)).to_arrow_reader(BATCH_ROWS)
-    con.register("scored", _assign_scored(scored, prior))
+    con.register("scored", _assign_scored(scored))
     con.execute(
         "CREATE OR REPLACE TABLE results AS "
         "SELECT r.unique_id AS rec_id, a.pin, a.match_weight, a.match_probability, "
         f"coalesce(a.class, '{UNLINKED}') AS class, a.method "
         "FROM records r LEFT JOIN ("
         f"  SELECT rec_id, pin, NULL::DOUBLE, 1.0::DOUBLE, '{LINKED}', method FROM anchored"
-        "  UNION ALL SELECT * FROM scored"
+        "  UNION ALL SELECT *, 'probabilistic' FROM scored"
         ") a (rec_id, pin, match_weight, match_probability, class, method) "
         "ON a.rec_id = r.unique_id"
     )
-    con.unregister("scored")
-    con.unregister("rejected")
+    for table in ("scored", "confirmed", "rejected"):
+        con.unregister(table)
 
 
-def _anchor(con: duckdb.DuckDBPyConnection, labels: Labels) -> None:
+def _pairs_arrow(pairs: list[tuple[str, str]], *, ordered: bool = False) -> pa.Table:
+    """(record, PIN) pairs as a table; `ordered` adds each pair's position as `ord`."""
+    table = pa.table(
+        {
+            "rec_id": pa.array([rec for rec, _ in pairs], pa.string()),
+            "pin": pa.array([pin for _, pin in pairs], pa.string()),
+        }
+    )
+    return table.append_column("ord", pa.array(range(len(pairs)), pa.int64())) if ordered else table
+
+
+def _anchor(con: duckdb.DuckDBPyConnection) -> None:
     """The table `anchored` (rec_id, pin, method): the clerical decisions (a citizen confirmed
     for two records goes to the first) and the deterministic links they leave, one-to-one."""
-    confirmed = list(labels.confirmed.items())
-    con.register(
-        "confirmed",
-        pa.table(
-            {
-                "rec_id": pa.array([rec for rec, _ in confirmed], pa.string()),
-                "pin": pa.array([pin for _, pin in confirmed], pa.string()),
-                "ord": pa.array(range(len(confirmed)), pa.int64()),
-            }
-        ),
-    )
-    con.register(
-        "rejected",
-        pa.table(
-            {
-                "rec_id": pa.array([rec for rec, _ in labels.rejected], pa.string()),
-                "pin": pa.array([pin for _, pin in labels.rejected], pa.string()),
-            }
-        ),
-    )
     con.execute(
         """
 CREATE OR REPLACE TABLE anchored AS
@@ -158,7 +151,6 @@ SELECT rec_id, pin, method FROM deterministic
 WHERE rec_id NOT IN (SELECT rec_id FROM clerical) AND pin NOT IN (SELECT pin FROM clerical)
 """
     )
-    con.unregister("confirmed")
 
 
 def _scored_sql(candidates: str, prior: float) -> str:
@@ -168,7 +160,8 @@ def _scored_sql(candidates: str, prior: float) -> str:
     frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW"
     return f"""
 WITH pairs AS (
-  SELECT c.rec_id, c.pin, c.match_weight - {prior!r} AS evidence, c.match_probability
+  SELECT c.rec_id, c.pin, c.match_weight - {prior!r} AS evidence, c.match_weight,
+    c.match_probability
   FROM {candidates} c ANTI JOIN rejected x ON x.rec_id = c.rec_id AND x.pin = c.pin
 ), rivalled AS (
   SELECT *, greatest(
@@ -177,7 +170,7 @@ WITH pairs AS (
   ) AS rival
   FROM pairs
 )
-SELECT rec_id, pin, evidence, match_probability, rival,
+SELECT rec_id, pin, evidence, match_weight, match_probability, rival,
   pin IN (SELECT pin FROM anchored) AS pin_taken
 FROM rivalled
 WHERE evidence >= {REVIEW_EVIDENCE!r} AND rec_id NOT IN (SELECT rec_id FROM anchored)
@@ -185,13 +178,22 @@ ORDER BY evidence DESC, rec_id, pin
 """
 
 
+_ANSWER = pa.schema(
+    [
+        ("rec_id", pa.string()),
+        ("pin", pa.string()),
+        ("match_weight", pa.float64()),
+        ("match_probability", pa.float64()),
+        ("class", pa.string()),
+    ]
+)
+
+
 class _Answers:
     """The scored answers, as columns: a record answered once, a citizen linked once."""
 
     def __init__(self) -> None:
-        self.columns: dict[str, list[object]] = {
-            name: [] for name in ("rec_id", "pin", "match_weight", "match_probability", "class")
-        }
+        self.columns: dict[str, list[object]] = {name: [] for name in _ANSWER.names}
         self.records: set[str] = set()
         self.linked_pins: set[str] = set()
 
@@ -203,20 +205,10 @@ class _Answers:
             self.linked_pins.add(pin)
 
     def arrow(self) -> pa.Table:
-        rows = len(self.records)
-        return pa.table(
-            {
-                "rec_id": pa.array(self.columns["rec_id"], pa.string()),
-                "pin": pa.array(self.columns["pin"], pa.string()),
-                "match_weight": pa.array(self.columns["match_weight"], pa.float64()),
-                "match_probability": pa.array(self.columns["match_probability"], pa.float64()),
-                "class": pa.array(self.columns["class"], pa.string()),
-                "method": pa.array(["probabilistic"] * rows, pa.string()),
-            }
-        )
+        return pa.table(self.columns, schema=_ANSWER)
 
 
-def _assign_scored(batches: pa.RecordBatchReader, prior: float) -> pa.Table:
+def _assign_scored(batches: pa.RecordBatchReader) -> pa.Table:
     """Greedy by evidence, streamed strongest first; answers keep Splink's match weight. A pair
     is linked when strong and clearly ahead of its rival; a record whose best citizen is
     already linked to another record goes to review with that citizen, if nothing else
@@ -224,12 +216,11 @@ def _assign_scored(batches: pa.RecordBatchReader, prior: float) -> pa.Table:
     done = _Answers()
     blocked: dict[str, tuple[str, float, float]] = {}
     for batch in batches:
-        for rec, pin, evidence, probability, rival, pin_taken in zip(
+        for rec, pin, evidence, weight, probability, rival, pin_taken in zip(
             *(column.to_pylist() for column in batch.columns), strict=True
         ):
             if rec in done.records:
                 continue
-            weight = evidence + prior
             if pin_taken or pin in done.linked_pins:
                 blocked.setdefault(rec, (pin, weight, probability))
                 continue
