@@ -11,6 +11,7 @@ record, so that citizen_rebuild derives the same record from the event log.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import multiprocessing
@@ -936,8 +937,12 @@ def _generated_in_worker(
 ) -> Iterator[PopulationBatch]:
     """The batches, generated in a forked worker process one batch ahead of the caller: Python
     builds batch k+1 on one core while the server ingests batch k on another. (A thread would
-    not do: generation and the COPY client would share one core through the GIL.)"""
+    not do: generation and the COPY client would share one core through the GIL.)
+
+    Garbage is collected before the fork: a forked child that collected an inherited DuckDB
+    connection would run its destructor against threads that exist only in the parent, and die."""
     connection.close()  # the worker opens its own connection rather than sharing this socket
+    gc.collect()
     with ProcessPoolExecutor(
         max_workers=1,
         mp_context=multiprocessing.get_context("fork"),

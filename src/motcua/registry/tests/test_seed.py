@@ -3,13 +3,16 @@ households with their events, and bad arguments write nothing."""
 
 from __future__ import annotations
 
+import gc
 import json
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
 from io import StringIO
 from typing import Any
 
+import duckdb
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -29,6 +32,7 @@ from motcua.registry.seed import (
     PopulationBatch,
     ProvincePlan,
     SeedError,
+    _generated_in_worker,
     generate_population,
     population_load,
     province_plan,
@@ -191,6 +195,33 @@ def test_unknown_province_or_count_is_refused(plan: ProvincePlan) -> None:
 # --- loading ---------------------------------------------------------------------------------
 
 loads = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+class _Cycle:
+    """An object that refers to itself, freed only by the garbage collector."""
+
+    def __init__(self) -> None:
+        self.me = self
+        self.con = duckdb.connect()
+        self.con.execute("SELECT sum(i) FROM range(10000000) t(i)").fetchall()  # on its threads
+
+
+def _collect_in_the_worker() -> Iterator[PopulationBatch]:
+    gc.collect()
+    yield from ()
+
+
+@loads
+def test_the_generating_worker_survives_collecting_what_duckdb_left_behind() -> None:
+    """A linkage run leaves DuckDB connections in reference cycles; a forked worker that freed
+    one would run its destructor against threads that only the parent has, and die."""
+    gc.disable()  # the cycles stay uncollected until the worker is forked
+    try:
+        for _ in range(3):
+            _Cycle()
+        assert list(_generated_in_worker(_collect_in_the_worker)) == []
+    finally:
+        gc.enable()
 
 
 def _index_names() -> set[str]:
