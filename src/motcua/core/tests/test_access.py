@@ -45,4 +45,10 @@ def test_many_reads_in_a_transaction_are_all_recorded_in_batches() -> None:
         pins
     )
     assert AccessLog.objects.filter(data="linkage").count() == len(pins)
-    assert len(access_log_of(pin=pins[-1])) == 1
+    last = access_log_of(pin=pins[-1])
+    assert [(r.actor, r.actor_kind, r.purpose) for r in last] == [
+        (OFFICIAL.label, OFFICIAL.kind, "p")
+    ]
+    with connection.cursor() as cursor:  # the caller's commit still waits for the WAL flush
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
