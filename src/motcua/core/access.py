@@ -11,7 +11,7 @@ from motcua.core.actors import Actor
 from motcua.core.models import AccessLog
 
 # Pins sent per statement inside a transaction: a linkage run tells millions of people, and
-# one array per statement keeps both the client's memory and the statement's size bounded.
+# one array of at most this many pins keeps each statement small.
 BATCH_ROWS = 100_000
 
 # Set-based, as migration 0003's function, but without its synchronous_commit=off, which would
