@@ -4,7 +4,7 @@ from oauth2_provider import views as oauth2_views
 
 from motcua.api import api
 from motcua.core.views import healthz
-from motcua.identity.views import AuthorizeView, DiscoveryView
+from motcua.identity.authorize import AuthorizeView, DiscoveryView
 from motcua.web import citizen
 from motcua.web import views as web
 

@@ -4,7 +4,6 @@ person's own pages. Thin: parsing and rendering around services and selectors.""
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from datetime import time as day_time
@@ -16,27 +15,21 @@ import qrcode
 import qrcode.image.svg
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from oauth2_provider.exceptions import OAuthToolkitError
-from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView
 
 from motcua.core.actors import Actor
 from motcua.core.errors import DomainError
 from motcua.core.forms import errors_onto
 from motcua.identity import forms, services
 from motcua.identity.models import Account
-from motcua.identity.oidc import acr_level, acr_name
 from motcua.identity.selectors import (
     access_history,
     account_overview,
-    live_consent_covers,
-    party_of,
 )
 from motcua.identity.sessions import (
     authenticated_account,
@@ -57,7 +50,7 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("identity:account")
 
 
-def _with_next(name: str, next_url: str, **extra: str) -> str:
+def with_next(name: str, next_url: str, **extra: str) -> str:
     return f"{reverse(name)}?{urlencode({'next': next_url, **extra})}"
 
 
@@ -184,109 +177,6 @@ def reset_finish_view(request: HttpRequest) -> HttpResponse:
     return render(request, "identity/reset_finish.html", {"form": form})
 
 
-# --- the authorization endpoint ----------------------------------------------------------------
-
-
-class AuthorizeView(AuthorizationView):
-    """django-oauth-toolkit's endpoint, with our rules before it issues a code: the level the
-    party needs (its minimum, or `acr_values`) reached by step-up, `max_age` by
-    re-authentication, and consent asked once per party and set of claims."""
-
-    template_name = "identity/consent.html"
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        account = authenticated_account(request)
-        if account is None or "login" in request.GET.get("prompt", "").split():
-            return self._sign_in(request)
-        try:
-            scopes, credentials = self.validate_authorization_request(request)
-        except OAuthToolkitError as error:
-            return self.error_response(error, application=None)
-        party = party_of(credentials["client_id"])
-        state = session_state(request) or {}
-        if _too_old(request, state):
-            return self._sign_in(request)
-        needed = _level_needed(request, party.min_level if party else 1)
-        if state.get("acr", 0) < needed:
-            if account.level >= needed:
-                return redirect(_with_next("identity:second_factor", request.get_full_path()))
-            return _error_redirect(
-                request,
-                credentials,
-                "unmet_authentication_requirements",
-                "Dịch vụ yêu cầu tài khoản định danh mức 2 / this service needs a level 2 account",
-            )
-        if party and (party.first_party or live_consent_covers(account, party, scopes)):
-            uri, *_ = self.create_authorization_response(
-                request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
-            )
-            return self.redirect(uri, party.application)
-        return super().get(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        party = party_of(self.oauth2_data.get("client_id", ""))
-        context["party"] = party
-        return context
-
-    def form_valid(self, form: Any) -> HttpResponse:
-        account = authenticated_account(self.request)
-        party = party_of(form.cleaned_data.get("client_id", ""))
-        if account is None or party is None:
-            return self._sign_in(self.request)
-        state = session_state(self.request) or {}
-        if state.get("acr", 0) < party.min_level:
-            return self._sign_in(self.request)
-        if form.cleaned_data.get("allow"):
-            services.consent_grant(
-                account=account, party=party, scopes=form.cleaned_data["scope"].split()
-            )
-        return super().form_valid(form)
-
-    def create_authorization_response(
-        self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
-    ) -> Any:
-        """The code remembers how the person authenticated, for the id_token's acr and auth_time."""
-        state = session_state(request) or {}
-        credentials = {
-            **credentials,
-            "eid_acr": state.get("acr", 1),
-            "eid_auth_time": state.get("auth_time", time.time()),
-        }
-        return super().create_authorization_response(request, scopes, credentials, allow)
-
-    def _sign_in(self, request: HttpRequest) -> HttpResponse:
-        query = request.GET.copy()
-        query.pop("prompt", None)
-        return redirect(_with_next("identity:login", f"{request.path}?{query.urlencode()}"))
-
-
-def _too_old(request: HttpRequest, state: dict[str, Any]) -> bool:
-    max_age = request.GET.get("max_age", "")
-    return max_age.isdigit() and time.time() - state.get("auth_time", 0) > int(max_age)
-
-
-def _level_needed(request: HttpRequest, minimum: int) -> int:
-    asked = [acr_level(v) for v in request.GET.get("acr_values", "").split()]
-    known = [level for level in asked if level is not None]
-    return max([minimum, *known[:1]])  # acr_values is in order of preference: take the first
-
-
-def _error_redirect(
-    request: HttpRequest, credentials: dict[str, Any], error: str, description: str
-) -> HttpResponse:
-    """An error sent back to the (already validated) redirect URI, with `iss` (RFC 9207)."""
-    params = {
-        "error": error,
-        "error_description": description,
-        "iss": oauth2_settings.oauth2_authorization_server_issuer(request),
-    }
-    if credentials.get("state"):
-        params["state"] = credentials["state"]
-    separator = "&" if "?" in credentials["redirect_uri"] else "?"
-    return HttpResponseRedirect(credentials["redirect_uri"] + separator + urlencode(params))
-
-
 # --- the person's own pages ------------------------------------------------------------------
 
 
@@ -339,7 +229,7 @@ def totp_view(request: HttpRequest) -> HttpResponse:
     if isinstance(account, HttpResponse):
         return account
     if not _recently_authenticated(request):
-        return redirect(_with_next("identity:login", request.get_full_path(), reauth="1"))
+        return redirect(with_next("identity:login", request.get_full_path(), reauth="1"))
     form = forms.CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -367,7 +257,7 @@ def password_view(request: HttpRequest) -> HttpResponse:
     if isinstance(account, HttpResponse):
         return account
     if not _recently_authenticated(request):
-        return redirect(_with_next("identity:login", request.get_full_path(), reauth="1"))
+        return redirect(with_next("identity:login", request.get_full_path(), reauth="1"))
     form = forms.PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -459,30 +349,3 @@ def raise_level_view(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             errors_onto(form, error)
     return render(request, "identity/raise_level.html", {"form": form, "done": done})
-
-
-class DiscoveryView(ConnectDiscoveryInfoView):
-    """The toolkit's discovery document, stating what this provider actually does."""
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = super().get(request, *args, **kwargs)
-        data = json.loads(response.content)
-        data.update(
-            id_token_signing_alg_values_supported=["RS256"],
-            grant_types_supported=["authorization_code", "refresh_token", "client_credentials"],
-            acr_values_supported=[acr_name(1), acr_name(2)],
-            claims_supported=[
-                "sub",
-                "acr",
-                "auth_time",
-                "name",
-                "birthdate",
-                "gender",
-                "pin",
-                "address",
-            ],
-            prompt_values_supported=["login"],
-            ui_locales_supported=["vi", "en"],
-        )
-        response.content = json.dumps(data).encode()
-        return response

@@ -1,0 +1,141 @@
+"""Helpers of the e-ID's services: the person as an actor, their own registry record and age, one-time codes, contacts and passwords."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from motcua.core.actors import Actor
+from motcua.core.errors import DomainError, ValidationFailed
+from motcua.core.messaging import message_send
+from motcua.identity.models import (
+    Account,
+    OneTimeCode,
+)
+from motcua.registry.dates import PartialDate, age_on
+from motcua.registry.selectors import (
+    CitizenRecord,
+    citizen_get,
+)
+
+RAISE_PERMISSION = "identity.raise_level"
+CODE_TTL = timedelta(minutes=5)
+CODE_ATTEMPTS = 5
+MIN_SELF_REGISTRATION_AGE = 6  # younger children are added by a parent (Decree 69/2024)
+MIN_LEVEL2_AGE_WITHOUT_CARD = 14
+
+
+class LoginRefused(DomainError):
+    status = 401
+    code = "login_refused"
+
+
+def _self(pin: str) -> Actor:
+    return Actor(kind="citizen", ref=pin, pin=pin)
+
+
+def _own_record(pin: str) -> CitizenRecord:
+    return citizen_get(actor=_self(pin), pin=pin, purpose="e-ID")
+
+
+def _age(record: CitizenRecord) -> int:
+    return _age_from(record.birth_date)
+
+
+def _age_from(birth_date: str) -> int:
+    """The youngest the person can be, for a partial date."""
+    return age_on(PartialDate.parse(birth_date).latest, timezone.localdate())
+
+
+# --- registration (level 1) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a sign-in attempt comes from."""
+
+    ip: str | None
+    user_agent: str = ""
+
+
+def _check_password(password: str, pin: str) -> None:
+    try:
+        password_validation.validate_password(password)
+    except DjangoValidationError as exc:
+        raise ValidationFailed({"password": " ".join(exc.messages)}) from None
+    if pin in password:
+        raise ValidationFailed(
+            {"password": "Mật khẩu không được chứa số định danh / contains the PIN"}
+        )
+
+
+def _contact_fields(contact: str) -> tuple[str, str]:
+    contact = contact.strip()
+    if "@" in contact:
+        local, _, domain = contact.partition("@")
+        if local and "." in domain:
+            return "", contact.lower()
+    digits = contact.replace(" ", "")
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    if digits.isdigit() and len(digits) == 10 and digits.startswith("0"):
+        return digits, ""
+    raise ValidationFailed(
+        {"contact": "Số điện thoại (10 số) hoặc email / a 10-digit phone number or an e-mail"}
+    )
+
+
+def _confirmed_totp(account: Account) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user_id=account.user_id, confirmed=True).first()
+
+
+def _code_send(account: Account, purpose: str, destination: str) -> None:
+    code = f"{secrets.randbelow(10**6):06d}"
+    account.codes.filter(purpose=purpose, used_at__isnull=True).update(used_at=timezone.now())
+    OneTimeCode.objects.create(
+        account=account,
+        purpose=purpose,
+        destination=destination,
+        code_hash=_code_hash(account.pin, code),
+        expires_at=timezone.now() + CODE_TTL,
+    )
+    text = f"Motcua: ma xac thuc cua ban la {code} (hieu luc 5 phut). Khong chia se ma nay."
+    transaction.on_commit(
+        lambda: message_send(destination=destination, subject="Mã xác thực Motcua", text=text)
+    )
+
+
+def _code_hash(pin: str, code: str) -> str:
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"{pin}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def _code_try(account: Account, purpose: str, code: str) -> OneTimeCode | str:
+    """The live code of this purpose used up if `code` is it, else what is wrong. A wrong try
+    spends an attempt, so callers commit before they report the error."""
+    live = (
+        account.codes.select_for_update()
+        .filter(purpose=purpose, used_at__isnull=True, expires_at__gt=timezone.now())
+        .order_by("-id")
+        .first()
+    )
+    if live is None or live.attempts >= CODE_ATTEMPTS:
+        return "Mã đã hết hạn, hãy yêu cầu mã mới / code expired, ask for a new one"
+    if not hmac.compare_digest(live.code_hash, _code_hash(account.pin, code.strip())):
+        live.attempts += 1
+        live.save(update_fields=["attempts"])
+        return "Mã không đúng / wrong code"
+    live.used_at = timezone.now()
+    live.save(update_fields=["used_at"])
+    return live
