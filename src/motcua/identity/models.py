@@ -30,6 +30,8 @@ class Account(models.Model):
     )
     failed_logins = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Set by "this was not me": no sign-in until an official records an in-person recovery.
+    suspended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -179,3 +181,21 @@ class CodeContext(models.Model):
 
     def __str__(self) -> str:
         return f"acr {self.acr} @ {self.auth_time:%Y-%m-%d %H:%M}"
+
+
+class RateCounter(models.Model):
+    """One fixed window of one limit (a login throttle, a code quota, a partner's lease), kept
+    in PostgreSQL so that every web process counts against the same number."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.BigIntegerField(help_text="epoch seconds")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="one_counter_per_window")
+        ]
+        indexes = [models.Index(fields=["window_start"], name="rate_counter_age")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start}: {self.count}"
