@@ -199,3 +199,19 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.window_start}: {self.count}"
+
+
+class TokenContext(models.Model):
+    """How the person authenticated, kept for the tokens issued from one authorization code:
+    by refresh-token family, so that refreshed id_tokens keep `acr` and `auth_time`; and by the
+    code's checksum, so that the code presented again revokes that family (RFC 6749 §4.1.2)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    code_checksum = models.CharField(max_length=64, unique=True)
+    token_family = models.UUIDField(null=True, unique=True)
+    acr = models.PositiveSmallIntegerField()
+    auth_time = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"acr {self.acr} @ {self.auth_time:%Y-%m-%d %H:%M}"
