@@ -12,10 +12,11 @@ from django.contrib.auth import login, logout
 from django.http import HttpRequest
 
 from motcua.identity.models import Account, AccountSession
-from motcua.identity.services import Client, session_record
+from motcua.identity.services import Client, account_has_factor, session_record
 
 KEY = "eid"
 TOUCH_EVERY_S = 60  # write "last seen" at most once a minute, not on every request
+REAUTH_WITHIN_S = 5 * 60  # changing factors, contacts or the password needs an auth this recent
 
 
 def request_client(request: HttpRequest) -> Client:
@@ -24,14 +25,25 @@ def request_client(request: HttpRequest) -> Client:
     )
 
 
-def session_begin(request: HttpRequest, account: Account, *, acr: int) -> None:
-    """Sign in (or re-authenticate, or step up): always under a new session id."""
+def session_begin(
+    request: HttpRequest, account: Account, *, acr: int, factor: bool = False
+) -> None:
+    """Sign in (or re-authenticate, or step up): always under a new session id. `factor` says
+    that a second factor was just proven (its time decides who may change factors)."""
     previous = request.session.session_key
     same_person = request.user.is_authenticated and request.user.pk == account.user_id
+    earlier = (session_state(request) or {}) if same_person else {}
     login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
     request.session.cycle_key()  # login() keeps the id when the same user signs in again
     now = time.time()
-    request.session[KEY] = {"acr": acr, "auth_time": now, "last_seen": now, "pin": account.pin}
+    factor_time = now if factor else earlier.get("factor_time", 0)
+    request.session[KEY] = {
+        "acr": acr,
+        "auth_time": now,
+        "last_seen": now,
+        "pin": account.pin,
+        "factor_time": factor_time,
+    }
     request.session.save()
     session_record(
         account=account,
@@ -40,6 +52,25 @@ def session_begin(request: HttpRequest, account: Account, *, acr: int) -> None:
         client=request_client(request),
         replaces=previous if same_person else None,
     )
+
+
+def factor_change_allowed(request: HttpRequest, account: Account) -> bool:
+    """Adding, replacing or removing a factor needs a fresh sign-in at the account's own level
+    with an existing factor; only an account without any factor may add its first one after a
+    fresh password sign-in. So a stolen password never replaces the second factor."""
+    state = session_state(request) or {}
+    now = time.time()
+    if account_has_factor(account):
+        return (
+            state.get("acr", 0) >= account.level
+            and now - state.get("factor_time", 0) <= REAUTH_WITHIN_S
+        )
+    return now - state.get("auth_time", 0) <= REAUTH_WITHIN_S
+
+
+def recently_authenticated(request: HttpRequest) -> bool:
+    state = session_state(request) or {}
+    return time.time() - state.get("auth_time", 0) <= REAUTH_WITHIN_S
 
 
 def session_state(request: HttpRequest) -> dict[str, Any] | None:

@@ -24,5 +24,6 @@ urlpatterns = [
     path("tai-khoan/phien/<int:session_id>/ket-thuc/", views.session_end_view, name="session_end"),
     path("tai-khoan/phien/ket-thuc-tat-ca/", views.sessions_end_all_view, name="sessions_end_all"),
     path("tai-khoan/con/", views.child_add_view, name="child_add"),
+    path("khong-phai-toi/<str:token>/", views.disown_view, name="disown"),
     path("can-bo/nang-muc/", views.raise_level_view, name="raise_level"),
 ]

@@ -4,7 +4,6 @@ person's own pages. Thin: parsing and rendering around services and selectors.""
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from datetime import time as day_time
 from io import BytesIO
@@ -33,13 +32,14 @@ from motcua.identity.selectors import (
 )
 from motcua.identity.sessions import (
     authenticated_account,
+    factor_change_allowed,
+    recently_authenticated,
     request_client,
     session_begin,
     session_finish,
     session_state,
 )
 
-REAUTH_WITHIN_S = 5 * 60  # changing factors or contact details needs a sign-in this recent
 PENDING = "eid_pending"  # the account that passed the password step, awaiting its second factor
 
 
@@ -88,7 +88,7 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error("code", error.message)
         else:
-            session_begin(request, account, acr=level)
+            session_begin(request, account, acr=level, factor=True)
             return redirect(_next_url(request))
     return render(
         request, "identity/second_factor.html", {"form": form, "next": _next_url(request)}
@@ -187,11 +187,6 @@ def _account_or_login(request: HttpRequest) -> Account | HttpResponse:
     return account
 
 
-def _recently_authenticated(request: HttpRequest) -> bool:
-    state = session_state(request) or {}
-    return time.time() - state.get("auth_time", 0) <= REAUTH_WITHIN_S
-
-
 def account_view(request: HttpRequest) -> HttpResponse:
     account = _account_or_login(request)
     if isinstance(account, HttpResponse):
@@ -223,13 +218,25 @@ def access_view(request: HttpRequest) -> HttpResponse:
     return render(request, "identity/access.html", {"form": form, "rows": rows})
 
 
+def factor_change_gate(request: HttpRequest, account: Account) -> HttpResponse | None:
+    """Where to prove who you are before a factor changes: the existing factor if there is one,
+    else the password; None once that was done in the last few minutes."""
+    if factor_change_allowed(request, account):
+        return None
+    if services.account_has_factor(account):
+        return redirect(with_next("identity:second_factor", request.get_full_path(), reauth="1"))
+    return redirect(with_next("identity:login", request.get_full_path(), reauth="1"))
+
+
 def totp_view(request: HttpRequest) -> HttpResponse:
-    """Add an authenticator app; only right after signing in again."""
+    """Add or replace the authenticator app: only right after proving the existing factor (the
+    old one stays until the new one is confirmed)."""
     account = _account_or_login(request)
     if isinstance(account, HttpResponse):
         return account
-    if not _recently_authenticated(request):
-        return redirect(with_next("identity:login", request.get_full_path(), reauth="1"))
+    gate = factor_change_gate(request, account)
+    if gate is not None:
+        return gate
     form = forms.CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -256,7 +263,7 @@ def password_view(request: HttpRequest) -> HttpResponse:
     account = _account_or_login(request)
     if isinstance(account, HttpResponse):
         return account
-    if not _recently_authenticated(request):
+    if not recently_authenticated(request):
         return redirect(with_next("identity:login", request.get_full_path(), reauth="1"))
     form = forms.PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -349,3 +356,16 @@ def raise_level_view(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             errors_onto(form, error)
     return render(request, "identity/raise_level.html", {"form": form, "done": done})
+
+
+def disown_view(request: HttpRequest, token: str) -> HttpResponse:
+    """ "This was not me", from the notice of a factor change: a page to confirm (so that a mail
+    scanner opening the link locks nothing), then the account is suspended."""
+    if request.method != "POST":
+        return render(request, "identity/disown.html", {"token": token})
+    try:
+        services.factor_change_disowned(token=token)
+    except DomainError as error:
+        return render(request, "identity/disown.html", {"error": error.message}, status=404)
+    session_finish(request)
+    return render(request, "identity/disowned.html")

@@ -27,13 +27,16 @@ from motcua.identity.services.accounts import (
 )
 from motcua.identity.services.consent import consent_grant, consent_withdraw
 from motcua.identity.services.factors import (
+    account_has_factor,
+    factor_change_disowned,
+    factor_changed,
     totp_enroll_begin,
     totp_enroll_confirm,
     totp_pending,
     totp_reset,
     totp_secret,
 )
-from motcua.identity.services.login import login_check, login_second_factor
+from motcua.identity.services.login import login_check, login_factor_passed, login_second_factor
 from motcua.identity.services.parties import (
     MANAGE_PERMISSION,
     OIDC_SCOPES_FOR_PARTIES,
@@ -65,12 +68,16 @@ __all__ = [
     "Registration",
     "account_confirm_contact",
     "account_create",
+    "account_has_factor",
     "account_raise_level",
     "account_register",
     "child_account_add",
     "consent_grant",
     "consent_withdraw",
+    "factor_change_disowned",
+    "factor_changed",
     "login_check",
+    "login_factor_passed",
     "login_second_factor",
     "partner_add",
     "partner_secret_reset",

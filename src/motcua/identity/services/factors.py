@@ -1,19 +1,35 @@
-"""Second factors: adding an authenticator app, and the help desk's replacement."""
+"""Second factors: adding an authenticator app, the help desk's replacement, the notice that
+goes to the person after every change, and the person's "this was not me"."""
 
 from __future__ import annotations
 
 from base64 import b32encode
 
+from django.conf import settings
+from django.core import signing
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
 from motcua.core.errors import NotFound, ValidationFailed
+from motcua.core.messaging import message_send
 from motcua.identity.models import (
     Account,
 )
 from motcua.identity.services._shared import RAISE_PERMISSION, _self
+from motcua.identity.services.sessions import sessions_end_all
+
+DISOWN_SALT = "motcua.factor-disown"
+DISOWN_VALID_S = 30 * 86400  # a notice read weeks later can still lock the account
+
+
+def account_has_factor(account: Account) -> bool:
+    """Any confirmed second factor: an authenticator app or a passkey (django-otp devices)."""
+    return next(devices_for_user(account.user, confirmed=True), None) is not None
 
 
 def totp_enroll_begin(*, account: Account) -> TOTPDevice:
@@ -45,18 +61,14 @@ def totp_enroll_confirm(*, account: Account, code: str) -> None:
             raise NotFound("Chưa bắt đầu thêm ứng dụng xác thực / no enrolment in progress")
         if not device.verify_token(code.strip()):
             raise ValidationFailed({"code": "Mã không đúng / wrong code"})
-        TOTPDevice.objects.filter(user_id=account.user_id, confirmed=True).delete()
+        replaced = TOTPDevice.objects.filter(user_id=account.user_id, confirmed=True).delete()[0]
         device.confirmed = True
         device.save()
-        audit_record(
-            actor=_self(account.pin),
-            action="factor.totp_added",
-            object_type="identity.account",
-            object_id=account.pin,
+        factor_changed(
+            account=account,
+            change="totp_replaced" if replaced else "totp_added",
+            by=_self(account.pin),
         )
-
-
-# --- level 2 ---------------------------------------------------------------------------------
 
 
 def totp_reset(*, actor: Actor, pin: str) -> str:
@@ -71,10 +83,63 @@ def totp_reset(*, actor: Actor, pin: str) -> str:
         device = TOTPDevice.objects.create(
             user_id=account.user_id, name="Ứng dụng xác thực", confirmed=True
         )
-        audit_record(
-            actor=actor,
-            action="factor.totp_replaced",
-            object_type="identity.account",
-            object_id=pin,
-        )
+        factor_changed(account=account, change="totp_replaced", by=actor)
     return totp_secret(device)
+
+
+_CHANGE_TEXT = {
+    "totp_added": "đã thêm ứng dụng xác thực / an authenticator app was added",
+    "totp_replaced": "đã thay ứng dụng xác thực / the authenticator app was replaced",
+    "passkey_added": "đã thêm khoá truy cập / a passkey was added",
+    "passkey_removed": "đã xoá khoá truy cập / a passkey was removed",
+}
+
+
+def factor_changed(*, account: Account, change: str, by: Actor) -> None:
+    """Audit a factor change in the caller's transaction and, once it commits, tell the
+    account's confirmed contacts with a link that suspends the account if it was not them."""
+    audit_record(
+        actor=by, action=f"factor.{change}", object_type="identity.account", object_id=account.pin
+    )
+    token = signing.dumps({"pin": account.pin, "change": change}, salt=DISOWN_SALT)
+    link = settings.PUBLIC_URL + reverse("identity:disown", args=[token])
+    text = (
+        f"Motcua: tai khoan dinh danh cua ban {_CHANGE_TEXT.get(change, change)}. "
+        f"Neu khong phai ban, hay khoa tai khoan ngay: {link}"
+    )
+    destinations = [d for d in (account.phone, account.email) if d]
+    if account.contact_verified_at is None:
+        destinations = []
+    transaction.on_commit(lambda: _announce(destinations, text))
+
+
+def _announce(destinations: list[str], text: str) -> None:
+    for destination in destinations:
+        message_send(
+            destination=destination, subject="Thay đổi bảo mật tài khoản Motcua", text=text
+        )
+
+
+def factor_change_disowned(*, token: str) -> Account:
+    """ "This was not me": the account is suspended (no sign-in until an in-person recovery),
+    and every session and token it has ends."""
+    try:
+        data = signing.loads(token, salt=DISOWN_SALT, max_age=DISOWN_VALID_S)
+    except signing.BadSignature:
+        raise NotFound("Liên kết không hợp lệ hoặc đã hết hạn / invalid or expired link") from None
+    with transaction.atomic(durable=True):
+        account = Account.objects.select_for_update().filter(pin=data["pin"]).first()
+        if account is None:
+            raise NotFound("Liên kết không hợp lệ hoặc đã hết hạn / invalid or expired link")
+        if account.suspended_at is None:
+            account.suspended_at = timezone.now()
+            account.save(update_fields=["suspended_at"])
+            audit_record(
+                actor=_self(account.pin),
+                action="account.suspended",
+                object_type="identity.account",
+                object_id=account.pin,
+                reason=f"không phải tôi: {data['change']}",
+            )
+    sessions_end_all(account=account)
+    return account

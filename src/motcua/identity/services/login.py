@@ -57,6 +57,10 @@ def login_check(*, pin: str, password: str, client: Client) -> Account:
 
 
 _WRONG = "Số định danh hoặc mật khẩu không đúng / wrong PIN or password"
+_SUSPENDED = (
+    "Tài khoản đã bị khoá theo yêu cầu của bạn; hãy đến cơ quan công an để mở lại "
+    "/ the account is suspended; visit the police to recover it"
+)
 
 
 def _locked_message(until: datetime) -> str:
@@ -141,6 +145,17 @@ def login_second_factor(*, account: Account, code: str, client: Client) -> int:
     if not device.verify_token(code.strip()):
         _failure(account, client, "wrong_totp")
     _success(account, client, "totp")
+    return int(account.level)
+
+
+def login_factor_passed(*, account: Account, client: Client, method: str) -> int:
+    """A second factor verified elsewhere (a passkey's assertion): recorded like the TOTP step;
+    returns the level the session reaches."""
+    if account.suspended_at is not None:
+        raise LoginRefused(_SUSPENDED)
+    if account.locked_until and account.locked_until > timezone.now():
+        raise LoginRefused(_locked_message(account.locked_until))
+    _success(account, client, method)
     return int(account.level)
 
 
