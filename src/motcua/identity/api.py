@@ -9,11 +9,13 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.security import HttpBearer
 
 from motcua.core.actors import Actor
+from motcua.core.api_schemas import error_responses
 from motcua.core.errors import DomainError
+from motcua.core.inputs import SingleLine
 from motcua.identity.ratelimit import RateLimiter
 from motcua.registry.selectors import VERIFY_PERMISSION, IdentityClaim, citizen_verify
 
@@ -56,11 +58,12 @@ class TooManyRequests(DomainError):
 
 
 class VerifyIn(Schema):
-    pin: str
-    full_name: str
-    birth_date: str
-    card_number: str | None = None
-    purpose: str
+    # Each as long as the registry ever stores it (the purpose: the access log's column).
+    pin: SingleLine = Field(max_length=20)
+    full_name: SingleLine = Field(max_length=200)
+    birth_date: SingleLine = Field(max_length=10, description="YYYY-MM-DD, YYYY-MM or YYYY")
+    card_number: SingleLine | None = Field(None, max_length=20)
+    purpose: SingleLine = Field(min_length=3, max_length=300)
 
 
 class VerifyOut(Schema):
@@ -72,7 +75,11 @@ class VerifyOut(Schema):
     matches: bool
 
 
-@router.post("/verify", response=VerifyOut, auth=PartnerToken())
+@router.post(
+    "/verify",
+    response={200: VerifyOut, **error_responses(401, 403, 422, 429)},
+    auth=PartnerToken(),
+)
 def verify(request: HttpRequest, body: VerifyIn) -> VerifyOut:
     caller: PartnerCaller = request.auth  # type: ignore[attr-defined]
     if not limiter.allow(caller.actor.ref, caller.rate_per_second):

@@ -8,9 +8,10 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from motcua.core.api_auth import STAFF_AUTH, request_actor
+from motcua.core.api_schemas import error_responses
 from motcua.registry import selectors
 
 router = Router(auth=STAFF_AUTH, tags=["registry"])
@@ -103,27 +104,24 @@ class RenewalDueOut(Schema):
     expires_on: date
 
 
-class ErrorOut(Schema):
-    code: str
-    detail: str
-    errors: dict[str, str]
-
-
-ERRORS: dict[int, type[Schema]] = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+# 401: no or a wrong key; 403: the key may not read this; 422: bad input (core.inputs included).
+ERRORS = error_responses(401, 403, 404, 422)
+# A PIN is 12 digits (the selectors say what is wrong with a short or odd one).
+Pin = Path(..., max_length=20, description="Số định danh cá nhân / personal identification number")
 
 
 @router.get("/citizens/{pin}", response={200: CitizenOut, **ERRORS})
-def get_citizen(request: HttpRequest, pin: str, purpose: str = Purpose) -> Any:
+def get_citizen(request: HttpRequest, pin: str = Pin, purpose: str = Purpose) -> Any:
     return asdict(selectors.citizen_get(actor=request_actor(request), pin=pin, purpose=purpose))
 
 
 @router.get("/citizens", response={200: list[SearchHitOut], **ERRORS})
 def search_citizens(
     request: HttpRequest,
-    name: str,
+    name: str = Query(..., max_length=200),
     purpose: str = Purpose,
-    birth_date: str = "",
-    place: str = "",
+    birth_date: str = Query("", max_length=10, description="YYYY-MM-DD, YYYY-MM or YYYY"),
+    place: str = Query("", max_length=40),
     limit: int = 20,
 ) -> Any:
     hits = selectors.citizen_search(
@@ -138,7 +136,7 @@ def search_citizens(
 
 
 @router.get("/citizens/{pin}/history", response={200: list[EventOut], **ERRORS})
-def citizen_history(request: HttpRequest, pin: str, purpose: str = Purpose) -> Any:
+def citizen_history(request: HttpRequest, pin: str = Pin, purpose: str = Purpose) -> Any:
     return [
         asdict(e)
         for e in selectors.citizen_history(actor=request_actor(request), pin=pin, purpose=purpose)
@@ -146,7 +144,7 @@ def citizen_history(request: HttpRequest, pin: str, purpose: str = Purpose) -> A
 
 
 @router.get("/citizens/{pin}/household", response={200: HouseholdOut, **ERRORS})
-def citizen_household(request: HttpRequest, pin: str, purpose: str = Purpose) -> Any:
+def citizen_household(request: HttpRequest, pin: str = Pin, purpose: str = Purpose) -> Any:
     return asdict(selectors.household_of(actor=request_actor(request), pin=pin, purpose=purpose))
 
 

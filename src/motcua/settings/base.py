@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "motcua.core.middleware.InputGuardMiddleware",  # body cap and NUL refusal, before CSRF reads
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -121,6 +122,17 @@ STORAGES: dict[str, dict[str, Any]] = {
 UPLOAD_MAX_BYTES = int(os.environ.get("MOTCUA_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
 # Above this, Django streams an upload to a temporary file instead of keeping it in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Request bodies: anything but a multipart form (JSON, plain forms) up to 1 MiB; a multipart form
+# up to a few uploads plus the form's fields (core.middleware refuses more with 413 unread).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+REQUEST_MAX_BYTES = int(
+    os.environ.get("MOTCUA_REQUEST_MAX_BYTES", 4 * UPLOAD_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE)
+)
+# Views whose uploads are larger than a dossier's papers: the linkage datasets (512 MiB, as
+# linkage.services.max_upload_bytes allows).
+REQUEST_MAX_BYTES_BY_VIEW = {
+    "backoffice:linkage_jobs": max(UPLOAD_MAX_BYTES, 512 * 2**20) + DATA_UPLOAD_MAX_MEMORY_SIZE
+}
 # A TrueType font with Vietnamese glyphs for the PDFs Motcua prints (receipts, slips).
 PDF_FONT = os.environ.get("MOTCUA_PDF_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 PDF_FONT_BOLD = os.environ.get(

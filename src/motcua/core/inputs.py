@@ -1,0 +1,80 @@
+"""One input rule for every request, page or API: text holds no NUL or other control character
+(tab and line breaks excepted) and no value is longer than the platform ever stores. PostgreSQL
+refuses NUL in text, so before this rule a NUL anywhere reached the database as a 500.
+
+`InputGuardMiddleware` (core.middleware) applies it to path, query, form and JSON values;
+schemas narrow it field by field (`max_length`, `SingleLine`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Annotated, Any
+
+from django.conf import settings
+from pydantic import AfterValidator
+
+# C0 controls and DEL, except tab, line feed and carriage return (text areas send CR LF).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"[\t\n\r]")
+
+NUL_MESSAGE = "Có ký tự NUL không hợp lệ / contains a NUL character"
+CONTROL_MESSAGE = "Có ký tự điều khiển không hợp lệ / contains a control character"
+LINE_MESSAGE = "Không được xuống dòng / must be a single line"
+DEFAULT_MAX_CHARS = 20_000
+
+
+def max_chars() -> int:
+    """The longest single value any request may carry (a text area's worth)."""
+    return int(getattr(settings, "INPUT_MAX_CHARS", DEFAULT_MAX_CHARS))
+
+
+def too_long_message(limit: int) -> str:
+    return f"Dài quá {limit} ký tự / longer than {limit} characters"
+
+
+def text_problem(value: str, *, limit: int | None = None, single_line: bool = False) -> str | None:
+    """What is wrong with one text value, or None."""
+    if "\x00" in value:
+        return NUL_MESSAGE
+    if _CONTROL.search(value):
+        return CONTROL_MESSAGE
+    if single_line and _LINE_BREAK.search(value):
+        return LINE_MESSAGE
+    limit = max_chars() if limit is None else limit
+    if len(value) > limit:
+        return too_long_message(limit)
+    return None
+
+
+def _walk(name: str, value: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield name, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            key = str(key)
+            yield from _walk(f"{name}.{key}" if name else key, key)  # keys are text too
+            yield from _walk(f"{name}.{key}" if name else key, item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(f"{name}.{index}" if name else str(index), item)
+
+
+def problems(values: Iterable[tuple[str, Any]]) -> dict[str, str]:
+    """Field → what is wrong, for (name, value) pairs; nested JSON values by dotted path."""
+    found: dict[str, str] = {}
+    for name, value in values:
+        for field, text in _walk(name, value):
+            if field not in found and (problem := text_problem(text)) is not None:
+                found[field or "body"] = problem
+    return found
+
+
+def _single_line(value: str) -> str:
+    if (problem := text_problem(value, single_line=True)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+# A schema field that is one line of text (names, codes, purposes): `name: SingleLine`.
+SingleLine = Annotated[str, AfterValidator(_single_line)]

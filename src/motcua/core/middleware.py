@@ -1,0 +1,116 @@
+"""Request guards in front of every view: a cap on the body size (checked on Content-Length, before
+anything reads the body) and the input rule of core.inputs on path, query, form and JSON values.
+
+The API (`/api/...`) gets the API's error shape, `{"code", "detail", "errors": {field: ...}}`;
+pages get a short 400 page naming the fields."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+
+from motcua.core.inputs import problems
+
+DEFAULT_FORM_OVERHEAD = 1024 * 1024  # field values and multipart boundaries beside the files
+
+
+def request_max_bytes(request: HttpRequest) -> int:
+    """The largest body this request may send: an upload's cap for multipart forms (a view
+    named in REQUEST_MAX_BYTES_BY_VIEW may allow more), DATA_UPLOAD_MAX_MEMORY_SIZE otherwise."""
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if not content_type.startswith("multipart/"):
+        return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0) or 2_621_440
+    match = getattr(request, "resolver_match", None)
+    by_view: dict[str, int] = getattr(settings, "REQUEST_MAX_BYTES_BY_VIEW", {})
+    if match is not None and match.view_name in by_view:
+        return int(by_view[match.view_name])
+    return int(
+        getattr(settings, "REQUEST_MAX_BYTES", settings.UPLOAD_MAX_BYTES + DEFAULT_FORM_OVERHEAD)
+    )
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def _too_large(request: HttpRequest, limit: int) -> HttpResponse:
+    detail = f"Dữ liệu gửi lên quá lớn (tối đa {limit} byte) / request body too large"
+    if _is_api(request):
+        return JsonResponse(
+            {"code": "too_large", "detail": detail, "errors": {"body": detail}}, status=413
+        )
+    return HttpResponse(escape(detail), status=413, content_type="text/plain; charset=utf-8")
+
+
+def _refused(request: HttpRequest, errors: dict[str, str]) -> HttpResponse:
+    detail = "Dữ liệu không hợp lệ / Invalid data"
+    if _is_api(request):
+        return JsonResponse(
+            {"code": "validation_failed", "detail": detail, "errors": errors}, status=422
+        )
+    items = "".join(
+        f"<li><b>{escape(field)}</b>: {escape(message)}</li>" for field, message in errors.items()
+    )
+    page = (
+        '<!doctype html><html lang="vi"><meta charset="utf-8"><title>400</title>'
+        f"<h1>{escape(detail)}</h1><ul>{items}</ul>"
+        '<p><a href="javascript:history.back()">Quay lại / Back</a></p></html>'
+    )
+    return HttpResponse(page, status=400)
+
+
+def _body_values(request: HttpRequest) -> list[tuple[str, Any]]:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return []
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return [(name, value) for name, items in request.POST.lists() for value in items]
+    if content_type.startswith("application/json"):
+        try:
+            return [("", json.loads(request.body))]
+        except ValueError:  # not JSON: the view answers that in its own words
+            return []
+    return []
+
+
+class InputGuardMiddleware:
+    """Place it before CsrfViewMiddleware (which reads the form): refuses an over-large body with
+    413 and bad text anywhere in the request with 422 (API) or 400 (pages)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = request_max_bytes(request)
+        if length > limit:
+            return _too_large(request, limit)
+        values: list[tuple[str, Any]] = [
+            *((name, value) for name, value in view_kwargs.items() if isinstance(value, str)),
+            *((name, value) for name, items in request.GET.lists() for value in items),
+            *(("query", name) for name in request.GET),  # the names are text too
+        ]
+        try:
+            values += _body_values(request)
+        except MultiPartParserError:
+            return _refused(request, {"body": "Biểu mẫu hỏng / malformed form data"})
+        errors = problems(values)
+        return _refused(request, errors) if errors else None
