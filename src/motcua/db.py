@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
+import tempfile
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
 DEFAULT_DB_NAME = "motcua"
+# The role serving processes connect as: it owns no table (see core migration 0006).
+APP_ROLE = "motcua_app"
+# Set by ensure_database when it started the embedded server (inherited by child processes).
+EMBEDDED_MARK = "MOTCUA_DATABASE_EMBEDDED"
 
 
 def var_dir() -> Path:
@@ -32,7 +38,72 @@ def ensure_database(db_name: str = DEFAULT_DB_NAME) -> str:
         url = _with_db_name(_embedded_server_url(), db_name)
         _create_database_if_missing(url)
         os.environ["DATABASE_URL"] = url
+        os.environ[EMBEDDED_MARK] = "1"
     return url
+
+
+def app_database_url() -> str | None:
+    """Where serving processes (web, background worker) connect: MOTCUA_DATABASE_APP_URL, else
+    for the embedded server (trust authentication on loopback) DATABASE_URL as `motcua_app`;
+    None when neither applies (then they stay on DATABASE_URL, the owner)."""
+    if url := os.environ.get("MOTCUA_DATABASE_APP_URL"):
+        return url
+    owner_url = os.environ.get("DATABASE_URL")
+    if owner_url and os.environ.get(EMBEDDED_MARK) == "1":
+        parts = urlsplit(owner_url)
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{quote(APP_ROLE)}@{host}"))
+    return None
+
+
+def use_app_role() -> bool:
+    """Switch this process's Django connections to the application role, before it serves.
+    Checks that the role can connect (it exists once migrations ran) and fails loudly if not."""
+    url = app_database_url()
+    if url is None:
+        logging.getLogger(__name__).warning(
+            "serving as the database owner: set MOTCUA_DATABASE_APP_URL to a role that owns no tables"
+        )
+        return False
+    import dj_database_url
+    from django.conf import settings
+    from django.db import connections
+
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+    except psycopg.Error as error:
+        raise RuntimeError(
+            f"the application role cannot connect ({error}); run `motcua migrate` first"
+        ) from error
+    parsed = dj_database_url.parse(url)
+    connections.close_all()
+    # Django's connection objects hold this very dict: the next connection uses the new role.
+    settings.DATABASES["default"].update(
+        {key: parsed[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT") if key in parsed}
+    )
+    os.environ["DATABASE_URL"] = url  # child processes (the background worker) follow
+    os.environ.pop(EMBEDDED_MARK, None)
+    return True
+
+
+def audit_key(path: Path) -> bytes:
+    """The audit chain's HMAC key: MOTCUA_AUDIT_KEY, else the file at `path` (32 random bytes,
+    hex, mode 0600, made on first use). Outside the database, so that whoever controls the
+    database alone cannot recompute the chain."""
+    if key := os.environ.get("MOTCUA_AUDIT_KEY"):
+        return key.encode()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, temporary = tempfile.mkstemp(dir=path.parent)  # mode 0600
+        try:
+            os.write(fd, secrets.token_hex(32).encode())
+            os.close(fd)
+            os.link(temporary, path)  # atomic: concurrent first starts end with one key
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    return path.read_bytes().strip()
 
 
 def database_beside(db_name: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import dj_database_url
 
-from motcua.db import var_dir
+from motcua.db import audit_key, var_dir
 from motcua.identity.keys import oidc_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -143,6 +143,14 @@ WHITENOISE_USE_FINDERS = True  # production serves collected files instead
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# The audit chain's HMAC key lives outside the database (MOTCUA_AUDIT_KEY, else var/keys/audit.key);
+# signed checkpoints of its head go to a directory outside the database, on a schedule.
+AUDIT_KEY = audit_key(VAR_DIR / "keys" / "audit.key")
+AUDIT_CHECKPOINT_DIR = Path(
+    os.environ.get("MOTCUA_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints")
+)
+AUDIT_CHECKPOINT_CRON = os.environ.get("MOTCUA_AUDIT_CHECKPOINT_CRON", "*/10 * * * *")
 
 LOGGING = {
     "version": 1,
