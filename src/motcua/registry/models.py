@@ -22,6 +22,13 @@ class DatePrecision(models.TextChoices):
     YEAR = "year", "năm / year"
 
 
+class ContactSource(models.TextChoices):
+    """Where a contact on record was given, in person."""
+
+    CARD_ISSUANCE = "card_issuance", "cấp thẻ căn cước / card issuance"
+    RESIDENCE_REGISTRATION = "residence_registration", "đăng ký cư trú / residence registration"
+
+
 class Fold(Func):
     """motcua_fold(text): lower case, accents and đ removed (defined in geo's first migration)."""
 
@@ -59,6 +66,19 @@ class Citizen(models.Model):
         "số CMND cũ / old ID number", max_length=9, null=True, blank=True, unique=True
     )
     death_date = models.DateField("ngày mất / date of death", null=True, blank=True)
+    # Contacts on record: given in person where a card was issued or a residence registered,
+    # never typed by whoever registers an e-ID. One-time codes that prove a level-1
+    # registration go only here.
+    phone = models.CharField("điện thoại / phone", max_length=15, blank=True, default="")
+    phone_source = models.CharField(
+        max_length=24, choices=ContactSource.choices, blank=True, default=""
+    )
+    phone_recorded_at = models.DateTimeField(null=True, blank=True)
+    email = models.CharField("thư điện tử / e-mail", max_length=254, blank=True, default="")
+    email_source = models.CharField(
+        max_length=24, choices=ContactSource.choices, blank=True, default=""
+    )
+    email_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "công dân / citizen"

@@ -15,6 +15,7 @@ import gc
 import itertools
 import json
 import multiprocessing
+import unicodedata
 from bisect import bisect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -258,6 +259,13 @@ RENEWED_WHEN_EXPIRED = 0.85
 CAMPAIGN_START = date(2021, 1, 1).toordinal()  # most chip cards date from the 2021–2022 campaign
 CAMPAIGN_DAYS = 730
 LATER_THAN_CAMPAIGN = 0.25  # the later trickle, up to today
+# Contacts on record, given at card issuance (or residence registration without a card).
+PHONE_SHARE_ADULTS = 0.88
+PHONE_SHARE_14_TO_17 = 0.4
+EMAIL_SHARE_ADULTS = 0.3
+MOBILE_PREFIXES = "35789"  # 03x, 05x, 07x, 08x, 09x
+EMAIL_DOMAINS = Picker({"gmail.com": 70, "yahoo.com": 12, "outlook.com": 8, "icloud.com": 4})
+NO_CONTACT = ("", "", None, "", "", None)
 _JAN_1_1960 = date(1960, 1, 1).toordinal()
 _JAN_1_1990 = date(1990, 1, 1).toordinal()
 
@@ -342,7 +350,8 @@ class PopulationBatch:
 CITIZEN_COLUMNS = (
     "pin", "full_name", "sex", "birth_date", "birth_date_precision", "birth_place", "hometown",
     "ethnicity", "religion", "nationality", "father_pin", "mother_pin", "spouse_pin", "cmnd",
-    "death_date",
+    "death_date", "phone", "phone_source", "phone_recorded_at", "email", "email_source",
+    "email_recorded_at",
 )  # fmt: skip
 EVENT_COLUMNS = (
     "citizen", "kind", "occurred_on", "recorded_at", "actor", "legal_basis", "reason", "before",
@@ -417,6 +426,8 @@ class PopulationGenerator:
         self.religions = Picker(names.RELIGIONS)
         self.streets = Picker(_ranked(names.STREETS, flatness=20))
         self.pin_serials: dict[str, SerialSequence] = {}
+        # Contacts draw from their own stream, so the rest of the population stays as it was.
+        self.contact_rng = Random(f"contacts-{seed}")
         self.cmnd_serials = SerialSequence(self.rng, 10**9)
         _require_json_safe(
             itertools.chain(
@@ -730,10 +741,16 @@ class PopulationGenerator:
         mother = person.mother.pin if person.mother else ""
         spouse = person.spouse.pin if person.spouse else ""
         death = iso[person.death] if person.death is not None else None
+        if death is None:
+            card_issued = self._cards(batch, person)
+            contact = self._contact(person, card_issued)
+        else:
+            batch.deceased += 1
+            contact = NO_CONTACT
         batch.citizens.append(
             (pin, person.full_name, person.sex, birth, person.precision, person.birth_place,
              person.hometown, person.ethnicity, person.religion, "VN", father, mother, spouse,
-             person.cmnd, death)
+             person.cmnd, death, *contact)
         )  # fmt: skip
         after = _snapshot_json(person, birth, father, mother, spouse, death)
         batch.events.append((pin, *self.event_columns, after))
@@ -741,20 +758,44 @@ class PopulationGenerator:
         batch.members.append((household_id, pin, person.relation, joined, death))
         ward, address = household.ward.key, household.address
         batch.residences.append((pin, "permanent", ward, address, household_id, joined, death))
-        if death is None:
-            self._cards(batch, person)
-        else:
-            batch.deceased += 1
 
-    def _cards(self, batch: PopulationBatch, person: Person) -> None:
+    def _contact(self, person: Person, card_issued: int | None) -> Row:
+        """Phone and e-mail on record (the CITIZEN_COLUMNS from `phone` on): most adults gave a
+        phone, some an e-mail, when their card was issued (or, without a card, when they
+        registered their residence); children under 14 none."""
+        age = self._age(person.birth)
+        if age < 14:
+            return NO_CONTACT
+        rng = self.contact_rng
+        adult = age >= 18
+        has_phone = rng.random() < (PHONE_SHARE_ADULTS if adult else PHONE_SHARE_14_TO_17)
+        has_email = adult and rng.random() < EMAIL_SHARE_ADULTS
+        if not (has_phone or has_email):
+            return NO_CONTACT
+        if card_issued is not None:
+            source, recorded = "card_issuance", f"{self.iso[card_issued]} 09:00:00+07"
+        else:
+            source, recorded = "residence_registration", f"{self.iso[person.joined]} 09:00:00+07"
+        phone = ("", "", None)
+        if has_phone:
+            number = f"0{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}"
+            phone = (number, source, recorded)
+        email = ("", "", None)
+        if has_email:
+            address = f"{_ascii_name(person.full_name)}{rng.randrange(100)}@{EMAIL_DOMAINS(rng)}"
+            email = (address, source, recorded)
+        return (*phone, *email)
+
+    def _cards(self, batch: PopulationBatch, person: Person) -> int | None:
         """Most people from 14 hold a chip card from the 2021–2022 campaign or their 14th
-        birthday; a card past its renewal age is mostly renewed, the old one marked replaced."""
+        birthday; a card past its renewal age is mostly renewed, the old one marked replaced.
+        Returns the day the active card was issued, if any."""
         rng, today, iso = self.rng, self.today, self.iso
         born = date.fromordinal(person.birth)
         fourteen = add_years(born, 14).toordinal()
         if fourteen <= today:
             if rng.random() >= CARD_SHARE_FROM_14:
-                return
+                return None
             issued = CAMPAIGN_START + int(rng.random() * CAMPAIGN_DAYS)
             if rng.random() < LATER_THAN_CAMPAIGN:
                 issued += int(rng.random() * (today - issued))
@@ -762,9 +803,9 @@ class PopulationGenerator:
         elif rng.random() < CARD_SHARE_UNDER_14:
             issued = today - int(rng.random() * min(3 * 365, today - person.birth))
         else:
-            return
+            return None
         if issued > today:
-            return
+            return None
         expires = _card_expiry(born, issued)
         if expires is not None and expires < today and rng.random() < RENEWED_WHEN_EXPIRED:
             renewed = expires + int(rng.random() * 120)
@@ -775,6 +816,13 @@ class PopulationGenerator:
         batch.cards.append((person.pin, iso[issued], expires_on, CARD_ISSUER, "active"))
         if expires is not None and today <= expires <= today + DUE_SOON_DAYS:
             batch.cards_due_soon += 1
+        return issued
+
+
+def _ascii_name(full_name: str) -> str:
+    """nguyenvanan for Nguyễn Văn An: the local part of a made-up e-mail address."""
+    folded = unicodedata.normalize("NFD", full_name.replace("Đ", "D").replace("đ", "d"))
+    return "".join(ch for ch in folded if ch.isascii() and ch.isalpha()).lower()
 
 
 def _card_expiry(born: date, issued: int) -> int | None:

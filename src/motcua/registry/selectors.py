@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Q
@@ -15,11 +15,19 @@ from motcua.core.access import access_log_record
 from motcua.core.actors import Actor
 from motcua.core.errors import NotFound, ValidationFailed
 from motcua.geo.selectors import UnitInfo, units_get
-from motcua.registry.dates import PartialDate, add_years
+from motcua.registry.dates import PartialDate as PartialDate  # re-exported: the registry's dates
+from motcua.registry.dates import add_years
+from motcua.registry.dates import age_on as age_on  # re-exported
 from motcua.registry.models import Citizen, Household, HouseholdMember, IdCard, LifeEvent
 from motcua.registry.pin import InvalidPin, pin_parse
 
 VIEW_PERMISSION = "registry.view_citizen"
+
+
+def age_from_partial_date(birth_date: str, *, on: date) -> int:
+    """The youngest a person born on `birth_date` (YYYY-MM-DD, YYYY-MM or YYYY) can be on
+    `on`; ValueError for a malformed date."""
+    return age_on(PartialDate.parse(birth_date).latest, on)
 
 
 @dataclass(frozen=True)
@@ -452,7 +460,7 @@ class Verification:
     full_name: str
     birth_date: str
     card_number: str
-    alive: bool | None  # None: no such person
+    alive: bool | None  # None: unknown PIN, or the name or the birth date does not match
 
     @property
     def matches(self) -> bool:
@@ -467,7 +475,13 @@ def name_key(name: str) -> str:
 
 
 def citizen_verify(*, actor: Actor, claim: IdentityClaim, purpose: str) -> Verification:
-    """Match or no-match per claimed field, and whether the person is alive."""
+    """Match or no-match per claimed field, and whether the person is alive, answered so that
+    the answers give away no more than the caller already knows:
+
+    - the birth date is compared only when the name matches (otherwise `not_checked`), so that
+      a date can not be found by trying every day of a year with any name;
+    - the card number, and whether the person is alive, only when the PIN, the name and the
+      birth date all match (otherwise `not_checked` and `alive=None`)."""
     if actor.pin != claim.pin:
         actor.require(VERIFY_PERMISSION)
     _checked_pin(claim.pin)
@@ -484,12 +498,15 @@ def citizen_verify(*, actor: Actor, claim: IdentityClaim, purpose: str) -> Verif
     access_log_record(
         actor=actor, subject_pins=[claim.pin], data="registry.verification", purpose=purpose
     )
+    name_agrees = name_key(claim.full_name) == name_key(full_name)
+    birth_agrees = name_agrees and claimed_birth == PartialDate(born, precision)
+    birth_verdict = _verdict(birth_agrees) if name_agrees else NOT_CHECKED
     return Verification(
         pin=MATCH,
-        full_name=_verdict(name_key(claim.full_name) == name_key(full_name)),
-        birth_date=_verdict(claimed_birth == PartialDate(born, precision)),
-        card_number=_card_verdict(claim, cmnd, card_valid),
-        alive=death_date is None,
+        full_name=_verdict(name_agrees),
+        birth_date=birth_verdict,
+        card_number=_card_verdict(claim, cmnd, card_valid) if birth_agrees else NOT_CHECKED,
+        alive=death_date is None if birth_agrees else None,
     )
 
 
@@ -535,3 +552,47 @@ def linkage_extract(*, actor: Actor, path: str, purpose: str) -> None:
     ):
         for chunk in copy:
             out.write(chunk)
+
+
+# Contacts on record: where a one-time code may prove that a person registering an e-ID is who
+# they claim to be. Read by the identity app, which logs the access itself.
+@dataclass(frozen=True)
+class ContactOnRecord:
+    kind: str  # "phone" or "email"
+    value: str
+    masked: str  # what may be shown to someone not yet proven to be the person
+    source: str  # "card_issuance" or "residence_registration"
+    recorded_at: datetime | None
+
+
+def mask_phone(phone: str) -> str:
+    """0912345612 -> 09******12."""
+    return phone[:2] + "*" * max(0, len(phone) - 4) + phone[-2:] if len(phone) > 4 else "****"
+
+
+def mask_email(email: str) -> str:
+    """nguyen.van.an@gmail.com -> ng***@gmail.com."""
+    local, _, domain = email.partition("@")
+    return f"{local[:2]}***@{domain}"
+
+
+_CONTACT_FIELDS = (
+    "phone", "phone_source", "phone_recorded_at", "email", "email_source", "email_recorded_at",
+)  # fmt: skip
+
+
+def citizen_contacts_on_record(*, pin: str) -> list[ContactOnRecord]:
+    """The phone and e-mail the person gave in person (card issuance, residence registration),
+    phone first; empty for an unknown PIN or a person without any. No access-log row: the
+    caller records the access."""
+    _checked_pin(pin)
+    row = Citizen.objects.filter(pk=pin).values_list(*_CONTACT_FIELDS).first()
+    if row is None:
+        return []
+    phone, phone_source, phone_at, email, email_source, email_at = row
+    contacts = []
+    if phone:
+        contacts.append(ContactOnRecord("phone", phone, mask_phone(phone), phone_source, phone_at))
+    if email:
+        contacts.append(ContactOnRecord("email", email, mask_email(email), email_source, email_at))
+    return contacts

@@ -21,6 +21,7 @@ from motcua.registry.cards import card_expiry
 from motcua.registry.dates import PartialDate, add_years, age_on
 from motcua.registry.models import (
     Citizen,
+    ContactSource,
     Household,
     HouseholdMember,
     IdCard,
@@ -29,6 +30,10 @@ from motcua.registry.models import (
     Residence,
 )
 from motcua.registry.pin import PROVINCE_CODES, pin_disagreements, pin_random
+from motcua.registry.seed import DEFAULT_PROVINCE as DEFAULT_PROVINCE  # seeding, re-exported
+from motcua.registry.seed import LoadStats as LoadStats
+from motcua.registry.seed import SeedError as SeedError
+from motcua.registry.seed import population_load as population_load
 from motcua.registry.selectors import citizen_not_found
 
 CHANGE_PERMISSION = "registry.change_citizen"
@@ -475,11 +480,18 @@ def residence_move(
     reason: str = "",
     legal_basis: str = "Luật Cư trú 2020",
     today: date | None = None,
+    contact: ContactGiven | None = None,
 ) -> None:
+    """Register a residence. A `contact` the person gives at registration becomes their
+    contact on record."""
     actor.require(CHANGE_PERMISSION)
     citizen = _locked_citizen(pin)
     _require_living(citizen)
+    _raise_if(_contact_errors(contact))
     household = _check_move(citizen, move, today=today or date.today())
+    contact_before, contact_after = _record_contact(
+        citizen, contact, ContactSource.RESIDENCE_REGISTRATION
+    )
     before = _current_residence(citizen, move.kind)
     Residence.objects.filter(citizen=citizen, kind=move.kind, valid_to__isnull=True).update(
         valid_to=move.since
@@ -504,8 +516,8 @@ def residence_move(
         occurred_on=move.since,
         legal_basis=legal_basis,
         reason=reason,
-        before={f"{move.kind}_residence": before},
-        after={f"{move.kind}_residence": _residence_json(residence)},
+        before={f"{move.kind}_residence": before, **contact_before},
+        after={f"{move.kind}_residence": _residence_json(residence), **contact_after},
     )
 
 
@@ -592,6 +604,72 @@ def _residence_json(residence: Residence) -> dict[str, Any]:
     }
 
 
+# --- contacts on record ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactGiven:
+    """A phone number and/or e-mail address the person gives in person (at card issuance or
+    residence registration); empty fields leave the contact on record as it is."""
+
+    phone: str = ""
+    email: str = ""
+
+
+def normalize_phone(phone: str) -> str | None:
+    """0xxxxxxxxx (10 digits; +84 accepted), or None when it is not a Vietnamese number."""
+    digits = "".join(phone.split()).replace(".", "").replace("-", "")
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    return digits if digits.isdigit() and len(digits) == 10 and digits.startswith("0") else None
+
+
+def normalize_email(email: str) -> str | None:
+    email = unicodedata.normalize("NFC", email.strip()).lower()
+    local, _, domain = email.partition("@")
+    ok = local and "." in domain.strip(".") and " " not in email and len(email) <= 254
+    return email if ok and email.count("@") == 1 else None
+
+
+def _contact_errors(contact: ContactGiven | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if contact is None:
+        return errors
+    if contact.phone and normalize_phone(contact.phone) is None:
+        errors["contact.phone"] = "Số điện thoại 10 chữ số / a 10-digit phone number"
+    if contact.email and normalize_email(contact.email) is None:
+        errors["contact.email"] = "Địa chỉ thư điện tử không hợp lệ / not an e-mail address"
+    return errors
+
+
+def _record_contact(
+    citizen: Citizen, contact: ContactGiven | None, source: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Set the contacts given (already checked) on the record; returns (before, after) of what
+    changed, for the life event and the audit row."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    if contact is None:
+        return before, after
+    now = datetime.now(UTC)
+    fields: list[str] = []
+    for kind, value in (
+        ("phone", normalize_phone(contact.phone) if contact.phone else None),
+        ("email", normalize_email(contact.email) if contact.email else None),
+    ):
+        if value is None:
+            continue
+        before[kind] = getattr(citizen, kind) or None
+        after[kind] = value
+        setattr(citizen, kind, value)
+        setattr(citizen, f"{kind}_source", source)
+        setattr(citizen, f"{kind}_recorded_at", now)
+        fields += [kind, f"{kind}_source", f"{kind}_recorded_at"]
+    if fields:
+        citizen.save(update_fields=fields)
+    return before, after
+
+
 # --- ID cards --------------------------------------------------------------------------------
 
 
@@ -603,13 +681,18 @@ def idcard_issue(
     issued_on: date,
     issued_by: str = "Cục Cảnh sát quản lý hành chính về trật tự xã hội",
     legal_basis: str = "Luật Căn cước 2023, Điều 23",
+    contact: ContactGiven | None = None,
 ) -> date | None:
-    """Issue (or renew) the ID card; the old card is marked replaced. Returns the expiry date."""
+    """Issue (or renew) the ID card; the old card is marked replaced. Returns the expiry date.
+    A `contact` the person gives at the counter becomes their contact on record."""
     actor.require(CHANGE_PERMISSION)
     citizen = _locked_citizen(pin)
     _require_living(citizen)
+    errors = _contact_errors(contact)
     if issued_on < citizen.birth_date:
-        raise ValidationFailed({"issued_on": "Trước ngày sinh / before the date of birth"})
+        errors["issued_on"] = "Trước ngày sinh / before the date of birth"
+    _raise_if(errors)
+    contact_change = _record_contact(citizen, contact, ContactSource.CARD_ISSUANCE)
     IdCard.objects.filter(citizen=citizen, status=IdCard.Status.ACTIVE).update(
         status=IdCard.Status.REPLACED
     )
@@ -623,11 +706,13 @@ def idcard_issue(
         kind=LifeEvent.Kind.CARD,
         occurred_on=issued_on,
         legal_basis=legal_basis,
+        before=contact_change[0] or None,
         after={
             "card": {
                 "issued_on": issued_on.isoformat(),
                 "expires_on": expires_on.isoformat() if expires_on else None,
-            }
+            },
+            **contact_change[1],
         },
     )
     return expires_on

@@ -160,6 +160,32 @@ def test_ages_deaths_and_partial_dates(people: dict[str, dict[str, Any]]) -> Non
     assert {p["birth_date_precision"] for p in people.values()} == {"day", "month", "year"}
 
 
+def test_most_adults_have_a_phone_on_record_some_an_email_children_none(
+    people: dict[str, dict[str, Any]], plan: ProvincePlan
+) -> None:
+    living_adults = [
+        p for p in people.values()
+        if p["death_date"] is None and add_years(date.fromisoformat(p["birth_date"]), 18) <= TODAY
+    ]  # fmt: skip
+    children = [
+        p for p in people.values() if add_years(date.fromisoformat(p["birth_date"]), 14) > TODAY
+    ]
+    phones = [p for p in living_adults if p["phone"]]
+    emails = [p for p in living_adults if p["email"]]
+    assert 0.8 < len(phones) / len(living_adults) < 0.95
+    assert 0.2 < len(emails) / len(living_adults) < 0.4
+    assert any(not p["phone"] and not p["email"] for p in living_adults)
+    assert all(not p["phone"] and not p["email"] for p in children)
+    assert all(not p["phone"] for p in people.values() if p["death_date"])
+    for p in phones:
+        assert len(p["phone"]) == 10 and p["phone"][:2] in ("03", "05", "07", "08", "09")
+        assert p["phone_source"] in ("card_issuance", "residence_registration")
+        assert p["phone_recorded_at"]
+    assert all(p["email"].isascii() and "@" in p["email"] for p in emails)
+    again = [row for batch in _generate(plan, seed=7) for row in batch.citizens]
+    assert {row[0]: dict(zip(CITIZEN_COLUMNS, row, strict=True)) for row in again} == people
+
+
 def test_event_after_is_the_snapshot_of_the_record(plan: ProvincePlan) -> None:
     batch = _generate(plan, seed=5, n=400)[0]
     for row, event in zip(batch.citizens, batch.events, strict=True):
@@ -253,6 +279,12 @@ def test_load_writes_whole_households_with_events_cards_and_one_audit_row() -> N
     citizens = {c.pin: c for c in Citizen.objects.all()}
     _check_relatives(citizens)
     _check_residences(citizens)
+    with_phone = [c for c in citizens.values() if c.phone]
+    assert len(with_phone) > 1000 and {c.phone_source for c in with_phone} == {
+        "card_issuance",
+        "residence_registration",
+    }
+    assert all(c.phone_recorded_at for c in with_phone)
     for pin in list(citizens)[::40]:
         afters = (
             LifeEvent.objects.filter(citizen_id=pin).order_by("id").values_list("after", flat=True)
