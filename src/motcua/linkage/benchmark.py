@@ -33,8 +33,8 @@ from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
 from motcua.geo import selectors as geo
 from motcua.linkage.dataset import KINDS
-from motcua.registry.seed import population_load
 from motcua.registry.selectors import LINKAGE_COLUMNS, linkage_extract, registry_stats
+from motcua.registry.services import population_load
 
 ACTOR = Actor(
     kind="system", ref="linkage-benchmark", permissions=frozenset({"registry.view_citizen"})

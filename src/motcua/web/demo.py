@@ -19,7 +19,6 @@ from motcua.geo.selectors import units_search
 from motcua.identity import services as identity
 from motcua.registry import selectors as registry
 from motcua.registry import services as registry_services
-from motcua.registry.seed import DEFAULT_PROVINCE, population_load
 from motcua.web.demo_services import (
     AGENCY_ROLES,
     LINKAGE_OFFICIAL,
@@ -133,8 +132,8 @@ def _registry_prepared(
 ) -> dict[str, Any]:
     seeded = 0
     if not _already_seeded():
-        seeded = population_load(
-            citizens, province_key=DEFAULT_PROVINCE, seed=seed, progress=progress
+        seeded = registry_services.population_load(
+            citizens, province_key=registry_services.DEFAULT_PROVINCE, seed=seed, progress=progress
         ).citizens
     _ensure_roles()
     officer = User.objects.get(username="canbo.hotich")

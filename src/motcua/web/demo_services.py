@@ -24,7 +24,7 @@ from motcua.linkage import selectors as linkage
 from motcua.linkage import services as linkage_services
 from motcua.linkage.benchmark import NOT_IN_REGISTRY, benchmark_make
 from motcua.registry import selectors as registry
-from motcua.registry.seed import DEFAULT_PROVINCE
+from motcua.registry.services import DEFAULT_PROVINCE
 
 BIRTH = "1.001193"
 TEMPORARY_RESIDENCE = "1.004194"

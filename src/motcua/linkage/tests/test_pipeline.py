@@ -18,8 +18,8 @@ from motcua.core.text import fold
 from motcua.linkage import pipeline
 from motcua.linkage.benchmark import benchmark_make
 from motcua.linkage.pipeline import DatasetError, LinkSpec, Progress, dataset_check, link
-from motcua.registry.seed import population_load
 from motcua.registry.selectors import VIEW_PERMISSION, linkage_extract
+from motcua.registry.services import population_load
 
 # Loading citizens commits batch by batch, so the tests that link need a transactional database;
 # checking a dataset needs no database at all.

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from motcua.linkage.benchmark import FORMATS, BenchmarkError, BenchmarkFiles, benchmark_make
 from motcua.linkage.dataset import KINDS
-from motcua.registry.seed import SeedError
+from motcua.registry.services import SeedError
 
 
 class Command(BaseCommand):
