@@ -65,6 +65,10 @@ def _refused(request: HttpRequest, errors: dict[str, str]) -> HttpResponse:
     return HttpResponse(page, status=400)
 
 
+class _NotJson(Exception):
+    pass
+
+
 def _body_values(request: HttpRequest) -> list[tuple[str, Any]]:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return []
@@ -74,8 +78,10 @@ def _body_values(request: HttpRequest) -> list[tuple[str, Any]]:
     if content_type.startswith("application/json"):
         try:
             return [("", json.loads(request.body))]
-        except ValueError:  # not JSON: the view answers that in its own words
-            return []
+        except ValueError:
+            if _is_api(request):  # the API's answer to any bad input: 422, field by field
+                raise _NotJson from None
+            return []  # a page's view answers that in its own words
     return []
 
 
@@ -112,5 +118,7 @@ class InputGuardMiddleware:
             values += _body_values(request)
         except MultiPartParserError:
             return _refused(request, {"body": "Biểu mẫu hỏng / malformed form data"})
+        except _NotJson:
+            return _refused(request, {"body": "Không phải JSON / not valid JSON"})
         errors = problems(values)
         return _refused(request, errors) if errors else None

@@ -13,12 +13,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from motcua.bench import dossiers, identity, linkage, registry
+from motcua.bench import dossiers, fuzz, identity, linkage, registry
 from motcua.bench.harness import own_database
 
 
 class Command(BaseCommand):
-    help = "Benchmarks: `bench registry|identity|dossiers|linkage ...`. Prints one JSON line."
+    help = "Benchmarks: `bench registry|identity|dossiers|linkage|fuzz ...`. Prints one JSON line."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="name", required=True)
@@ -78,6 +78,17 @@ class Command(BaseCommand):
             "full-name blocking grows with the square of the data)",
         )
         link.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+        fz = sub.add_parser(
+            "fuzz",
+            help="schemathesis over the whole OpenAPI document: server errors, undocumented "
+            "statuses, bodies unlike their schema",
+        )
+        fz.add_argument(
+            "--examples", type=int, default=200, help="generated cases per operation and mode"
+        )
+        fz.add_argument("--citizens", type=int, default=1000, help="population to search in")
+        fz.add_argument("--seed", type=int, default=1)
+        fz.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["name"] == "linkage":
@@ -90,7 +101,13 @@ class Command(BaseCommand):
         if not options["inner"]:
             self._in_own_database(options)
             return
-        if options["name"] == "linkage":
+        if options["name"] == "fuzz":
+            if options["examples"] < 1:
+                raise CommandError("--examples must be positive")
+            result = fuzz.run(
+                examples=options["examples"], citizens=options["citizens"], seed=options["seed"]
+            )
+        elif options["name"] == "linkage":
             result = linkage.run(
                 registry=options["registry"],
                 records=options["records"],
