@@ -4,7 +4,7 @@ from oauth2_provider import views as oauth2_views
 
 from motcua.api import api
 from motcua.core.views import healthz
-from motcua.identity.authorize import AuthorizeView, DiscoveryView
+from motcua.identity.authorize import AuthorizeView, DiscoveryView, UserInfoEndpoint
 from motcua.web import citizen
 from motcua.web import views as web
 
@@ -20,7 +20,7 @@ oidc_patterns = [
         name="oidc-connect-discovery-info",
     ),
     path(".well-known/jwks.json", oauth2_views.JwksInfoView.as_view(), name="jwks-info"),
-    path("userinfo/", oauth2_views.UserInfoView.as_view(), name="user-info"),
+    path("userinfo/", UserInfoEndpoint.as_view(), name="user-info"),
     path("logout/", oauth2_views.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
 ]
 

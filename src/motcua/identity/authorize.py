@@ -1,60 +1,105 @@
 """The OpenID Connect provider's pages in front of django-oauth-toolkit: the authorization
-endpoint (with the level a party needs, `max_age`, and consent) and the discovery document."""
+endpoint (with the level a party needs, `max_age`, `prompt`, and consent), the discovery
+document, and userinfo (bearer tokens in the Authorization header only).
+
+An authorization request's requirements (the level it needs, its `max_age`, when it was first
+seen, where it returns) are kept in the session, keyed by the request, when the request is
+first validated; the consent POST is checked against them again, so that posting the consent
+form directly skips neither step-up nor re-authentication."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView
+from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView, UserInfoView
+from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
 
 from motcua.identity import services
+from motcua.identity.models import RelyingParty
 from motcua.identity.oidc import acr_level, acr_name
 from motcua.identity.selectors import live_consent_covers, party_of
 from motcua.identity.sessions import authenticated_account, session_state
 from motcua.identity.views import with_next
 
+PENDING_KEY = "oidc_requests"  # session key: the authorization requests in progress
+PENDING_TTL_S = 600  # a request not finished within ten minutes starts afresh
+PENDING_MAX = 10  # requests kept per session (the oldest go first)
+# The fields of an authorization request that the consent form carries back (its key).
+_KEY_FIELDS = (
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+)
+
 
 class AuthorizeView(AuthorizationView):
     """django-oauth-toolkit's endpoint, with our rules before it issues a code: the level the
     party needs (its minimum, or `acr_values`) reached by step-up, `max_age` by
-    re-authentication, and consent asked once per party and set of claims."""
+    re-authentication, `prompt=none` answered without any page, S256 PKCE only, and consent
+    asked once per party and set of claims. Every error redirect carries `iss` (RFC 9207)."""
 
     template_name = "identity/consent.html"
 
+    def handle_no_permission(self) -> HttpResponse:
+        """Not signed in at all: the request is validated (and remembered) first, so that
+        `prompt=none` gets its error and the sign-in comes back to a known request."""
+        if self.request.method != "GET":
+            return self._sign_in(self.request)
+        return self.get(self.request)
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        account = authenticated_account(request)
-        if account is None or "login" in request.GET.get("prompt", "").split():
-            return self._sign_in(request)
         try:
             scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
-        party = party_of(credentials["client_id"])
-        state = session_state(request) or {}
-        if _too_old(request, state):
-            return self._sign_in(request)
-        needed = _level_needed(request, party.min_level if party else 1)
-        if state.get("acr", 0) < needed:
-            if account.level >= needed:
-                return redirect(with_next("identity:second_factor", request.get_full_path()))
+        if credentials.get("code_challenge_method") != "S256":
             return _error_redirect(
                 request,
                 credentials,
-                "unmet_authentication_requirements",
-                "Dịch vụ yêu cầu tài khoản định danh mức 2 / this service needs a level 2 account",
+                "invalid_request",
+                'Chỉ nhận PKCE "S256" / only the "S256" code_challenge_method is supported',
             )
+        prompt = set(request.GET.get("prompt", "").split())
+        silent = "none" in prompt
+        pending = _remember(request, credentials, scopes)
+        account = authenticated_account(request)
+        if account is None:
+            if silent:
+                return _error_redirect(
+                    request, credentials, "login_required", "Cần đăng nhập / sign-in required"
+                )
+            return self._sign_in(request)
+        party = party_of(credentials["client_id"])
+        blocked = self._requirements_unmet(request, pending, silent=silent)
+        if blocked is not None:
+            return blocked
         if party and (party.first_party or live_consent_covers(account, party, scopes)):
-            uri, *_ = self.create_authorization_response(
-                request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
-            )
+            try:
+                uri, *_ = self.create_authorization_response(
+                    request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
+                )
+            except OAuthToolkitError as error:
+                return self.error_response(error, party.application)
             return self.redirect(uri, party.application)
+        if silent:
+            return _error_redirect(
+                request,
+                credentials,
+                "consent_required",
+                "Cần sự đồng ý của người dùng / the person's consent is required",
+            )
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -64,40 +109,179 @@ class AuthorizeView(AuthorizationView):
         return context
 
     def form_valid(self, form: Any) -> HttpResponse:
+        """The consent answer: only for a request this session has seen, whose requirements
+        (level, `max_age`) are checked again here."""
+        pending = _pending_of(self.request, _key(form.cleaned_data))
+        if pending is None:
+            return self.render_to_response(
+                {
+                    "error": CustomOAuth2Error(
+                        error="invalid_request",
+                        description="Yêu cầu cấp quyền không rõ hoặc đã hết hạn / "
+                        "unknown or expired authorization request",
+                    )
+                },
+                status=400,
+            )
         account = authenticated_account(self.request)
         party = party_of(form.cleaned_data.get("client_id", ""))
         if account is None or party is None:
-            return self._sign_in(self.request)
-        state = session_state(self.request) or {}
-        if state.get("acr", 0) < party.min_level:
-            return self._sign_in(self.request)
+            return self._sign_in_to(pending["path"])
+        blocked = self._requirements_unmet(self.request, pending, silent=False)
+        if blocked is not None:
+            return blocked
         if form.cleaned_data.get("allow"):
             services.consent_grant(
                 account=account, party=party, scopes=form.cleaned_data["scope"].split()
             )
         return super().form_valid(form)
 
+    def _requirements_unmet(
+        self, request: HttpRequest, pending: dict[str, Any], *, silent: bool
+    ) -> HttpResponse | None:
+        """Re-authentication for `max_age`, step-up for the level: the response that asks for
+        them (or, for `prompt=none`, the error), or None when both are met."""
+        account = authenticated_account(request)
+        assert account is not None
+        state = session_state(request) or {}
+        credentials = pending["credentials"]
+        if _too_old(state, pending):
+            if silent:
+                return _error_redirect(
+                    request, credentials, "login_required", "Cần đăng nhập lại / sign in again"
+                )
+            return self._sign_in_to(pending["path"])
+        if state.get("acr", 0) < pending["level"]:
+            if account.level < pending["level"]:
+                return _error_redirect(
+                    request,
+                    credentials,
+                    "unmet_authentication_requirements",
+                    "Dịch vụ yêu cầu tài khoản định danh mức 2 / this service needs a level 2 "
+                    "account",
+                )
+            if silent:
+                return _error_redirect(
+                    request,
+                    credentials,
+                    "interaction_required",
+                    "Cần xác thực 2 lớp / the second factor is required",
+                )
+            return redirect(with_next("identity:second_factor", pending["path"]))
+        return None
+
     def create_authorization_response(
         self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
     ) -> Any:
-        """The code remembers how the person authenticated, for the id_token's acr and auth_time."""
+        """The code remembers how the person authenticated, for the id_token's acr and
+        auth_time; the request it answers is finished."""
         state = session_state(request) or {}
         credentials = {
             **credentials,
             "eid_acr": state.get("acr", 1),
             "eid_auth_time": state.get("auth_time", time.time()),
         }
-        return super().create_authorization_response(request, scopes, credentials, allow)
+        response = super().create_authorization_response(request, scopes, credentials, allow)
+        _forget(request, _key({**credentials, "scope": scopes}))
+        return response
+
+    def error_response(
+        self, error: OAuthToolkitError, application: Any, **kwargs: Any
+    ) -> HttpResponse:
+        """The toolkit's error answer; a redirect carries `iss` too (RFC 9207)."""
+        response: HttpResponse = super().error_response(error, application, **kwargs)
+        if response.status_code == 302 and "Location" in response:
+            response["Location"] = _with_iss(self.request, response["Location"])
+        return response
 
     def _sign_in(self, request: HttpRequest) -> HttpResponse:
         query = request.GET.copy()
         query.pop("prompt", None)
-        return redirect(with_next("identity:login", f"{request.path}?{query.urlencode()}"))
+        return self._sign_in_to(f"{request.path}?{query.urlencode()}")
+
+    def _sign_in_to(self, path: str) -> HttpResponse:
+        return redirect(with_next("identity:login", path))
 
 
-def _too_old(request: HttpRequest, state: dict[str, Any]) -> bool:
-    max_age = request.GET.get("max_age", "")
-    return max_age.isdigit() and time.time() - state.get("auth_time", 0) > int(max_age)
+def _key(fields: dict[str, Any]) -> str:
+    """The authorization request's identity, as both its GET and the consent form give it."""
+    values = []
+    for name in _KEY_FIELDS:
+        value = fields.get(name) or ""
+        if name == "scope" and isinstance(value, list | tuple):
+            value = " ".join(value)
+        values.append(str(value))
+    return hashlib.sha256(json.dumps(values).encode()).hexdigest()
+
+
+def _remember(
+    request: HttpRequest, credentials: dict[str, Any], scopes: list[str]
+) -> dict[str, Any]:
+    """Keep a validated request's requirements in the session. Seen again, it keeps the
+    strictest of what was asked, and when it was first seen (for `max_age`)."""
+    party: RelyingParty | None = party_of(credentials["client_id"])
+    key = _key({**credentials, "scope": scopes})
+    now = time.time()
+    requests = _pending_all(request, now)
+    record = requests.get(key)
+    level = _level_needed(request, party.min_level if party else 1)
+    asked_age = request.GET.get("max_age", "")
+    max_age = int(asked_age) if asked_age.isdigit() else None
+    if "login" in request.GET.get("prompt", "").split():
+        max_age = 0  # prompt=login: a sign-in after this request, as max_age=0
+    query = request.GET.copy()
+    query.pop("prompt", None)
+    fresh: dict[str, Any] = {
+        "first_seen": now,
+        "level": level,
+        "max_age": max_age,
+        "path": f"{request.path}?{query.urlencode()}",
+        "credentials": {
+            "client_id": credentials["client_id"],
+            "redirect_uri": credentials["redirect_uri"],
+            "state": credentials.get("state"),
+        },
+    }
+    if record is not None:
+        ages: list[int] = [a for a in (record["max_age"], max_age) if a is not None]
+        fresh.update(
+            first_seen=record["first_seen"],
+            level=max(record["level"], level),
+            max_age=min(ages) if ages else None,
+        )
+    requests.pop(key, None)
+    requests[key] = fresh
+    while len(requests) > PENDING_MAX:
+        requests.pop(next(iter(requests)))
+    request.session[PENDING_KEY] = requests
+    return fresh
+
+
+def _pending_all(request: HttpRequest, now: float) -> dict[str, Any]:
+    requests: dict[str, Any] = request.session.get(PENDING_KEY, {})
+    return {k: v for k, v in requests.items() if now - v["first_seen"] <= PENDING_TTL_S}
+
+
+def _pending_of(request: HttpRequest, key: str) -> dict[str, Any] | None:
+    record: dict[str, Any] | None = _pending_all(request, time.time()).get(key)
+    return record
+
+
+def _forget(request: HttpRequest, key: str) -> None:
+    requests = request.session.get(PENDING_KEY, {})
+    if key in requests:
+        del requests[key]
+        request.session[PENDING_KEY] = requests
+
+
+def _too_old(state: dict[str, Any], pending: dict[str, Any]) -> bool:
+    """`max_age` is met by an authentication recent enough, or by one made after this
+    request was first seen (so `max_age=0` goes through once the person signed in again)."""
+    max_age = pending["max_age"]
+    if max_age is None:
+        return False
+    auth_time = state.get("auth_time", 0)
+    return time.time() - auth_time > max_age and auth_time < pending["first_seen"]
 
 
 def _level_needed(request: HttpRequest, minimum: int) -> int:
@@ -106,19 +290,44 @@ def _level_needed(request: HttpRequest, minimum: int) -> int:
     return max([minimum, *known[:1]])  # acr_values is in order of preference: take the first
 
 
+def _with_iss(request: HttpRequest, location: str) -> str:
+    """`location` with the issuer as its `iss` parameter, once (RFC 9207)."""
+    parts = urlsplit(location)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "iss"]
+    query.append(("iss", oauth2_settings.oauth2_authorization_server_issuer(request)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def _error_redirect(
     request: HttpRequest, credentials: dict[str, Any], error: str, description: str
 ) -> HttpResponse:
     """An error sent back to the (already validated) redirect URI, with `iss` (RFC 9207)."""
-    params = {
-        "error": error,
-        "error_description": description,
-        "iss": oauth2_settings.oauth2_authorization_server_issuer(request),
-    }
+    params = {"error": error, "error_description": description}
     if credentials.get("state"):
         params["state"] = credentials["state"]
     separator = "&" if "?" in credentials["redirect_uri"] else "?"
-    return HttpResponseRedirect(credentials["redirect_uri"] + separator + urlencode(params))
+    location = credentials["redirect_uri"] + separator + urlencode(params)
+    return HttpResponseRedirect(_with_iss(request, location))
+
+
+class UserInfoEndpoint(UserInfoView):
+    """The toolkit's userinfo, refusing an access token in the query string (RFC 9700 §2.2,
+    RFC 6750 §5.3): it ends up in logs and browser history."""
+
+    def _create_userinfo_response(self, request: HttpRequest) -> HttpResponse:
+        if "access_token" in request.GET:
+            response = JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "Mã truy cập chỉ trong tiêu đề Authorization / "
+                    "access tokens go in the Authorization header only",
+                },
+                status=400,
+            )
+            response["WWW-Authenticate"] = 'Bearer error="invalid_request"'
+            return response
+        answer: HttpResponse = super()._create_userinfo_response(request)
+        return answer
 
 
 class DiscoveryView(ConnectDiscoveryInfoView):
@@ -141,7 +350,7 @@ class DiscoveryView(ConnectDiscoveryInfoView):
                 "pin",
                 "address",
             ],
-            prompt_values_supported=["login"],
+            prompt_values_supported=["none", "login"],
             ui_locales_supported=["vi", "en"],
         )
         response.content = json.dumps(data).encode()

@@ -7,14 +7,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
+from oauth2_provider.models import RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
 
 from motcua.core.actors import Actor
-from motcua.identity.models import CodeContext, RelyingParty
+from motcua.identity.models import CodeContext, RelyingParty, TokenContext
 from motcua.registry.selectors import VIEW_PERMISSION, CitizenRecord, citizen_get
 
 ACR_PREFIX = "urn:motcua:loa:"
@@ -31,6 +32,17 @@ def acr_level(name: str) -> int | None:
     return None
 
 
+def checksum(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class AuthContext(Protocol):
+    """How the person authenticated: a code's context, or the one of its refresh tokens."""
+
+    acr: int
+    auth_time: datetime
+
+
 def pairwise_sub(client_id: str, pin: str) -> str:
     return hmac.new(
         settings.PAIRWISE_KEY.encode(), f"{client_id}|{pin}".encode(), hashlib.sha256
@@ -38,7 +50,8 @@ def pairwise_sub(client_id: str, pin: str) -> str:
 
 
 class PartyScopes(SettingsScopes):
-    """A relying party may ask for the scopes it was registered with; a partner for `ekyc`."""
+    """A relying party may ask for the scopes it was registered with (`pin` only if it is
+    trusted with the PIN, whatever its stored scopes say); a partner for `ekyc`."""
 
     def get_available_scopes(
         self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
@@ -47,7 +60,7 @@ class PartyScopes(SettingsScopes):
             return super().get_available_scopes(application, request, *args, **kwargs)
         party = RelyingParty.objects.filter(application=application).first()
         if party is not None:
-            return party.scopes.split()
+            return [s for s in party.scopes.split() if s != "pin" or party.pin_claim]
         return ["ekyc"] if hasattr(application, "partner") else []
 
     def get_default_scopes(
@@ -59,6 +72,12 @@ class PartyScopes(SettingsScopes):
 
 class Validator(OAuth2Validator):
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "pin": "pin"}
+
+    def validate_silent_login(self, request: Any) -> bool:
+        return True  # `prompt=none`: the authorization view answers login_required itself
+
+    def validate_silent_authorization(self, request: Any) -> bool:
+        return True  # `prompt=none`: the authorization view answers consent_required itself
 
     def _create_authorization_code(self, request: Any, code: Any, expires: Any = None) -> Any:
         grant = super()._create_authorization_code(request, code, expires)
@@ -72,18 +91,66 @@ class Validator(OAuth2Validator):
     def validate_code(
         self, client_id: Any, code: Any, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
+        """A valid code brings its authentication context; a code already exchanged revokes
+        every token issued from it (RFC 6749 §4.1.2: it may have been stolen)."""
         valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
         if valid:
             request.eid_context = CodeContext.objects.filter(grant__code=code).first()
+            return True
+        used = TokenContext.objects.filter(code_checksum=checksum(code), application=client)
+        for family in used.exclude(token_family=None).values_list("token_family", flat=True):
+            RefreshToken.revoke_family(family)
+        return False
+
+    def _save_bearer_token(self, token: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Tokens from a code keep its authentication context, by refresh-token family."""
+        saved = super()._save_bearer_token(token, request, *args, **kwargs)
+        context: CodeContext | None = getattr(request, "eid_context", None)
+        if request.grant_type == "authorization_code" and isinstance(context, CodeContext):
+            refresh = token.get("refresh_token")
+            family = (
+                RefreshToken.objects.filter(token_checksum=checksum(refresh))
+                .values_list("token_family", flat=True)
+                .first()
+                if refresh
+                else None
+            )
+            TokenContext.objects.create(
+                application=request.client,
+                code_checksum=checksum(request.code),
+                token_family=family,
+                acr=context.acr,
+                auth_time=context.auth_time,
+            )
+        return saved
+
+    def validate_refresh_token(
+        self, refresh_token: Any, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if valid:
+            family = request.refresh_token_instance.token_family
+            request.eid_context = (
+                TokenContext.objects.filter(token_family=family).first() if family else None
+            )
         return bool(valid)
 
     def get_id_token_dictionary(self, token: Any, token_handler: Any, request: Any) -> Any:
         claims, expiration = super().get_id_token_dictionary(token, token_handler, request)
-        context: CodeContext | None = getattr(request, "eid_context", None)
+        context: AuthContext | None = getattr(request, "eid_context", None)
         if context is not None:
             claims["acr"] = acr_name(context.acr)
             claims["auth_time"] = int(context.auth_time.timestamp())
         return claims, expiration
+
+    def get_oidc_claims(self, token: Any, token_handler: Any, request: Any) -> dict[str, Any]:
+        """The PIN only to a party trusted with it, whatever scopes its tokens carry (the id_token
+        and userinfo both come through here)."""
+        claims: dict[str, Any] = super().get_oidc_claims(token, token_handler, request)
+        party: RelyingParty | None = getattr(request.client, "party", None)
+        if party is None or not party.pin_claim:
+            claims.pop("pin", None)
+        return claims
 
     def get_additional_claims(self, request: Any) -> dict[str, Any]:
         """Claims are callables, so that the registry is read only for the scopes granted."""

@@ -104,6 +104,11 @@ def _check_party(party: NewParty) -> None:
         errors["scopes"] = (
             f"Phạm vi hợp lệ / allowed: {' '.join(OIDC_SCOPES_FOR_PARTIES)} (openid bắt buộc / required)"
         )
+    elif "pin" in party.scopes and not party.pin_claim:
+        errors["scopes"] = (
+            "Phạm vi pin chỉ cho bên được tin cậy nhận số định danh (pin_claim) / "
+            "the pin scope is only for a party trusted with the PIN (pin_claim)"
+        )
     if party.min_level not in (1, 2):
         errors["min_level"] = "1 hoặc 2 / 1 or 2"
     if errors:
