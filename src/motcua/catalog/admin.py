@@ -77,6 +77,7 @@ class ProcedureForm(ModelForm):
             "fee_exemptions",
             "service_level",
             "essential_no",
+            "min_eid_level",
             "form_schema",
             "workflow",
             "active",
@@ -92,8 +93,10 @@ class ProcedureForm(ModelForm):
 @admin.register(Procedure)
 class ProcedureAdmin(admin.ModelAdmin):
     form = ProcedureForm
-    list_display = ("code", "name", "field", "agency_kind", "days", "fee", "service_level")
-    list_filter = ("field", "agency_kind", "service_level", "active")
+    list_display = (
+        "code", "name", "field", "agency_kind", "days", "fee", "service_level", "min_eid_level",
+    )  # fmt: skip
+    list_filter = ("field", "agency_kind", "service_level", "min_eid_level", "active")
     search_fields = ("code", "name", "search_key")
     readonly_fields = ("current_version",)
     inlines = [ComponentInline]

@@ -148,6 +148,13 @@ class ServiceLevel(models.IntegerChoices):
     FULLY = 4, "Trực tuyến toàn trình / fully online"
 
 
+class EidLevel(models.IntegerChoices):
+    """The e-ID level (Decree 69/2024) a citizen's sign-in must have to submit a procedure."""
+
+    LEVEL_1 = 1, "Mức 1 / level 1"
+    LEVEL_2 = 2, "Mức 2 / level 2"
+
+
 class Procedure(models.Model):
     code = models.CharField("mã TTHC / code", max_length=20, unique=True)
     name = models.CharField("tên / name", max_length=300)
@@ -168,6 +175,13 @@ class Procedure(models.Model):
     )
     essential_no = models.PositiveSmallIntegerField(
         "DVC thiết yếu số / essential service no.", null=True, blank=True
+    )
+    min_eid_level = models.PositiveSmallIntegerField(
+        "mức định danh điện tử tối thiểu / minimum e-ID level",
+        choices=EidLevel.choices,
+        default=EidLevel.LEVEL_2,
+        help_text="Mức 1 chỉ cho tra cứu, thông báo đơn giản / level 1 only for simple lookups "
+        "and notices",
     )
     form_schema = models.JSONField("tờ khai (JSON Schema) / declaration form")
     workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT)

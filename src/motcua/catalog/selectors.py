@@ -90,6 +90,7 @@ class ProcedureSnapshot:
     form_schema: dict[str, Any]
     components: tuple[ComponentView, ...]
     transitions: tuple[TransitionView, ...]
+    min_eid_level: int = 2  # versions published before levels were stated ask for level 2
 
     @property
     def form_fields(self) -> list[tuple[str, dict[str, Any]]]:
@@ -136,6 +137,7 @@ def snapshot_of(version_id: int, number: int, data: dict[str, Any]) -> Procedure
         fee_exemptions=tuple(data["fee_exemptions"]),
         service_level=data["service_level"],
         essential_no=data["essential_no"],
+        min_eid_level=data.get("min_eid_level", 2),
         form_schema=data["form_schema"],
         components=tuple(ComponentView(**c) for c in data["components"]),
         transitions=tuple(
@@ -190,6 +192,7 @@ class ProcedureSummary:
     essential_no: int | None
     papers: int
     papers_dropped: int
+    min_eid_level: int = 2
 
 
 def procedure_search(query: str = "", *, field: str = "") -> list[ProcedureSummary]:
@@ -219,6 +222,7 @@ def _summary(s: ProcedureSnapshot) -> ProcedureSummary:
         essential_no=s.essential_no,
         papers=s.papers,
         papers_dropped=s.papers_dropped,
+        min_eid_level=s.min_eid_level,
     )
 
 

@@ -19,6 +19,7 @@ from motcua.catalog.models import (
     Agency,
     AgencyKind,
     Component,
+    EidLevel,
     Official,
     Procedure,
     ProcedureVersion,
@@ -113,6 +114,8 @@ def _procedure_errors(data: dict[str, Any], codes: set[str]) -> dict[str, str]:
         )
     if data["service_level"] not in ServiceLevel.values:
         errors["service_level"] = "Mức độ 2, 3 hoặc 4 / service level 2, 3 or 4"
+    if data.get("min_eid_level", EidLevel.LEVEL_2) not in EidLevel.values:
+        errors["min_eid_level"] = "Mức định danh 1 hoặc 2 / e-ID level 1 or 2"
     if not 0 <= int(data["days"]) <= 365:
         errors["days"] = "Thời hạn 0-365 ngày làm việc / 0-365 working days"
     if int(data["fee"]) < 0:
@@ -232,6 +235,7 @@ def _procedure_save(data: dict[str, Any]) -> Procedure:
             "fee_exemptions": data["fee_exemptions"],
             "service_level": data["service_level"],
             "essential_no": data.get("essential_no"),
+            "min_eid_level": data.get("min_eid_level", EidLevel.LEVEL_2),
             "form_schema": _with_order(data["form_schema"]),
             "workflow": Workflow.objects.get(code=data.get("workflow", default_workflow)),
         },
@@ -271,6 +275,7 @@ def procedure_snapshot(procedure: Procedure) -> dict[str, Any]:
         "fee_exemptions": procedure.fee_exemptions,
         "service_level": procedure.service_level,
         "essential_no": procedure.essential_no,
+        "min_eid_level": procedure.min_eid_level,
         "form_schema": procedure.form_schema,
         "components": [
             {

@@ -115,6 +115,23 @@ def test_the_shipped_catalog_loads_every_procedure_at_version_1():
         assert current.transitions, data["code"]  # its workflow's steps are in the snapshot
 
 
+def test_every_procedure_states_its_minimum_eid_level_in_the_published_version():
+    """Civil status, residence registration, cards and benefits need level 2; level 1 is
+    enough only for lookups and notices that change no record."""
+    load()
+    levels = {p["code"]: p["min_eid_level"] for p in shipped()}
+    assert set(levels.values()) == {1, 2}
+    assert {code for code, level in levels.items() if level == 1} == {
+        CMND_CONFIRMATION,
+        "1.003677",  # temporary absence declaration
+        "2.001159",  # stay notification
+    }
+    for code, level in levels.items():
+        assert procedure_current(code).min_eid_level == level
+    assert procedure_current(BIRTH).min_eid_level == 2
+    assert Procedure.objects.get(code=TEMPORARY_RESIDENCE).min_eid_level == 2
+
+
 def test_loading_the_same_catalog_again_publishes_nothing():
     load()
     versions = ProcedureVersion.objects.count()
@@ -160,7 +177,14 @@ def _invalid_schema(p: dict[str, Any]) -> None:
     p["form_schema"]["required"] = "loai_phieu"  # must be an array
 
 
+def _level_3(p: dict[str, Any]) -> None:
+    p["min_eid_level"] = 3
+
+
 BAD = [
+    pytest.param(
+        BIRTH, _level_3, "1.001193.min_eid_level", "level 1 or 2", id="unknown e-ID level"
+    ),
     pytest.param(
         CMND_CONFIRMATION,
         _unknown_prefill,
