@@ -14,6 +14,7 @@ import secrets
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
@@ -75,12 +76,12 @@ def use_app_role() -> bool:
         raise RuntimeError(
             f"the application role cannot connect ({error}); run `motcua migrate` first"
         ) from error
-    parsed = dj_database_url.parse(url)
+    parsed: dict[str, Any] = dict(dj_database_url.parse(url))
     connections.close_all()
     # Django's connection objects hold this very dict: the next connection uses the new role.
-    settings.DATABASES["default"].update(
-        {key: parsed[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT") if key in parsed}
-    )
+    default: Any = settings.DATABASES["default"]
+    default.update({key: parsed[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")})
+    default["OPTIONS"] = {**default.get("OPTIONS", {}), **parsed.get("OPTIONS", {})}
     os.environ["DATABASE_URL"] = url  # child processes (the background worker) follow
     os.environ.pop(EMBEDDED_MARK, None)
     return True

@@ -13,6 +13,8 @@ from typing import Any
 from django.core.wsgi import get_wsgi_application
 from gunicorn.app.base import BaseApplication
 
+from motcua.db import use_app_role
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict[str, Any]) -> None:
@@ -28,6 +30,7 @@ class _Gunicorn(BaseApplication):
 
 
 def serve(*, host: str, port: int, workers: int, threads: int, quiet: bool = False) -> None:
+    use_app_role()  # serve as the role that owns no tables (motcua.db; core migration 0006)
     os.environ["MOTCUA_WEB_WORKERS"] = str(workers)  # per-process shares of rate limits
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
