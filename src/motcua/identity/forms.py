@@ -18,7 +18,6 @@ class RegisterForm(forms.Form):
     pin = forms.CharField(label="Số định danh cá nhân / PIN", max_length=12, min_length=12)
     full_name = forms.CharField(label="Họ và tên / Full name", max_length=100)
     birth_date = forms.CharField(label="Ngày sinh / Date of birth (YYYY-MM-DD)", max_length=10)
-    contact = forms.CharField(label="Số điện thoại hoặc email / Phone or e-mail", max_length=254)
     password = forms.CharField(label="Mật khẩu / Password", widget=forms.PasswordInput)
     portrait = forms.FileField(label="Ảnh chân dung / Portrait (JPEG, PNG)")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
+from typing import IO, Protocol
 
 from motcua.core.errors import ValidationFailed
 from motcua.core.uploads import image_check
@@ -18,8 +18,22 @@ class Portrait:
     extension: str
 
 
-def portrait_checked(data: bytes) -> Portrait:
+class PortraitUpload(Protocol):
+    """An uploaded file as Django gives it: its size is known before a byte is read."""
+
+    size: int | None
+
+    def open(self, mode: str = ...) -> IO[bytes]: ...
+
+
+def portrait_checked(upload: PortraitUpload) -> Portrait:
+    """The size is checked before the file is read, so an oversized upload costs no memory."""
+    if upload.size is None or upload.size > MAX_BYTES:
+        raise ValidationFailed({"portrait": "Ảnh quá 5 MB / the photo is over 5 MB"})
+    with upload.open("rb") as stream:
+        kind = image_check(stream, field="portrait")
+        stream.seek(0)
+        data = stream.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise ValidationFailed({"portrait": "Ảnh quá 5 MB / the photo is over 5 MB"})
-    kind = image_check(io.BytesIO(data), field="portrait")
     return Portrait(data=data, extension=_EXTENSIONS[kind])

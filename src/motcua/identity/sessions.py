@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
 
+from motcua.core.clients import client_ip
 from motcua.identity.models import Account, AccountSession
 from motcua.identity.services import Client, account_has_factor, session_record
 
@@ -20,9 +21,7 @@ REAUTH_WITHIN_S = 5 * 60  # changing factors, contacts or the password needs an 
 
 
 def request_client(request: HttpRequest) -> Client:
-    return Client(
-        ip=request.META.get("REMOTE_ADDR"), user_agent=request.headers.get("User-Agent", "")
-    )
+    return Client(ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""))
 
 
 def session_begin(
@@ -33,7 +32,7 @@ def session_begin(
     previous = request.session.session_key
     same_person = request.user.is_authenticated and request.user.pk == account.user_id
     earlier = (session_state(request) or {}) if same_person else {}
-    login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, account.user, backend="motcua.identity.backends.ThrottledBackend")
     request.session.cycle_key()  # login() keeps the id when the same user signs in again
     now = time.time()
     factor_time = now if factor else earlier.get("factor_time", 0)

@@ -114,11 +114,10 @@ def register_view(request: HttpRequest) -> HttpResponse:
                     pin=data["pin"],
                     full_name=data["full_name"],
                     birth_date=data["birth_date"],
-                    contact=data["contact"],
                     password=data["password"],
-                    portrait=data["portrait"].read(),
+                    portrait=data["portrait"],
                 ),
-                ip=request.META.get("REMOTE_ADDR"),
+                client=request_client(request),
             )
         except DomainError as error:
             errors_onto(form, error)
@@ -130,6 +129,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
 
 
 def register_confirm_view(request: HttpRequest) -> HttpResponse:
+    """The one answer to every registration, then the code from the contact on record."""
     form = forms.ConfirmForm(request.POST or None, initial={"pin": request.GET.get("pin", "")})
     if request.method == "POST" and form.is_valid():
         try:
@@ -140,7 +140,11 @@ def register_confirm_view(request: HttpRequest) -> HttpResponse:
             errors_onto(form, error)
         else:
             return render(request, "identity/registered.html")
-    return render(request, "identity/register_confirm.html", {"form": form})
+    return render(
+        request,
+        "identity/register_confirm.html",
+        {"form": form, "sent": services.REGISTRATION_SENT},
+    )
 
 
 def reset_begin_view(request: HttpRequest) -> HttpResponse:
@@ -148,7 +152,9 @@ def reset_begin_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.password_reset_begin(
-                pin=form.cleaned_data["pin"], contact=form.cleaned_data["contact"]
+                pin=form.cleaned_data["pin"],
+                contact=form.cleaned_data["contact"],
+                client=request_client(request),
             )
         except DomainError as error:
             errors_onto(form, error)

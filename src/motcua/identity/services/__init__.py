@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from motcua.identity.services._shared import (
     CODE_ATTEMPTS,
+    CODE_EXPIRED,
     CODE_TTL,
     MIN_LEVEL2_AGE_WITHOUT_CARD,
     MIN_SELF_REGISTRATION_AGE,
     RAISE_PERMISSION,
     Client,
     LoginRefused,
+    TooManyAttempts,
 )
 from motcua.identity.services.accounts import (
+    REGISTRATION_SENT,
     InPersonCheck,
     Registration,
     account_confirm_contact,
@@ -36,7 +39,13 @@ from motcua.identity.services.factors import (
     totp_reset,
     totp_secret,
 )
-from motcua.identity.services.login import login_check, login_factor_passed, login_second_factor
+from motcua.identity.services.login import (
+    login_check,
+    login_factor_passed,
+    login_second_factor,
+    password_attempt_allowed,
+    staff_attempt_recorded,
+)
 from motcua.identity.services.parties import (
     MANAGE_PERMISSION,
     OIDC_SCOPES_FOR_PARTIES,
@@ -49,10 +58,16 @@ from motcua.identity.services.parties import (
     portal_secret,
     rp_add,
 )
-from motcua.identity.services.sessions import session_end, session_record, sessions_end_all
+from motcua.identity.services.sessions import (
+    session_end,
+    session_record,
+    sessions_end_all,
+    tokens_revoke,
+)
 
 __all__ = [
     "CODE_ATTEMPTS",
+    "CODE_EXPIRED",
     "CODE_TTL",
     "MANAGE_PERMISSION",
     "MIN_LEVEL2_AGE_WITHOUT_CARD",
@@ -60,12 +75,14 @@ __all__ = [
     "OIDC_SCOPES_FOR_PARTIES",
     "PORTAL_CLIENT_ID",
     "RAISE_PERMISSION",
+    "REGISTRATION_SENT",
     "Client",
     "Credentials",
     "InPersonCheck",
     "LoginRefused",
     "NewParty",
     "Registration",
+    "TooManyAttempts",
     "account_confirm_contact",
     "account_create",
     "account_has_factor",
@@ -81,6 +98,7 @@ __all__ = [
     "login_second_factor",
     "partner_add",
     "partner_secret_reset",
+    "password_attempt_allowed",
     "password_change",
     "password_reset_begin",
     "password_reset_finish",
@@ -90,6 +108,8 @@ __all__ = [
     "session_end",
     "session_record",
     "sessions_end_all",
+    "staff_attempt_recorded",
+    "tokens_revoke",
     "totp_enroll_begin",
     "totp_enroll_confirm",
     "totp_pending",

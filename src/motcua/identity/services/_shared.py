@@ -18,13 +18,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from motcua.core.actors import Actor
 from motcua.core.errors import DomainError, ValidationFailed
 from motcua.core.messaging import message_send
+from motcua.identity.limits import Limit, limit_hit
 from motcua.identity.models import (
     Account,
     OneTimeCode,
 )
-from motcua.registry.dates import PartialDate, age_on
 from motcua.registry.selectors import (
     CitizenRecord,
+    PartialDate,
+    age_on,
     citizen_get,
 )
 
@@ -99,7 +101,43 @@ def _confirmed_totp(account: Account) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user_id=account.user_id, confirmed=True).first()
 
 
-def _code_send(account: Account, purpose: str, destination: str) -> None:
+class TooManyAttempts(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
+CODE_EXPIRED = "Mã đã hết hạn, hãy yêu cầu mã mới / code expired, ask for a new one"
+
+
+def _code_quota_keys(account: Account, destination: str, client: Client | None) -> dict[str, str]:
+    keys = {
+        "destination_gap": f"code:destination:{destination}",
+        "destination": f"code:destination:{destination}",
+        "destination_day": f"code:destination:{destination}",
+        "pin": f"code:pin:{account.pin}",
+    }
+    if client is not None and client.ip:
+        keys["address"] = f"code:address:{client.ip}"
+    return keys
+
+
+def _code_quota_allows(account: Account, destination: str, client: Client | None) -> bool:
+    """Codes cost money and reach a person's phone: a growing gap between codes to one
+    destination (a minute, then three an hour, five a day), and caps per PIN and address."""
+    limits = settings.CODE_LIMITS
+    for name, key in _code_quota_keys(account, destination, client).items():
+        limit = Limit(**limits[name])
+        if not limit_hit(f"{key}:{limit.window_s}", limit=limit):
+            return False
+    return True
+
+
+def code_send(
+    account: Account, purpose: str, destination: str, *, client: Client | None = None
+) -> bool:
+    """A new code of `purpose` to `destination`, within the quotas; False if none was sent."""
+    if not _code_quota_allows(account, destination, client):
+        return False
     code = f"{secrets.randbelow(10**6):06d}"
     account.codes.filter(purpose=purpose, used_at__isnull=True).update(used_at=timezone.now())
     OneTimeCode.objects.create(
@@ -113,6 +151,7 @@ def _code_send(account: Account, purpose: str, destination: str) -> None:
     transaction.on_commit(
         lambda: message_send(destination=destination, subject="Mã xác thực Motcua", text=text)
     )
+    return True
 
 
 def _code_hash(pin: str, code: str) -> str:
@@ -121,9 +160,11 @@ def _code_hash(pin: str, code: str) -> str:
     ).hexdigest()
 
 
-def _code_try(account: Account, purpose: str, code: str) -> OneTimeCode | str:
-    """The live code of this purpose used up if `code` is it, else what is wrong. A wrong try
-    spends an attempt, so callers commit before they report the error."""
+def _code_try(
+    account: Account, purpose: str, code: str, *, spend: bool = True
+) -> OneTimeCode | str:
+    """The live code of this purpose (used up, unless `spend` is False) if `code` is it, else
+    what is wrong. A wrong try costs an attempt, so callers commit before they report it."""
     live = (
         account.codes.select_for_update()
         .filter(purpose=purpose, used_at__isnull=True, expires_at__gt=timezone.now())
@@ -131,11 +172,12 @@ def _code_try(account: Account, purpose: str, code: str) -> OneTimeCode | str:
         .first()
     )
     if live is None or live.attempts >= CODE_ATTEMPTS:
-        return "Mã đã hết hạn, hãy yêu cầu mã mới / code expired, ask for a new one"
+        return CODE_EXPIRED
     if not hmac.compare_digest(live.code_hash, _code_hash(account.pin, code.strip())):
         live.attempts += 1
         live.save(update_fields=["attempts"])
         return "Mã không đúng / wrong code"
-    live.used_at = timezone.now()
-    live.save(update_fields=["used_at"])
+    if spend:
+        live.used_at = timezone.now()
+        live.save(update_fields=["used_at"])
     return live

@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -16,32 +16,36 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
 from motcua.core.errors import Conflict, NotFound, ValidationFailed
-from motcua.identity.models import (
-    Account,
-    LevelCheck,
-    OneTimeCode,
-)
-from motcua.identity.portraits import portrait_checked
+from motcua.core.messaging import message_send
+from motcua.core.uploads import private_storage
+from motcua.identity.limits import Limit, limit_hit
+from motcua.identity.models import Account, LevelCheck, OneTimeCode
+from motcua.identity.portraits import PortraitUpload, portrait_checked
 from motcua.identity.services._shared import (
+    CODE_EXPIRED,
     MIN_LEVEL2_AGE_WITHOUT_CARD,
     MIN_SELF_REGISTRATION_AGE,
     RAISE_PERMISSION,
+    Client,
+    TooManyAttempts,
     _age,
     _age_from,
     _check_password,
-    _code_send,
     _code_try,
     _confirmed_totp,
     _contact_fields,
     _own_record,
     _self,
+    code_send,
 )
-from motcua.identity.services.factors import totp_secret
-from motcua.identity.services.sessions import sessions_end_all
+from motcua.identity.services.factors import account_has_factor, totp_secret
+from motcua.identity.services.sessions import sessions_end_all, tokens_revoke
 from motcua.registry.selectors import (
     VIEW_PERMISSION,
     CitizenRecord,
+    ContactOnRecord,
     IdentityClaim,
+    citizen_contacts_on_record,
     citizen_get,
     citizen_verify,
 )
@@ -52,29 +56,45 @@ class Registration:
     pin: str
     full_name: str
     birth_date: str
-    contact: str  # a phone number or an e-mail address
     password: str
-    portrait: bytes | None = None
+    portrait: PortraitUpload | None = None
 
 
-def account_register(*, registration: Registration, ip: str | None) -> Account:
-    """Level 1: facts checked against the registry, then a code to the contact confirms it."""
+REGISTRATION_SENT = (
+    "Nếu thông tin khớp với CSDL dân cư và hồ sơ của bạn có số điện thoại hoặc email, mã xác "
+    "nhận đã được gửi tới đó. Không nhận được mã: hãy đến cơ quan công an để kích hoạt. / If the "
+    "details match the population registry and your record holds a phone or e-mail, a code was "
+    "sent there. No code: activate your account at the police."
+)
+
+
+def account_register(*, registration: Registration, client: Client) -> None:
+    """Level 1, for whoever holds the phone or e-mail the registry has on record for the person:
+    the claim is checked, then a code goes to that contact, never to one the registrant types.
+
+    The answer is the same whether the PIN is unknown, the name or date is wrong, the person
+    has died, has no contact on record or already has an account (then the person is told by
+    a message instead): the page is no oracle of the registry. Every attempt is limited per
+    address and per claimed PIN, and shows in the claimed person's "who read my data"."""
     r = registration
-    _check_claim_matches(r.pin, r.full_name, r.birth_date)  # so r.birth_date is the registry's
-    if _age_from(r.birth_date) < MIN_SELF_REGISTRATION_AGE:
-        raise ValidationFailed(
-            {"birth_date": "Trẻ dưới 6 tuổi do cha mẹ đăng ký / under 6: added by a parent"}
-        )
-    phone, email = _contact_fields(r.contact)
-    _check_password(r.password, r.pin)
+    _check_registration_fields(r)
+    _registration_allowed(r.pin, client)
     portrait = portrait_checked(r.portrait) if r.portrait else None
+    contact = _verified_contact(r, client)
+    if contact is None:
+        return
     with transaction.atomic(durable=True):
         account = _pending_account(r.pin)
+        if account is None:
+            _tell_already_registered(contact.value)
+            return
         account.user.set_password(r.password)
         account.user.save(update_fields=["password"])
-        account.phone, account.email = phone, email
+        account.phone, account.email = (
+            (contact.value, "") if contact.kind == "phone" else ("", contact.value)
+        )
         if portrait:
-            account.portrait = default_storage.save(
+            account.portrait = private_storage().save(
                 f"portraits/{uuid.uuid4().hex}.{portrait.extension}", ContentFile(portrait.data)
             )
         account.save()
@@ -83,22 +103,76 @@ def account_register(*, registration: Registration, ip: str | None) -> Account:
             action="account.register",
             object_type="identity.account",
             object_id=r.pin,
-            reason=f"đăng ký mức 1 từ {ip or '?'}",
-            after={"level": 1, "contact": r.contact},
+            reason=f"đăng ký mức 1 từ {client.ip or '?'}",
+            after={"level": 1, "contact": contact.masked},
         )
-        _code_send(account, OneTimeCode.Purpose.CONTACT, r.contact)
-    return account
+        code_send(account, OneTimeCode.Purpose.CONTACT, contact.value, client=client)
+
+
+def _check_registration_fields(r: Registration) -> None:
+    """What can be judged without the registry, all at once."""
+    errors = {}
+    if not (r.pin.isdigit() and len(r.pin) == 12):
+        errors["pin"] = "Số định danh gồm 12 chữ số / a PIN has 12 digits"
+    try:
+        if _age_from(r.birth_date) < MIN_SELF_REGISTRATION_AGE:
+            errors["birth_date"] = "Trẻ dưới 6 tuổi do cha mẹ đăng ký / under 6: added by a parent"
+    except ValueError as exc:
+        errors["birth_date"] = str(exc)
+    try:
+        _check_password(r.password, r.pin)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _registration_allowed(pin: str, client: Client) -> None:
+    limits = settings.REGISTRATION_LIMITS
+    keys = {"pin": f"register:pin:{pin}"}
+    if client.ip:
+        keys["address"] = f"register:address:{client.ip}"
+    if not all(limit_hit(key, limit=Limit(**limits[name])) for name, key in keys.items()):
+        raise TooManyAttempts(
+            "Quá nhiều lần đăng ký, hãy thử lại sau / too many registration attempts, try later"
+        )
+
+
+def _verified_contact(r: Registration, client: Client) -> ContactOnRecord | None:
+    """The contact on record of the claimed person if the claim holds, else None. The check
+    reads the registry in the claimed person's name, so it shows in their access log."""
+    attempt = Actor(kind="system", ref=f"thử đăng ký định danh điện tử từ {client.ip or '?'}")
+    result = citizen_verify(
+        actor=attempt,
+        claim=IdentityClaim(pin=r.pin, full_name=r.full_name, birth_date=r.birth_date),
+        purpose="đăng ký tài khoản định danh điện tử mức 1 (lần thử)",
+    )
+    if not (result.matches and result.alive):
+        return None
+    contacts = citizen_contacts_on_record(pin=r.pin)
+    return contacts[0] if contacts else None
+
+
+def _tell_already_registered(destination: str) -> None:
+    text = (
+        "Motcua: co nguoi vua dang ky tai khoan dinh danh bang so dinh danh cua ban, nhung ban "
+        "da co tai khoan. Neu khong phai ban, khong can lam gi; hay dung chuc nang quen mat khau."
+    )
+    transaction.on_commit(
+        lambda: message_send(destination=destination, subject="Đăng ký Motcua", text=text)
+    )
 
 
 def _check_claim_matches(pin: str, full_name: str, birth_date: str) -> None:
+    """For a parent adding a child: the signed-in parent sees which field is wrong."""
     result = citizen_verify(
         actor=_self(pin),
         claim=IdentityClaim(pin=pin, full_name=full_name, birth_date=birth_date),
-        purpose="đăng ký định danh điện tử",
+        purpose="cha mẹ thêm tài khoản của con",
     )
     errors = {}
     if result.pin != "match":
-        errors["pin"] = "Không có công dân với số định danh này / unknown PIN"
+        errors["child_pin"] = "Không có công dân với số định danh này / unknown PIN"
     else:
         if result.full_name != "match":
             errors["full_name"] = "Họ tên không khớp với CSDL dân cư / name does not match"
@@ -106,20 +180,19 @@ def _check_claim_matches(pin: str, full_name: str, birth_date: str) -> None:
             errors["birth_date"] = (
                 "Ngày sinh không khớp với CSDL dân cư / date of birth does not match"
             )
-        if errors == {} and not result.alive:
-            errors["pin"] = "Công dân đã mất / the person is deceased"
     if errors:
         raise ValidationFailed(errors)
 
 
-def _pending_account(pin: str) -> Account:
-    """A new account, or the unconfirmed one of an earlier try (which the new try replaces)."""
+def _pending_account(pin: str) -> Account | None:
+    """A new account, or the unconfirmed one of an earlier try (which the new try replaces);
+    None when the PIN already has an account."""
     account = Account.objects.select_related("user").select_for_update().filter(pin=pin).first()
     if account is None:
         user = get_user_model().objects.create(username=pin)
         return Account(user=user, pin=pin)
     if account.contact_verified_at is not None or account.managed_by_id is not None:
-        raise Conflict("Số định danh này đã có tài khoản / this PIN already has an account")
+        return None
     return account
 
 
@@ -127,7 +200,7 @@ def account_confirm_contact(*, pin: str, code: str) -> Account:
     with transaction.atomic(durable=True):
         account = Account.objects.select_for_update().filter(pin=pin).first()
         if account is None or account.contact_verified_at is not None:
-            raise NotFound("Không có đăng ký chờ xác nhận / no pending registration for this PIN")
+            raise ValidationFailed({"code": CODE_EXPIRED})  # the same answer as a stale code
         used = _code_try(account, OneTimeCode.Purpose.CONTACT, code)
         if isinstance(used, OneTimeCode):
             account.contact_verified_at = timezone.now()
@@ -144,7 +217,7 @@ def account_confirm_contact(*, pin: str, code: str) -> Account:
     return account
 
 
-# --- signing in ------------------------------------------------------------------------------
+# --- level 2 ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -165,13 +238,13 @@ def account_raise_level(*, actor: Actor, check: InPersonCheck) -> Account:
     _check_level2_age(record)
     if not check.place.strip():
         raise ValidationFailed({"place": "Nêu nơi kiểm tra trực tiếp / where the check took place"})
-    if check.card_number.strip() != record.pin or record.card is None:
+    if check.card_number.strip() != record.pin or not _card_valid(record):
         raise ValidationFailed(
             {
                 "card_number": "Số thẻ không khớp thẻ căn cước còn hiệu lực / not the person's valid card"
             }
         )
-    if _confirmed_totp(account) is None:
+    if not account_has_factor(account):
         raise ValidationFailed(
             {"pin": "Tài khoản cần yếu tố xác thực thứ hai trước / set up a second factor first"}
         )
@@ -196,6 +269,12 @@ def account_raise_level(*, actor: Actor, check: InPersonCheck) -> Account:
             after={"level": 2, "card_number": check.card_number},
         )
     return account
+
+
+def _card_valid(record: CitizenRecord) -> bool:
+    """An active card that has not expired (a card past its date proves nothing)."""
+    card = record.card
+    return card is not None and (card.expires_on is None or card.expires_on >= timezone.localdate())
 
 
 def _check_level2_age(record: CitizenRecord) -> None:
@@ -302,34 +381,37 @@ def child_account_add(
 # --- password reset --------------------------------------------------------------------------
 
 
-def password_reset_begin(*, pin: str, contact: str) -> None:
-    """A code to the account's confirmed contact. Says nothing about whether the pair exists."""
+def password_reset_begin(*, pin: str, contact: str, client: Client) -> None:
+    """A code to the account's confirmed contact, within the code quotas. Says nothing about
+    whether the pair exists."""
     account = Account.objects.filter(pin=pin.strip(), contact_verified_at__isnull=False).first()
     phone, email = _contact_fields(contact)
     if account is None or (phone, email) != (account.phone, account.email):
         return
     with transaction.atomic(durable=True):
-        _code_send(account, OneTimeCode.Purpose.RESET, phone or email)
+        code_send(account, OneTimeCode.Purpose.RESET, phone or email, client=client)
 
 
 def password_reset_finish(*, pin: str, code: str, password: str, totp_code: str = "") -> None:
     """A new password by the code; an account with a second factor must also give it, so the
-    reset never gets round it. Every session of the account ends."""
+    reset never gets round it. The code is checked first: without it nobody learns whether the
+    account has an authenticator nor spends the authenticator's own throttle. Every session
+    and token of the account ends."""
+    _check_password(password, pin.strip())
     account = Account.objects.select_related("user").filter(pin=pin.strip()).first()
     if account is None:
-        raise ValidationFailed({"code": "Mã đã hết hạn, hãy yêu cầu mã mới / code expired"})
-    device = _confirmed_totp(account)
-    if device is not None and not device.verify_token(totp_code.strip()):
-        raise ValidationFailed(
-            {"totp_code": "Cần mã từ ứng dụng xác thực / the authenticator code is wrong"}
-        )
-    _check_password(password, account.pin)
+        raise ValidationFailed({"code": CODE_EXPIRED})
     with transaction.atomic(durable=True):
-        used = _code_try(account, OneTimeCode.Purpose.RESET, code)
-        if isinstance(used, OneTimeCode):
+        used = _code_try(account, OneTimeCode.Purpose.RESET, code, spend=False)
+        factor_ok = isinstance(used, OneTimeCode) and _second_factor_given(account, totp_code)
+        if isinstance(used, OneTimeCode) and not factor_ok:
+            used.attempts += 1  # a wrong authenticator code costs a try of the reset code
+            used.save(update_fields=["attempts"])
+        elif isinstance(used, OneTimeCode):
+            used.used_at = timezone.now()
+            used.save(update_fields=["used_at"])
             account.user.set_password(password)
             account.user.save(update_fields=["password"])
-            Account.objects.filter(pk=account.pk).update(failed_logins=0, locked_until=None)
             audit_record(
                 actor=_self(account.pin),
                 action="account.password_reset",
@@ -338,10 +420,20 @@ def password_reset_finish(*, pin: str, code: str, password: str, totp_code: str 
             )
     if not isinstance(used, OneTimeCode):
         raise ValidationFailed({"code": used})
+    if not factor_ok:
+        raise ValidationFailed(
+            {"totp_code": "Cần mã từ ứng dụng xác thực / the authenticator code is wrong"}
+        )
     sessions_end_all(account=account)
 
 
+def _second_factor_given(account: Account, totp_code: str) -> bool:
+    device = _confirmed_totp(account)
+    return device is None or bool(device.verify_token(totp_code.strip()))
+
+
 def password_change(*, account: Account, current: str, new: str) -> None:
+    """A new password; tokens given to relying parties end with the old one."""
     if not account.user.check_password(current):
         raise ValidationFailed({"current": "Mật khẩu hiện tại không đúng / wrong current password"})
     _check_password(new, account.pin)
@@ -354,6 +446,7 @@ def password_change(*, account: Account, current: str, new: str) -> None:
             object_type="identity.account",
             object_id=account.pin,
         )
+        tokens_revoke(account=account)
 
 
 # --- sessions --------------------------------------------------------------------------------

@@ -72,8 +72,9 @@ def totp_enroll_confirm(*, account: Account, code: str) -> None:
 
 
 def totp_reset(*, actor: Actor, pin: str) -> str:
-    """Help desk: replace a person's authenticator (after checking who they are) and return
-    the new secret to hand over."""
+    """Help desk: replace a person's authenticator after checking who they are in person, and
+    return the new secret to hand over. This is also how a suspended account is recovered:
+    every session and token of the old factor ends."""
     actor.require(RAISE_PERMISSION)
     account = Account.objects.filter(pin=pin).first()
     if account is None:
@@ -84,14 +85,25 @@ def totp_reset(*, actor: Actor, pin: str) -> str:
             user_id=account.user_id, name="Ứng dụng xác thực", confirmed=True
         )
         factor_changed(account=account, change="totp_replaced", by=actor)
+        if account.suspended_at is not None:
+            Account.objects.filter(pk=account.pk).update(suspended_at=None)
+            audit_record(
+                actor=actor,
+                action="account.recovered",
+                object_type="identity.account",
+                object_id=pin,
+                reason="khôi phục trực tiếp tại cơ quan công an",
+            )
+    sessions_end_all(account=account)
     return totp_secret(device)
 
 
+# Without diacritics, as the other SMS texts: one GSM-7 message instead of three UCS-2 ones.
 _CHANGE_TEXT = {
-    "totp_added": "đã thêm ứng dụng xác thực / an authenticator app was added",
-    "totp_replaced": "đã thay ứng dụng xác thực / the authenticator app was replaced",
-    "passkey_added": "đã thêm khoá truy cập / a passkey was added",
-    "passkey_removed": "đã xoá khoá truy cập / a passkey was removed",
+    "totp_added": "da them ung dung xac thuc",
+    "totp_replaced": "da thay ung dung xac thuc",
+    "passkey_added": "da them khoa truy cap (passkey)",
+    "passkey_removed": "da xoa khoa truy cap (passkey)",
 }
 
 

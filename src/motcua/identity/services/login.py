@@ -1,8 +1,12 @@
-"""Signing in: the password step and the second-factor step, throttled, every attempt recorded."""
+"""Signing in: the password step and the second-factor step of the e-ID, and the one throttle
+that every password check of the platform goes through (the back office and the admin reach
+it through identity.backends). Failures are counted in the shared store per address and
+account together, per account, and per address; refused attempts are never counted, so a
+crowd behind one address is not locked out by a few. Every attempt is recorded."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from typing import NoReturn
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -12,10 +16,8 @@ from django.utils import timezone
 
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
-from motcua.identity.models import (
-    Account,
-    LoginAttempt,
-)
+from motcua.identity.limits import Limit, limit_clear, limit_count, limit_reached
+from motcua.identity.models import Account, LoginAttempt
 from motcua.identity.services._shared import (
     Client,
     LoginRefused,
@@ -24,66 +26,85 @@ from motcua.identity.services._shared import (
     _self,
 )
 
-
-def login_check(*, pin: str, password: str, client: Client) -> Account:
-    """The password step. Throttled per IP and per account; every attempt is recorded."""
-    limits = settings.LOGIN_LOCKOUT
-    now = timezone.now()
-    since = now - timedelta(minutes=limits["ip_minutes"])
-    if (
-        client.ip
-        and LoginAttempt.objects.filter(ip=client.ip, success=False, at__gte=since).count()
-        >= limits["ip_failures"]
-    ):
-        _attempt(None, client, "ip_throttled")
-        raise LoginRefused(
-            "Quá nhiều lần thử từ địa chỉ này, hãy thử lại sau / too many attempts from this address"
-        )
-    account = Account.objects.select_related("user").filter(pin=pin.strip()).first()
-    if account is None or not account.active:
-        make_password(password)  # the same work as a real check: no timing hint of who exists
-        _attempt(None, client, "unknown_account")
-        raise LoginRefused(_WRONG)
-    if account.locked_until and account.locked_until > now:
-        _attempt(account, client, "locked")
-        raise LoginRefused(_locked_message(account.locked_until))
-    if not account.user.check_password(password):
-        _failure(account, client, "wrong_password")
-    if _own_record(account.pin).status != "living":
-        _attempt(account, client, "deceased")
-        raise LoginRefused("Tài khoản đã đóng: công dân đã mất / the person is deceased")
-    _success(account, client, "password")
-    return account
-
-
 _WRONG = "Số định danh hoặc mật khẩu không đúng / wrong PIN or password"
+_WRONG_CODE = "Mã xác thực không đúng / wrong code"
+_THROTTLED = (
+    "Quá nhiều lần thử sai, hãy thử lại sau ít phút / too many failed attempts, try again later"
+)
 _SUSPENDED = (
     "Tài khoản đã bị khoá theo yêu cầu của bạn; hãy đến cơ quan công an để mở lại "
     "/ the account is suspended; visit the police to recover it"
 )
 
 
-def _locked_message(until: datetime) -> str:
-    local = timezone.localtime(until)
-    return (
-        f"Tài khoản tạm khoá đến {local:%H:%M} do nhập sai nhiều lần / locked until {local:%H:%M}"
+# --- the shared throttle -----------------------------------------------------------------------
+
+
+def _throttle_keys(username: str, client: Client) -> dict[str, str]:
+    keys = {"account": f"login:account:{username}"}
+    if client.ip:
+        keys["pair"] = f"login:pair:{client.ip}:{username}"
+        keys["address"] = f"login:address:{client.ip}"
+    return keys
+
+
+def _limit(name: str) -> Limit:
+    return Limit(**settings.LOGIN_LIMITS[name])
+
+
+def password_attempt_allowed(*, username: str, client: Client) -> bool:
+    """Whether a password (or code) for `username` from this client may be checked now."""
+    return not any(
+        limit_reached(key, limit=_limit(name))
+        for name, key in _throttle_keys(username, client).items()
     )
 
 
-def _attempt(
-    account: Account | None, client: Client, outcome: str, *, success: bool = False
-) -> None:
+def password_failed(*, username: str, client: Client) -> None:
+    for name, key in _throttle_keys(username, client).items():
+        limit_count(key, limit=_limit(name))
+
+
+def password_succeeded(*, username: str, client: Client) -> None:
+    keys = _throttle_keys(username, client)
+    limit_clear(keys["account"])
+    if "pair" in keys:
+        limit_clear(keys["pair"])
+
+
+# --- the e-ID's sign-in ------------------------------------------------------------------------
+
+
+def login_check(*, pin: str, password: str, client: Client) -> Account:
+    """The password step. One answer for an unknown account, a wrong password and an account
+    that is not active, with the same work done for each."""
+    username = pin.strip()
+    account = Account.objects.select_related("user").filter(pin=username).first()
+    if not password_attempt_allowed(username=username, client=client):
+        _attempt(account, username, client, "throttled")
+        raise LoginRefused(_THROTTLED)
+    if account is None or not account.active:
+        make_password(password)  # the same work as a real check: no timing hint of who exists
+        _refuse(None, username, client, "unknown_account")
+    if not account.user.check_password(password):
+        _refuse(account, username, client, "wrong_password")
+    if account.suspended_at is not None:
+        _attempt(account, username, client, "suspended")
+        raise LoginRefused(_SUSPENDED)
+    if _own_record(account.pin).status != "living":
+        _attempt(account, username, client, "deceased")
+        raise LoginRefused("Tài khoản đã đóng: công dân đã mất / the person is deceased")
+    _success(account, client, "password")
+    return account
+
+
+def _attempt(account: Account | None, username: str, client: Client, outcome: str) -> None:
     with transaction.atomic(durable=True):
-        _attempt_recorded(account, client, outcome, success=success)
+        _attempt_recorded(account, username, client, outcome, success=False)
 
 
 def _attempt_recorded(
-    account: Account | None,
-    client: Client,
-    outcome: str,
-    *,
-    success: bool,
-    after: dict[str, object] | None = None,
+    account: Account | None, username: str, client: Client, outcome: str, *, success: bool
 ) -> None:
     """The login-history row and its audit entry, in the caller's transaction."""
     LoginAttempt.objects.create(
@@ -97,64 +118,62 @@ def _attempt_recorded(
         actor=_self(account.pin) if account else Actor(kind="system", ref=client.ip or "?"),
         action="login.success" if success else "login.failure",
         object_type="identity.account",
-        object_id=account.pin if account else "",
+        object_id=username[:100],
         reason=f"{outcome} từ {client.ip or '?'}",
-        after=after,
     )
 
 
-def _failure(account: Account, client: Client, outcome: str) -> None:
-    """Count the failure; the fifth in a row locks the account for a while. Always raises."""
-    limits = settings.LOGIN_LOCKOUT
+def _refuse(account: Account | None, username: str, client: Client, outcome: str) -> NoReturn:
+    """Count the failure and refuse. Always raises."""
     with transaction.atomic(durable=True):
-        locked = Account.objects.select_for_update().get(pk=account.pk)
-        locked.failed_logins += 1
-        if locked.failed_logins >= limits["failures"]:
-            locked.failed_logins = 0
-            locked.locked_until = timezone.now() + timedelta(minutes=limits["minutes"])
-        locked.save(update_fields=["failed_logins", "locked_until"])
-        until = locked.locked_until
-        _attempt_recorded(
-            account,
-            client,
-            outcome,
-            success=False,
-            after={"locked_until": until.isoformat() if until else None},
-        )
-    if locked.locked_until and locked.locked_until > timezone.now():
-        raise LoginRefused(_locked_message(locked.locked_until))
-    raise LoginRefused(
-        _WRONG if outcome == "wrong_password" else "Mã xác thực không đúng / wrong code"
-    )
+        password_failed(username=username, client=client)
+        _attempt_recorded(account, username, client, outcome, success=False)
+    raise LoginRefused(_WRONG if outcome in ("wrong_password", "unknown_account") else _WRONG_CODE)
 
 
 def _success(account: Account, client: Client, outcome: str) -> None:
     with transaction.atomic(durable=True):
-        Account.objects.filter(pk=account.pk).update(failed_logins=0, locked_until=None)
+        password_succeeded(username=account.pin, client=client)
         get_user_model().objects.filter(pk=account.user_id).update(last_login=timezone.now())
-        _attempt_recorded(account, client, outcome, success=True)
+        _attempt_recorded(account, account.pin, client, outcome, success=True)
+
+
+def staff_attempt_recorded(*, username: str, client: Client, success: bool) -> None:
+    """A password check by the back office or the admin (through identity.backends)."""
+    with transaction.atomic(durable=True):
+        if success:
+            password_succeeded(username=username, client=client)
+        else:
+            password_failed(username=username, client=client)
+        _attempt_recorded(
+            None, username, client, "staff_password" if success else "staff_wrong", success=success
+        )
 
 
 def login_second_factor(*, account: Account, code: str, client: Client) -> int:
     """The TOTP step; returns the level the session reaches (the account's level)."""
-    if account.locked_until and account.locked_until > timezone.now():
-        raise LoginRefused(_locked_message(account.locked_until))
+    _check_may_try_factor(account, client)
     device = _confirmed_totp(account)
     if device is None:
         raise LoginRefused("Tài khoản chưa có yếu tố xác thực thứ hai / no second factor set up")
     if not device.verify_token(code.strip()):
-        _failure(account, client, "wrong_totp")
+        _refuse(account, account.pin, client, "wrong_totp")
     _success(account, client, "totp")
     return int(account.level)
+
+
+def _check_may_try_factor(account: Account, client: Client) -> None:
+    if account.suspended_at is not None:
+        raise LoginRefused(_SUSPENDED)
+    if not password_attempt_allowed(username=account.pin, client=client):
+        _attempt(account, account.pin, client, "throttled")
+        raise LoginRefused(_THROTTLED)
 
 
 def login_factor_passed(*, account: Account, client: Client, method: str) -> int:
     """A second factor verified elsewhere (a passkey's assertion): recorded like the TOTP step;
     returns the level the session reaches."""
-    if account.suspended_at is not None:
-        raise LoginRefused(_SUSPENDED)
-    if account.locked_until and account.locked_until > timezone.now():
-        raise LoginRefused(_locked_message(account.locked_until))
+    _check_may_try_factor(account, client)
     _success(account, client, method)
     return int(account.level)
 

@@ -44,11 +44,16 @@ def sessions_end_all(*, account: Account) -> int:
     """Sign out everywhere: every browser session, and every token given to relying parties."""
     live = list(account.sessions.filter(ended_at__isnull=True))
     _end(live, account, "session.ended_all")
+    tokens_revoke(account=account)
+    return len(live)
+
+
+def tokens_revoke(*, account: Account) -> None:
+    """Every token given to relying parties for this person stops working."""
     RefreshToken.objects.filter(user_id=account.user_id, revoked__isnull=True).update(
         revoked=timezone.now()
     )
     AccessToken.objects.filter(user_id=account.user_id).delete()
-    return len(live)
 
 
 def _end(sessions: list[AccountSession], account: Account, action: str) -> None:
