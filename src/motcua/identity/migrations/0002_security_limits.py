@@ -9,6 +9,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Failures are counted in the shared limit store now (identity.limits).
+        migrations.RemoveField(model_name="account", name="failed_logins"),
+        migrations.RemoveField(model_name="account", name="locked_until"),
         migrations.AddField(
             model_name="account",
             name="suspended_at",
