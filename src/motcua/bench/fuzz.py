@@ -67,7 +67,7 @@ def credentials() -> dict[str, str]:
     staff = apikey_create(name="fuzz", user=user)
     _, partner = identity.partner_add(actor=SYSTEM, name="Fuzz bank", rate_per_second=100_000)
     basic = base64.b64encode(f"{partner.client_id}:{partner.client_secret}".encode()).decode()
-    response = Client().post(
+    response = Client(HTTP_HOST="localhost").post(
         "/o/token/",
         {"grant_type": "client_credentials", "scope": "ekyc"},
         HTTP_AUTHORIZATION=f"Basic {basic}",

@@ -20,6 +20,7 @@ from motcua.identity.ratelimit import RateLimiter
 from motcua.registry.selectors import VERIFY_PERMISSION, IdentityClaim, citizen_verify
 
 router = Router(tags=["identity"])
+# Each partner's quota, shared by every process through batches leased from PostgreSQL.
 limiter = RateLimiter()
 
 
