@@ -7,6 +7,7 @@ from motcua.core.views import healthz
 from motcua.identity.authorize import AuthorizeView, DiscoveryView, UserInfoEndpoint
 from motcua.web import citizen
 from motcua.web import views as web
+from motcua.web.admin_site import staff_admin
 
 # The provider's endpoints, with our authorization view in front of django-oauth-toolkit's.
 # Only the code flow: no device grant, no client self-registration, no application pages.
@@ -51,5 +52,5 @@ urlpatterns = [
     path("o/", include((oidc_patterns, "oauth2_provider"))),
     path("id/", include("motcua.identity.urls")),
     path("api/", api.urls),
-    path("admin/", admin.site.urls),
+    path("admin/", staff_admin(admin.site).urls),
 ]

@@ -5,6 +5,7 @@ the dossiers' services and selectors, which check who may do what and log every 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -12,17 +13,22 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import devices_for_user, user_has_device
+from django_otp import login as otp_login
 
 from motcua.catalog import selectors as catalog
 from motcua.core.actors import Actor
@@ -39,22 +45,66 @@ DEFAULT_PAGE_SIZE = 50
 
 # --- signing in ---------------------------------------------------------------------------------
 
+# The sign-in in two steps: the password, then a code of the official's authenticator. Between the
+# two, the session holds who passed the first step (not signed in yet), for a few minutes.
+PENDING_KEY = "backoffice_pending"
+PENDING_SECONDS = 300
+PENDING_TRIES = 5
+# When the official last did something in the back office or the admin (epoch seconds).
+SEEN_KEY = "staff_seen"
+TOUCH_EVERY_S = 60  # write it at most once a minute, not on every request
+
+INVALID_LOGIN = "Sai tên đăng nhập hoặc mật khẩu / wrong username or password"
+NO_FACTOR = (
+    "Tài khoản chưa có ứng dụng xác thực; đề nghị quản trị hệ thống cấp / this account has no "
+    "authenticator yet: ask the administrator for one"
+)
+WRONG_CODE = "Mã xác thực không đúng hoặc đã hết hạn / wrong or expired code"
+START_AGAIN = "Hãy đăng nhập lại / please sign in again"
+IDLE = (
+    "Phiên làm việc đã kết thúc sau thời gian không hoạt động; hãy đăng nhập lại / "
+    "signed out after a while without activity: please sign in again"
+)
+
+
+def second_factor_verified(user: Any) -> bool:
+    """Whether the session passed a second factor: any confirmed django-otp device (an
+    authenticator app, a passkey) that verified it, as django-otp's middleware says."""
+    check = getattr(user, "is_verified", None)
+    return bool(check is not None and check())
+
 
 def is_official(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return bool(user.is_authenticated and user.is_active and getattr(user, "is_staff", False))
+    """An active staff user whose session passed the second factor."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and getattr(user, "is_staff", False)
+        and second_factor_verified(user)
+    )
+
+
+def staff_session_alive(request: HttpRequest) -> bool:
+    """False, after ending the session, when the official did nothing for STAFF_IDLE_SECONDS;
+    else notes that they are here (at most once a minute)."""
+    now = time.time()
+    seen = request.session.get(SEEN_KEY)
+    if isinstance(seen, int | float) and now - seen > settings.STAFF_IDLE_SECONDS:
+        logout(request)
+        return False
+    if not isinstance(seen, int | float) or now - seen >= TOUCH_EVERY_S:
+        request.session[SEEN_KEY] = now
+    return True
 
 
 class OfficialAuthenticationForm(AuthenticationForm):
-    """Django's username and password form, for active staff users only."""
+    """Django's username and password form, for active staff users only. Every failure gets the
+    same answer: a citizen's right password says no more than a wrong one."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "Sai tên đăng nhập hoặc mật khẩu / wrong username or password",
-        "inactive": "Tài khoản đã bị khóa / this account is disabled",
-        "not_official": (
-            "Tài khoản này không phải tài khoản cán bộ; công dân đăng nhập bằng định danh điện "
-            "tử / this is not an official's account; citizens sign in with their e-ID"
-        ),
+        "invalid_login": INVALID_LOGIN,
+        "inactive": INVALID_LOGIN,
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -63,15 +113,98 @@ class OfficialAuthenticationForm(AuthenticationForm):
         self.fields["password"].label = "Mật khẩu / Password"
 
     def confirm_login_allowed(self, user: User) -> None:
-        super().confirm_login_allowed(user)
-        if not getattr(user, "is_staff", False):
-            raise ValidationError(self.error_messages["not_official"], code="not_official")
+        if not (user.is_active and getattr(user, "is_staff", False)):
+            raise self.get_invalid_login_error()
 
 
 class LoginView(auth_views.LoginView):
+    """The first step: the password (checked by `authenticate`, with the request, so that the
+    shared throttle sees it). It signs nobody in: it sends the official to the second step."""
+
     template_name = "backoffice/login.html"
     authentication_form = OfficialAuthenticationForm
     next_page = "backoffice:start"
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if not user_has_device(user, confirmed=True):
+            form.add_error(None, NO_FACTOR)
+            return self.form_invalid(form)
+        self.request.session[PENDING_KEY] = {
+            "user": user.pk,
+            "backend": getattr(user, "backend", ""),
+            "at": time.time(),
+            "tries": 0,
+            "next": self.get_success_url(),
+        }
+        return redirect("backoffice:login_code")
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Mã xác thực (6 chữ số) / Code from your authenticator (6 digits)",
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+def _pending_user(request: HttpRequest) -> tuple[User, dict[str, Any]] | None:
+    pending = request.session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    user_id = pending.get("user")
+    if not isinstance(user_id, int):
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True, is_staff=True).first()
+    return (user, pending) if user is not None else None
+
+
+def device_accepting(user: User, code: str) -> Any:
+    """The user's confirmed device that accepts the code, if any (each device applies its own
+    throttle to failed codes)."""
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=True, for_verify=True):
+            verify = getattr(device, "verify_token", None)
+            if verify is not None and verify(code):
+                return device
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def login_code_view(request: HttpRequest) -> HttpResponse:
+    """The second step: a code of the authenticator; then the official is signed in, under a
+    new session id, with the device that verified them."""
+    found = _pending_user(request)
+    if found is None:
+        request.session.pop(PENDING_KEY, None)
+        messages.info(request, START_AGAIN)
+        return redirect("backoffice:login")
+    user, pending = found
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = device_accepting(user, form.cleaned_data["code"].strip())
+        if device is not None:
+            del request.session[PENDING_KEY]
+            login(request, user, backend=pending["backend"] or None)
+            otp_login(request, device)
+            request.session[SEEN_KEY] = time.time()
+            target = pending.get("next") or ""
+            if not url_has_allowed_host_and_scheme(
+                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                target = reverse("backoffice:start")
+            return redirect(target)
+        pending["tries"] = pending.get("tries", 0) + 1
+        if pending["tries"] >= PENDING_TRIES:
+            del request.session[PENDING_KEY]
+            messages.error(request, f"{WRONG_CODE}. {START_AGAIN}")
+            return redirect("backoffice:login")
+        request.session[PENDING_KEY] = pending
+        form.add_error("code", WRONG_CODE)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "backoffice/login_code.html", {"form": form}, status=status)
 
 
 @require_POST
@@ -82,11 +215,14 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 def official_required(view: View) -> View:
-    """Active staff users only; anyone else goes to the back office's sign-in page. The view
-    gets the official as an Actor."""
+    """Active staff users who passed the second factor, in a session not left idle too long;
+    anyone else goes to the back office's sign-in page. The view gets the official as an
+    Actor."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if is_official(request.user) and not staff_session_alive(request):
+            messages.info(request, IDLE)
         if not is_official(request.user):
             return auth_views.redirect_to_login(
                 request.get_full_path(), login_url="backoffice:login"

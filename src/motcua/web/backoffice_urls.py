@@ -7,6 +7,7 @@ app_name = "backoffice"
 
 urlpatterns = [
     path("dang-nhap/", backoffice.LoginView.as_view(), name="login"),
+    path("dang-nhap/ma-xac-thuc/", backoffice.login_code_view, name="login_code"),
     path("dang-xuat/", backoffice.logout_view, name="logout"),
     path("", backoffice.start_view, name="start"),
     path("co-quan/<int:agency_id>/", backoffice.queue_view, name="queue"),
