@@ -48,25 +48,30 @@ def text_problem(value: str, *, limit: int | None = None, single_line: bool = Fa
 
 
 def _walk(name: str, value: Any) -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        yield name, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            key = str(key)
-            yield from _walk(f"{name}.{key}" if name else key, key)  # keys are text too
-            yield from _walk(f"{name}.{key}" if name else key, item)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk(f"{name}.{index}" if name else str(index), item)
+    """Every text in a value, keys included, by dotted path (iterative: JSON nests deep)."""
+    stack: list[tuple[str, Any]] = [(name, value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            yield path, item
+        elif isinstance(item, dict):
+            for key, inner in reversed(item.items()):
+                key = str(key)
+                child = f"{path}.{key}" if path else key
+                stack += [(child, inner), (child, key)]
+        elif isinstance(item, list):
+            for index in reversed(range(len(item))):
+                stack.append((f"{path}.{index}" if path else str(index), item[index]))
 
 
 def problems(values: Iterable[tuple[str, Any]]) -> dict[str, str]:
     """Field → what is wrong, for (name, value) pairs; nested JSON values by dotted path."""
     found: dict[str, str] = {}
     for name, value in values:
-        for field, text in _walk(name, value):
+        for path, text in _walk(name, value):
+            field = path or "body"
             if field not in found and (problem := text_problem(text)) is not None:
-                found[field or "body"] = problem
+                found[field] = problem
     return found
 
 

@@ -78,7 +78,7 @@ def _body_values(request: HttpRequest) -> list[tuple[str, Any]]:
     if content_type.startswith("application/json"):
         try:
             return [("", json.loads(request.body))]
-        except ValueError:
+        except (ValueError, RecursionError):
             if _is_api(request):  # the API's answer to any bad input: 422, field by field
                 raise _NotJson from None
             return []  # a page's view answers that in its own words

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "ninja",  # the API docs from our own static files (not a CDN), as the CSP requires
     "oauth2_provider",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "motcua.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -143,6 +145,22 @@ WHITENOISE_USE_FINDERS = True  # production serves collected files instead
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4): scripts and styles from our own static files only, no
+# inline code; forms post only to the platform and, on the provider's pages, to the registered
+# relying parties (motcua.core.csp adds their origins, as Chromium checks redirects too).
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+CSP_RELYING_PARTY_PATHS = ("/o/", "/id/")
 
 # The audit chain's HMAC key lives outside the database (MOTCUA_AUDIT_KEY, else var/keys/audit.key);
 # signed checkpoints of its head go to a directory outside the database, on a schedule.
@@ -224,6 +242,8 @@ LOGIN_URL = "identity:login"
 # Pairwise subject identifiers are keyed by this secret (a different sub per relying party).
 PAIRWISE_KEY = os.environ.get("MOTCUA_PAIRWISE_KEY", SECRET_KEY + ":pairwise")
 SMS_GATEWAY = os.environ.get("MOTCUA_SMS_GATEWAY", "motcua.core.messaging.LoggingSmsGateway")
+# The logging gateway masks codes unless DEBUG or this is on (see core.messaging).
+SMS_LOG_CODES = os.environ.get("MOTCUA_SMS_LOG_CODES", "0") == "1"
 EMAIL_BACKEND = os.environ.get(
     "MOTCUA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )

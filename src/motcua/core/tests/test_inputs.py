@@ -154,6 +154,29 @@ def test_attack_line_break_in_a_single_line_field_is_refused(
     assert response.status_code == 422 and "full_name" in response.json()["errors"]
 
 
+@pytest.mark.django_db
+def test_attack_deeply_nested_json_is_refused(client: Client, credentials: dict[str, str]) -> None:
+    depth = 100_000
+    response = client.post(
+        "/api/identity/verify",
+        "[" * depth + "]" * depth,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {credentials['partner']}",
+    )
+    assert response.status_code == 422 and "body" in response.json()["errors"]
+
+
+@pytest.mark.django_db
+def test_nested_json_values_are_named_by_their_path(client: Client) -> None:
+    response = client.post(
+        "/api/identity/verify",
+        {"purpose": "KYC", "extra": {"list": ["ok", "a\x00"]}},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["extra.list.1"]
+
+
 # --- pages ------------------------------------------------------------------------------------
 
 
