@@ -78,15 +78,34 @@ def _earlier(pin: str, key: str) -> Submitted | None:
     return Submitted(row.pk, row.code, row.due_on, created=False) if row else None
 
 
-def dossier_submit(*, actor: Actor, submission: Submission) -> Submitted:
-    """File a dossier online. A retry with the same idempotency key returns the first dossier."""
+class LevelTooLow(PermissionDenied):
+    """The citizen signed in at a lower e-ID level than the procedure asks for: sign in again
+    at that level (step-up), or raise the account's level first."""
+
+    code = "eid_level_too_low"
+
+    def __init__(self, needed: int) -> None:
+        self.needed = needed
+        message = (
+            f"Thủ tục này cần đăng nhập bằng tài khoản định danh điện tử mức {needed} / "
+            f"this procedure needs a level-{needed} e-ID sign-in"
+        )
+        super().__init__(message, errors={"eid_level": message})
+
+
+def dossier_submit(*, actor: Actor, submission: Submission, eid_level: int) -> Submitted:
+    """File a dossier online. `eid_level` is the level of the citizen's sign-in (the acr of
+    their id_token): below the procedure's minimum, nothing is filed. A retry with the same
+    idempotency key returns the first dossier."""
     pin = _citizen(actor)
     key = submission.idempotency_key.strip()
     if not 8 <= len(key) <= 64:
         raise ValidationFailed({"idempotency_key": "Khóa chống trùng 8-64 ký tự / 8-64 chars"})
+    snapshot = procedure_current(submission.procedure_code)
+    if eid_level < snapshot.min_eid_level:
+        raise LevelTooLow(snapshot.min_eid_level)
     if earlier := _earlier(pin, key):
         return earlier
-    snapshot = procedure_current(submission.procedure_code)
     record = citizen_get(actor=actor, pin=pin, purpose=f"Nộp hồ sơ {snapshot.code}")
     checked = _checked_submission(snapshot, record, submission)
     stored = {

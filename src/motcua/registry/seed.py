@@ -776,11 +776,11 @@ class PopulationGenerator:
             source, recorded = "card_issuance", f"{self.iso[card_issued]} 09:00:00+07"
         else:
             source, recorded = "residence_registration", f"{self.iso[person.joined]} 09:00:00+07"
-        phone = ("", "", None)
+        phone: tuple[str, str, str | None] = ("", "", None)
         if has_phone:
             number = f"0{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}"
             phone = (number, source, recorded)
-        email = ("", "", None)
+        email: tuple[str, str, str | None] = ("", "", None)
         if has_email:
             address = f"{_ascii_name(person.full_name)}{rng.randrange(100)}@{EMAIL_DOMAINS(rng)}"
             email = (address, source, recorded)

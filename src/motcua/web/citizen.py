@@ -21,7 +21,7 @@ from motcua.core.uploads import private_file_response
 from motcua.dossiers import printouts, services
 from motcua.dossiers import selectors as dossiers
 from motcua.web.forms import RatingForm, SubmitForm, SupplementForm
-from motcua.web.portal import SESSION_KEY
+from motcua.web.portal import SESSION_KEY, session_level, step_up_redirect, step_up_tried
 
 View = Callable[..., HttpResponseBase]
 
@@ -135,8 +135,18 @@ def _submit_form(request: HttpRequest, start: dossiers.SubmissionStart) -> Submi
     )
 
 
+STEP_UP_PARAM = "buoc-len"  # ?buoc-len=1: try the higher-level sign-in again
+
+
 @citizen_required
-def submit_view(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
+def submit_view(request: HttpRequest, actor: Actor, code: str) -> HttpResponseBase:
+    try:
+        needed = catalog.procedure_current(code).min_eid_level
+    except NotFound as error:
+        raise Http404(error.message) from error
+    level = session_level(request.session.get(SESSION_KEY))
+    if level < needed:
+        return _level_too_low(request, code, needed)
     try:
         start = dossiers.submission_start(actor=actor, procedure_code=code)
     except NotFound as error:
@@ -155,6 +165,7 @@ def submit_view(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
                     files=form.files_by_component(),
                     fee_exemption=form.cleaned_data.get("fee_exemption", ""),
                 ),
+                eid_level=level,
             )
         except DomainError as error:
             _errors_onto(form, error)
@@ -162,6 +173,24 @@ def submit_view(request: HttpRequest, actor: Actor, code: str) -> HttpResponse:
             return redirect("citizen_dossier", dossier_id=done.id)
     status = 422 if form.errors else 200
     return _page(request, "web/submit.html", {"procedure": procedure, "form": form}, status)
+
+
+def _level_too_low(request: HttpRequest, code: str, needed: int) -> HttpResponseBase:
+    """A sign-in below the procedure's level: the first visit goes to the provider to sign in
+    at that level (its second factor) and back; after an attempt that did not raise it (the
+    account has no such level), the page says where to get it. A form posted at the lower
+    level is refused, whatever it holds."""
+    path = request.path
+    if request.method == "GET" and (
+        request.GET.get(STEP_UP_PARAM) or not step_up_tried(request, level=needed, path=path)
+    ):
+        return step_up_redirect(request, level=needed, back_to=path)
+    context = {
+        "procedure": catalog.procedure_current(code),
+        "needed": needed,
+        "retry": f"{path}?{STEP_UP_PARAM}=1",
+    }
+    return _page(request, "web/level_needed.html", context, status=403)
 
 
 def _errors_onto(form: SubmitForm, error: DomainError) -> None:

@@ -162,6 +162,7 @@ def _birth(pin: str, other_parent: str, ward: str, child: str) -> dossier_servic
     assert agency is not None
     return dossier_services.dossier_submit(
         actor=_citizen(pin),
+        eid_level=2,  # filed as a level-2 sign-in would file it
         submission=dossier_services.Submission(
             procedure_code=BIRTH,
             agency_id=agency.id,

@@ -118,6 +118,7 @@ def submit(
     procedure_code: str = BIRTH,
     *,
     key: str | None = None,
+    eid_level: int = 2,
     **changes: Any,
 ) -> services.Submitted:
     procedure = procedure_current(procedure_code)
@@ -129,4 +130,6 @@ def submit(
         files=changes.pop("files", uploads_for(procedure, citizen.pin)),
         **changes,
     )
-    return services.dossier_submit(actor=as_citizen(citizen), submission=submission)
+    return services.dossier_submit(
+        actor=as_citizen(citizen), submission=submission, eid_level=eid_level
+    )

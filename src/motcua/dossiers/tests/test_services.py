@@ -29,7 +29,14 @@ from motcua.core.messaging import OutboxSmsGateway
 from motcua.core.models import AuditEntry
 from motcua.dossiers.models import Apology, Dossier, DossierEvent, DossierFile, Rating
 from motcua.dossiers.selectors import dossier_detail
-from motcua.dossiers.services import Step, Submitted, dossier_act, dossier_apologize, dossier_rate
+from motcua.dossiers.services import (
+    LevelTooLow,
+    Step,
+    Submitted,
+    dossier_act,
+    dossier_apologize,
+    dossier_rate,
+)
 from motcua.dossiers.tests.factories import (
     BIRTH,
     Person,
@@ -291,6 +298,34 @@ def test_civil_status_dossiers_after_15_00_count_from_the_next_day(
 
 
 # --- submission: retries -------------------------------------------------------------------------
+
+
+def test_attack_a_level_1_sign_in_submitting_a_level_2_procedure_is_refused(
+    world: World, mother: Person
+):
+    """Someone who registered a level-1 account in another person's name can not file a birth
+    registration (level 2) for them: refused with a 403 naming the level, nothing written."""
+    with writes_nothing(), pytest.raises(LevelTooLow) as caught:
+        submit(mother, world.commune, eid_level=1)
+
+    assert caught.value.status == 403 and caught.value.needed == 2
+    assert "level-2" in caught.value.errors["eid_level"]
+    assert not Dossier.objects.exists()
+
+
+def test_attack_a_level_1_retry_of_a_level_2_dossiers_key_learns_nothing(
+    world: World, mother: Person
+):
+    submit(mother, world.commune, key="khoa-chong-trung-0002")
+
+    with writes_nothing(), pytest.raises(LevelTooLow):
+        submit(mother, world.commune, key="khoa-chong-trung-0002", eid_level=1)
+
+
+def test_a_level_1_sign_in_files_a_level_1_procedure(world: World, mother: Person):
+    done = submit(mother, world.province_police, CMND_CONFIRMATION, eid_level=1)
+
+    assert done.created and Dossier.objects.get(pk=done.id).procedure_code == CMND_CONFIRMATION
 
 
 def test_a_retry_with_the_same_key_returns_the_first_dossier(world: World, mother: Person):

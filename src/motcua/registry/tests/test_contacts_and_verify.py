@@ -4,6 +4,7 @@ and identity verification that answers nothing the caller does not already know.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from motcua.registry.selectors import (
     NO_MATCH,
     NOT_CHECKED,
     IdentityClaim,
+    Verification,
     age_from_partial_date,
     citizen_contacts_on_record,
     citizen_verify,
@@ -31,11 +33,13 @@ NAME = "Trần Thị Bình"
 BORN = date(1990, 3, 8)
 
 
-def _person(**fields: object) -> Citizen:
+def _person(**fields: Any) -> Citizen:
     return make_citizen(full_name=NAME, sex="F", birth_date=BORN, **fields)
 
 
-def _verify(pin: str, full_name: str = NAME, birth_date: str = "1990-03-08", **kw: str):  # type: ignore[no-untyped-def]
+def _verify(
+    pin: str, full_name: str = NAME, birth_date: str = "1990-03-08", **kw: str
+) -> Verification:
     return citizen_verify(
         actor=PARTNER,
         claim=IdentityClaim(pin=pin, full_name=full_name, birth_date=birth_date, **kw),
