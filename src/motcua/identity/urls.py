@@ -1,6 +1,6 @@
 from django.urls import path
 
-from motcua.identity import views
+from motcua.identity import passkeys, views
 
 app_name = "identity"
 
@@ -26,4 +26,28 @@ urlpatterns = [
     path("tai-khoan/con/", views.child_add_view, name="child_add"),
     path("khong-phai-toi/<str:token>/", views.disown_view, name="disown"),
     path("can-bo/nang-muc/", views.raise_level_view, name="raise_level"),
+    path("tai-khoan/khoa-truy-cap/", passkeys.passkeys_view, name="passkeys"),
+    path("tai-khoan/khoa-truy-cap/them/", passkeys.passkey_add_view, name="passkey_add"),
+    path(
+        "tai-khoan/khoa-truy-cap/<int:device_id>/xoa/",
+        passkeys.passkey_remove_view,
+        name="passkey_remove",
+    ),
+    path(
+        "khoa-truy-cap/dang-ky/bat-dau/",
+        passkeys.passkey_register_begin,
+        name="passkey_register_begin",
+    ),
+    path(
+        "khoa-truy-cap/dang-ky/hoan-tat/",
+        passkeys.passkey_register_complete,
+        name="passkey_register_complete",
+    ),
+    path("khoa-truy-cap/xac-thuc/bat-dau/", passkeys.passkey_auth_begin, name="passkey_auth_begin"),
+    path(
+        "khoa-truy-cap/xac-thuc/hoan-tat/",
+        passkeys.passkey_auth_complete,
+        name="passkey_auth_complete",
+    ),
+    path("khoa-truy-cap/jsi18n/", passkeys.passkey_jsi18n, name="passkey_jsi18n"),
 ]

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "procrastinate.contrib.django",
     "motcua.core",
     "motcua.geo",
@@ -180,6 +181,15 @@ LOGGING = {
 # The e-ID provider (django-oauth-toolkit), configured to RFC 9700 and OpenID Connect Core.
 # Where this deployment is reached from outside; the portal finds the provider there.
 PUBLIC_URL = os.environ.get("MOTCUA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Passkeys (django-otp-webauthn) as a second factor only, behind motcua.identity.passkeys: its
+# helper takes the relying party id and origin from PUBLIC_URL at each request (so
+# OTP_WEBAUTHN_ALLOWED_ORIGINS stays unset and its check is silenced). WebAuthn needs a domain:
+# in development use MOTCUA_PUBLIC_URL=http://localhost:8000, not 127.0.0.1.
+OTP_WEBAUTHN_HELPER_CLASS = "motcua.identity.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "motcua.identity.passkeys.rp_id"
+OTP_WEBAUTHN_RP_NAME = "Motcua"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 _OIDC_KEY, _OIDC_RETIRED_KEYS = (
     (os.environ["MOTCUA_OIDC_KEY"], [])
     if "MOTCUA_OIDC_KEY" in os.environ
