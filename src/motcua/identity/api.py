@@ -78,7 +78,7 @@ class VerifyOut(Schema):
 
 @router.post(
     "/verify",
-    response={200: VerifyOut, **error_responses(401, 403, 422, 429)},
+    response={200: VerifyOut, **error_responses(401, 403, 413, 422, 429)},
     auth=PartnerToken(),
 )
 def verify(request: HttpRequest, body: VerifyIn) -> VerifyOut:
