@@ -92,11 +92,18 @@ def use_app_role() -> bool:
     return True
 
 
+AUDIT_KEY_MIN_CHARS = 32
+
+
 def audit_key(path: Path) -> bytes:
     """The audit chain's HMAC key: MOTCUA_AUDIT_KEY, else the file at `path` (32 random bytes,
     hex, mode 0600, made on first use). Outside the database, so that whoever controls the
     database alone cannot recompute the chain."""
     if key := os.environ.get("MOTCUA_AUDIT_KEY"):
+        if len(key) < AUDIT_KEY_MIN_CHARS:
+            raise ValueError(
+                f"MOTCUA_AUDIT_KEY must be a random secret of {AUDIT_KEY_MIN_CHARS}+ characters"
+            )
         return key.encode()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -319,8 +319,11 @@ def test_the_audit_key_is_made_once_outside_the_database(
     key = audit_key(path)
     assert len(key) == 64 and audit_key(path) == key
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    monkeypatch.setenv("MOTCUA_AUDIT_KEY", "from-the-environment")
-    assert audit_key(path) == b"from-the-environment"
+    monkeypatch.setenv("MOTCUA_AUDIT_KEY", "k" * 32)
+    assert audit_key(path) == b"k" * 32
+    monkeypatch.setenv("MOTCUA_AUDIT_KEY", "short")
+    with pytest.raises(ValueError, match="32"):
+        audit_key(path)
 
 
 # --- the application's database role ----------------------------------------------------------
@@ -354,6 +357,8 @@ def test_attack_application_role_alters_the_audit_log_or_the_schema_is_refused()
     }
     with _as_app_role() as conn, conn.transaction(force_rollback=True):
         assert conn.execute("SELECT current_user").fetchone() == (APP_ROLE,)
+        owned = "SELECT count(*) FROM pg_class WHERE relowner = 'motcua_app'::regrole"
+        assert conn.execute(owned).fetchone() == (0,)  # so it may ALTER or DROP none
         conn.execute(
             "INSERT INTO core_holiday (day, name, kind) VALUES ('2099-01-02', 'x', 'holiday')"
         )
