@@ -3,9 +3,11 @@ HTTP endpoints with Django's test client: every test here failed before the fix.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -305,6 +307,11 @@ def test_attack_registering_an_untrusted_party_with_the_pin_scope_is_refused() -
         make_party(scopes=("openid", "pin"), pin_claim=False)
     assert "scopes" in refused.value.errors
     assert not RelyingParty.objects.exists()
+    command = ["rp", "add", "--name", "X", "--redirect-uri", BANK_REDIRECT, "--scopes"]
+    with pytest.raises(CommandError, match="scopes"):
+        call_command(*command, "openid", "pin")
+    call_command(*command, "openid", "pin", "--pin-claim", stdout=io.StringIO())
+    assert RelyingParty.objects.get().pin_claim
 
 
 def test_attack_untrusted_party_with_a_stored_pin_scope_never_gets_the_pin() -> None:

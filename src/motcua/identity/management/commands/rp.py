@@ -21,9 +21,17 @@ class Command(BaseCommand):
         add.add_argument("--name", required=True)
         add.add_argument("--redirect-uri", action="append", required=True, dest="redirect_uris")
         add.add_argument(
-            "--scopes", nargs="+", default=["openid", "profile"], choices=OIDC_SCOPES_FOR_PARTIES
+            "--scopes",
+            nargs="+",
+            default=["openid", "profile"],
+            choices=OIDC_SCOPES_FOR_PARTIES,
+            help="pin only with --pin-claim",
         )
-        add.add_argument("--pin-claim", action="store_true", help="trusted to receive the PIN")
+        add.add_argument(
+            "--pin-claim",
+            action="store_true",
+            help="trusted to receive the PIN (and the pin scope)",
+        )
         add.add_argument("--min-level", type=int, choices=(1, 2), default=1)
 
     def handle(self, *args: Any, **options: Any) -> None:
