@@ -127,10 +127,10 @@ class AuthorizeView(AuthorizationView):
         party = party_of(form.cleaned_data.get("client_id", ""))
         if account is None or party is None:
             return self._sign_in_to(pending["path"])
-        blocked = self._requirements_unmet(self.request, pending, silent=False)
-        if blocked is not None:
-            return blocked
-        if form.cleaned_data.get("allow"):
+        if form.cleaned_data.get("allow"):  # a refusal needs neither step-up nor a new sign-in
+            blocked = self._requirements_unmet(self.request, pending, silent=False)
+            if blocked is not None:
+                return blocked
             services.consent_grant(
                 account=account, party=party, scopes=form.cleaned_data["scope"].split()
             )
