@@ -35,14 +35,11 @@ def too_long_message(limit: int) -> str:
 
 def text_problem(value: str, *, limit: int | None = None, single_line: bool = False) -> str | None:
     """What is wrong with one text value, or None."""
-    if "\x00" in value:
-        return NUL_MESSAGE
     if _CONTROL.search(value):
-        return CONTROL_MESSAGE
+        return NUL_MESSAGE if "\x00" in value else CONTROL_MESSAGE
     if single_line and _LINE_BREAK.search(value):
         return LINE_MESSAGE
-    limit = max_chars() if limit is None else limit
-    if len(value) > limit:
+    if len(value) > (max_chars() if limit is None else limit):
         return too_long_message(limit)
     return None
 
@@ -67,10 +64,11 @@ def _walk(name: str, value: Any) -> Iterator[tuple[str, str]]:
 def problems(values: Iterable[tuple[str, Any]]) -> dict[str, str]:
     """Field → what is wrong, for (name, value) pairs; nested JSON values by dotted path."""
     found: dict[str, str] = {}
+    limit = max_chars()
     for name, value in values:
         for path, text in _walk(name, value):
             field = path or "body"
-            if field not in found and (problem := text_problem(text)) is not None:
+            if field not in found and (problem := text_problem(text, limit=limit)) is not None:
                 found[field] = problem
     return found
 
