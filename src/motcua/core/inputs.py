@@ -39,7 +39,8 @@ def text_problem(value: str, *, limit: int | None = None, single_line: bool = Fa
         return NUL_MESSAGE if "\x00" in value else CONTROL_MESSAGE
     if single_line and _LINE_BREAK.search(value):
         return LINE_MESSAGE
-    if len(value) > (max_chars() if limit is None else limit):
+    limit = max_chars() if limit is None else limit
+    if len(value) > limit:
         return too_long_message(limit)
     return None
 
