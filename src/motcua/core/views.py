@@ -1,12 +1,35 @@
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 
+from motcua.core.apikeys import apikey_actor
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness with the database status; 503 when the database does not answer."""
+    """Liveness with the database status; 503 when the database does not answer.
+
+    Anyone (the load balancer's probe) gets the status words only. The database's own error
+    text names hosts, roles and versions, so only staff (signed in) or a caller with a valid API
+    key sees it."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return JsonResponse({"status": "ok", "database": "ok"})
     except DatabaseError as exc:
-        return JsonResponse({"status": "degraded", "database": str(exc)}, status=503)
+        body = {"status": "degraded", "database": "error"}
+        try:  # who is asking is looked up in the database that just failed: it may fail again
+            details = _may_see_details(request)
+        except DatabaseError:
+            details = False
+        if details:
+            body["detail"] = str(exc)
+        return JsonResponse(body, status=503)
+
+
+def _may_see_details(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key:
+        return False
+    return apikey_actor(key.strip()) is not None

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from oauth2_provider.settings import oauth2_settings
 from rich.progress import Progress
 
@@ -24,6 +24,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if _production():
+            raise CommandError(
+                "motcua demo tạo tài khoản với mật khẩu công khai; không chạy với cấu hình "
+                "production / motcua demo creates logins with a published password: it refuses "
+                "production settings."
+            )
+        settings.SMS_LOG_CODES = True  # the printout below says the codes are in the log
         _public_at(options["port"])
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -84,6 +91,13 @@ def _citizen_line(citizen: DemoCitizen) -> str:
     if citizen.totp_secret:
         line += f", TOTP secret {citizen.totp_secret} (new each run; e.g. `oathtool --totp -b`)"
     return line
+
+
+def _production() -> bool:
+    """Production settings, by module name or by what only they set (a renamed copy)."""
+    return str(settings.SETTINGS_MODULE).endswith(".production") or (
+        settings.SESSION_COOKIE_SECURE and settings.SECURE_HSTS_SECONDS > 0
+    )
 
 
 def _public_at(port: int) -> None:
