@@ -44,9 +44,12 @@ class AccessLogAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "created_at", "revoked_at")
-    fields = ("name", "user", "created_at", "revoked_at")
-    readonly_fields = ("name", "user", "created_at")
+    list_display = ("name", "user", "scopes", "created_at", "expires_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    fields = ("name", "user", "scopes", "created_at", "expires_at", "revoked_at")
+    # Scopes and expiry are set when the key is made (`apikey_create` checks them); here a key
+    # can only be revoked, never widened or prolonged.
+    readonly_fields = ("name", "user", "scopes", "created_at", "expires_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # keys are created by `apikey_create`, which shows the secret once

@@ -6,8 +6,12 @@ chain lets `motcua audit verify` find a row edited or deleted by someone who got
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 
 
 class AuditEntry(models.Model):
@@ -61,14 +65,22 @@ class AccessLog(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} read {self.data} of {self.subject_pin}"
 
 
+def api_key_expiry() -> datetime:
+    """A new key's end of life: 90 days from now (`motcua.core.apikeys.DEFAULT_LIFETIME`)."""
+    return timezone.now() + timedelta(days=90)
+
+
 class ApiKey(models.Model):
-    """A bearer key for staff tools and partner systems; acts with its user's permissions.
+    """A bearer key for staff tools and partner systems; acts with its user's permissions, only
+    on the API operations its scopes name (`motcua.core.apikeys.API_SCOPES`), until it expires.
     Only the SHA-256 of the key is stored."""
 
     name = models.CharField(max_length=200)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     key_hash = models.CharField(max_length=64, unique=True)
+    scopes = ArrayField(models.CharField(max_length=50), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=api_key_expiry)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
