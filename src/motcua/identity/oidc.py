@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.utils import timezone
 from oauth2_provider.models import RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
@@ -206,3 +207,13 @@ def _address(record: CitizenRecord) -> dict[str, str]:
         "locality": permanent.ward_name,
         "country": "VN",
     }
+
+
+def token_contexts_prune(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Forget how people authenticated for codes and token families that can no longer be
+    used: older than a day and with no live refresh token left in the family."""
+    live = RefreshToken.objects.filter(revoked__isnull=True).values("token_family")
+    stale = TokenContext.objects.filter(created_at__lt=timezone.now() - older_than).exclude(
+        token_family__in=live
+    )
+    return int(stale.delete()[0])
