@@ -221,7 +221,7 @@ def test_attack_an_oversized_portrait_is_refused_before_it_is_read() -> None:
         def read(self, *args: Any) -> bytes:
             raise AssertionError("read before the size check")
 
-        def open(self, mode: str | None = None) -> Any:
+        def open(self, mode: str | None = None) -> Any:  # type: ignore[override]
             raise AssertionError("opened before the size check")
 
     huge = Huge("anh.jpg", b"")
