@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from motcua.web.portal import (
+    NEXT_KEY,
     SESSION_KEY,
     callback_uri,
     home_uri,
@@ -20,9 +21,6 @@ from motcua.web.portal import (
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {"citizen": request.session.get(SESSION_KEY)})
-
-
-NEXT_KEY = "portal_next"
 
 
 def portal_login(request: HttpRequest) -> HttpResponse:
@@ -45,6 +43,9 @@ def portal_callback(request: HttpRequest) -> HttpResponse:
             )
         token = client.authorize_access_token(request)
     except AuthlibBaseError as error:
+        back_to = request.session.pop(NEXT_KEY, None)
+        if error.error == "unmet_authentication_requirements" and back_to:
+            return redirect(back_to)  # that page says what the level needs (the police)
         return _login_failed(request, error.description or error.error)
     request.session.cycle_key()
     request.session[SESSION_KEY] = portal_user(dict(token["userinfo"]), token["id_token"])

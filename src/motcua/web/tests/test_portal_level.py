@@ -118,7 +118,7 @@ def test_the_session_level_comes_from_the_id_tokens_acr() -> None:
     assert session_level({"pin": "087195100001", "acr": "2"}) == 1  # only the provider's names
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_level_1_session_is_sent_to_the_provider_to_sign_in_at_level_2_and_back(
     live_server: LiveServer, settings: Any
 ) -> None:
