@@ -358,10 +358,26 @@ def dossier_queue(
     pages = max(1, -(-total // page_size))
     page = max(1, min(page, pages))
     start = (page - 1) * page_size
+    agency_name = agency_get(agency_id).name
+    today = timezone.localdate()
+    values = list(
+        _page_of(rows, start, page_size).values(
+            *ROW_FIELDS, "applicant_pin", procedure_name=_snapshot_name()
+        )
+    )
+    if chosen.query.strip():
+        # A search by receipt code or PIN is a lookup of people: each applicant it shows is
+        # in their access log (browsing the agency's own queue is its daily work, not a lookup).
+        access_log_record(
+            actor=actor,
+            subject_pins=[v["applicant_pin"] for v in values],
+            data="dossiers.queue_search",
+            purpose=f"Tìm hồ sơ trong hàng đợi của {agency_name} / queue search",
+        )
     return QueuePage(
         agency_id=agency_id,
-        agency_name=agency_get(agency_id).name,
-        rows=_rows(_page_of(rows, start, page_size)),
+        agency_name=agency_name,
+        rows=[_row(v, today) for v in values],
         total=total,
         page=page,
         pages=pages,

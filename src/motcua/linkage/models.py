@@ -50,6 +50,11 @@ class LinkageJob(models.Model):
     report = models.CharField(max_length=500, blank=True)
     wall_s = models.FloatField(null=True, blank=True)
     created_by = models.CharField(max_length=150)
+    # The agency the job works for: only its officials see the job, its results and its pairs.
+    # Empty only for jobs from before jobs had an owner (nobody sees those).
+    agency = models.ForeignKey(
+        "catalog.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     idempotency_key = models.CharField(max_length=64)
     created = models.DateTimeField(default=timezone.now)
     started = models.DateTimeField(null=True, blank=True)
@@ -63,7 +68,10 @@ class LinkageJob(models.Model):
                 fields=["created_by", "idempotency_key"], name="linkage_job_started_once"
             )
         ]
-        indexes = [models.Index(fields=["-created"], name="linkage_job_newest")]
+        indexes = [
+            models.Index(fields=["-created"], name="linkage_job_newest"),
+            models.Index(fields=["agency", "-created"], name="linkage_job_agency_newest"),
+        ]
         permissions = [
             ("run_linkage", "Chạy liên kết dữ liệu chuyên ngành / run record linkage"),
             ("review_pair", "Đối soát cặp bản ghi / review linkage pairs"),

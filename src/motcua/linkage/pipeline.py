@@ -25,6 +25,7 @@ from splink import DuckDBAPI
 
 from motcua.linkage import model, report
 from motcua.linkage.dataset import DatasetError, DatasetInfo, column_mapping, dataset_load
+from motcua.linkage.export import spreadsheet_safe_sql
 from motcua.linkage.features import features_build, features_open
 from motcua.linkage.resolve import (
     CLASSES,
@@ -333,8 +334,15 @@ def _write_outputs(
         "s.match_weight, s.match_probability, s.class, s.method"
     )
     options = "(FORMAT csv, HEADER true)" if spec.output_format == "csv" else "(FORMAT parquet)"
+    columns = "raw.* EXCLUDE (row_no)"
+    if spec.output_format == "csv":  # the sector's text, never a spreadsheet formula
+        columns = ", ".join(
+            _csv_column(name, kind)
+            for name, kind, *_ in con.execute("DESCRIBE raw").fetchall()
+            if name != "row_no"
+        )
     con.execute(
-        f"COPY (SELECT raw.* EXCLUDE (row_no), {answer} FROM raw "
+        f"COPY (SELECT {columns}, {answer} FROM raw "
         f"JOIN results s ON s.rec_id = trim(CAST(raw.{sector_id} AS VARCHAR)) ORDER BY raw.row_no) "
         f"TO '{out / f'links.{spec.output_format}'}' {options}"
     )
@@ -358,6 +366,13 @@ def _write_outputs(
   WHERE s.class = 'review' ORDER BY s.match_weight DESC
 ) TO '{out / "review_pairs.parquet"}' (FORMAT parquet)"""
     )
+
+
+def _csv_column(name: str, kind: str) -> str:
+    quoted = '"' + name.replace('"', '""') + '"'
+    if kind != "VARCHAR":
+        return f"raw.{quoted}"
+    return f"{spreadsheet_safe_sql(f'raw.{quoted}')} AS {quoted}"
 
 
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:

@@ -5,19 +5,22 @@ facts: it goes into that citizen's access log."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db import transaction
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from motcua.core.access import access_log_record
 from motcua.core.actors import Actor
 from motcua.core.errors import NotFound, PermissionDenied
 from motcua.linkage.dataset import KINDS
+from motcua.linkage.export import parquet_as_csv
 from motcua.linkage.models import Decision, LinkageJob, ReviewPair, Status
-from motcua.linkage.services import REVIEW_PERMISSION, RUN_PERMISSION
+from motcua.linkage.services import NO_JOB, REVIEW_PERMISSION, RUN_PERMISSION, agencies_of
 
 STAGES: dict[str, str] = {
     "registry": "Đọc CSDL dân cư / reading the registry",
@@ -56,11 +59,17 @@ COMPARISON_LABELS: dict[str, str] = {
     "place": "Nơi ở / place",
 }
 ACCESS_DATA = "registry.linkage_candidate"
+DOWNLOAD_DATA = "kết quả liên kết / record linkage results"
 
 
 def _may_see(actor: Actor) -> None:
     if not (actor.can(RUN_PERMISSION) or actor.can(REVIEW_PERMISSION)):
         raise PermissionDenied(f"Không có quyền / Not allowed: {RUN_PERMISSION}")
+
+
+def _jobs_of(actor: Actor) -> QuerySet[LinkageJob]:
+    """The jobs of the official's agencies: another agency's jobs do not exist for them."""
+    return LinkageJob.objects.filter(agency_id__in=agencies_of(actor))
 
 
 def _kind_label(kind: str) -> str:
@@ -145,10 +154,12 @@ def _pending() -> Count:
 
 
 def linkage_jobs(*, actor: Actor, limit: int = 100) -> list[JobRow]:
-    """The newest jobs first, with how many of their pairs wait for a decision."""
+    """The newest jobs of the official's agencies first, with how many of their pairs wait for
+    a decision."""
     _may_see(actor)
     values = (
-        LinkageJob.objects.order_by("-created", "-id")
+        _jobs_of(actor)
+        .order_by("-created", "-id")
         .annotate(pending=_pending())
         .values(*_ROW_FIELDS, "pending")[:limit]
     )
@@ -180,7 +191,8 @@ class JobDetail:
 def linkage_job_get(*, actor: Actor, job_id: int) -> JobDetail:
     _may_see(actor)
     job = (
-        LinkageJob.objects.filter(pk=job_id)
+        _jobs_of(actor)
+        .filter(pk=job_id)
         .annotate(pending=_pending(), pair_count=Count("pairs"))
         .values(
             *_ROW_FIELDS,
@@ -201,7 +213,7 @@ def linkage_job_get(*, actor: Actor, job_id: int) -> JobDetail:
         .first()
     )
     if job is None:
-        raise NotFound("Không có lượt liên kết này / no such linkage job")
+        raise NotFound(NO_JOB)
     done = job["status"] == Status.DONE
     return JobDetail(
         row=_row(job),
@@ -242,12 +254,13 @@ def linkage_job_progress(*, actor: Actor, job_id: int) -> JobProgress:
     """The few columns a page polls every few seconds while the job runs."""
     _may_see(actor)
     v = (
-        LinkageJob.objects.filter(pk=job_id)
+        _jobs_of(actor)
+        .filter(pk=job_id)
         .values("id", "status", "stage", "done", "total", "error")
         .first()
     )
     if v is None:
-        raise NotFound("Không có lượt liên kết này / no such linkage job")
+        raise NotFound(NO_JOB)
     return JobProgress(
         id=v["id"],
         status=v["status"],
@@ -281,12 +294,14 @@ def _inside(name: str, out_dir: str) -> Path | None:
 
 def linkage_job_file(*, actor: Actor, job_id: int, which: Literal["report", "output"]) -> JobFile:
     """The job's HTML report (for anyone who sees jobs) or its per-record results (for those
-    who run linkage: it links every record to a PIN)."""
+    who run linkage: it links every record to a PIN). Handing out the results is a read of each
+    citizen they link a record to, or propose for one: one access-log row for each."""
     _may_see(actor)
     if which == "output":
         actor.require(RUN_PERMISSION)
     job = (
-        LinkageJob.objects.filter(pk=job_id, status=Status.DONE)
+        _jobs_of(actor)
+        .filter(pk=job_id, status=Status.DONE)
         .values("kind", "out_dir", "report", "output")
         .first()
     )
@@ -295,8 +310,45 @@ def linkage_job_file(*, actor: Actor, job_id: int, which: Literal["report", "out
         raise NotFound("Chưa có tệp này / the file is not there (yet)")
     if which == "report":
         return JobFile(path, f"lien-ket-{job['kind']}-{job_id}.html", "text/html; charset=utf-8")
+    with transaction.atomic():  # the rows go in batches, all or none
+        access_log_record(
+            actor=actor,
+            subject_pins=_pins_in(path),
+            data=f"{DOWNLOAD_DATA}: {_kind_label(job['kind'])}",
+            purpose=(
+                f"Tải kết quả liên kết dữ liệu, lượt {job_id} / download of the record linkage "
+                f"results of job {job_id}"
+            ),
+        )
     content_type = "text/csv" if path.suffix == ".csv" else "application/vnd.apache.parquet"
     return JobFile(path, f"lien-ket-{job['kind']}-{job_id}{path.suffix}", content_type)
+
+
+def _pins_in(path: Path) -> list[str]:
+    """The citizens a results file names: the linked PIN or the candidate of each record."""
+    import duckdb
+
+    read = (
+        "read_csv(?, header = true, all_varchar = true)"
+        if path.suffix == ".csv"
+        else "read_parquet(?)"
+    )
+    rows = duckdb.execute(  # only the reader, one of two constants, goes into the text
+        f"SELECT DISTINCT CAST(p AS VARCHAR) FROM (SELECT linked_pin AS p FROM {read} "  # noqa: S608
+        f"UNION ALL SELECT candidate_pin FROM {read}) WHERE p IS NOT NULL",
+        [str(path), str(path)],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def linkage_results_csv(found: JobFile) -> Iterator[bytes]:
+    """The per-record results as CSV for a spreadsheet (every formula-like cell made text), from
+    a file that linkage_job_file handed out (and logged)."""
+    if found.path.suffix == ".csv":  # the engine wrote it safe already
+        with open(found.path, "rb") as source:
+            yield from iter(lambda: source.read(2**20), b"")
+        return
+    yield from parquet_as_csv(found.path)
 
 
 # --- the review queue ---------------------------------------------------------------------------
@@ -333,9 +385,9 @@ def review_queue(
     """A job's pairs, pending first and most likely first. Shows only the sector's side: the
     registry's side is read pair by pair (and logged)."""
     actor.require(REVIEW_PERMISSION)
-    job = LinkageJob.objects.filter(pk=job_id).values("kind").first()
+    job = _jobs_of(actor).filter(pk=job_id).values("kind").first()
     if job is None:
-        raise NotFound("Không có lượt liên kết này / no such linkage job")
+        raise NotFound(NO_JOB)
     pairs = ReviewPair.objects.filter(job_id=job_id)
     counts = pairs.aggregate(
         total=Count("id"), pending=Count("id", filter=Q(decision=Decision.PENDING))
@@ -396,7 +448,9 @@ def review_next_pending(*, actor: Actor, job_id: int) -> int | None:
     """The pair to look at next: the most likely one still pending."""
     actor.require(REVIEW_PERMISSION)
     return (
-        ReviewPair.objects.filter(job_id=job_id, decision=Decision.PENDING)
+        ReviewPair.objects.filter(
+            job_id=job_id, job__agency_id__in=agencies_of(actor), decision=Decision.PENDING
+        )
         .order_by("-probability", "id")
         .values_list("id", flat=True)
         .first()
@@ -456,7 +510,11 @@ def review_pair_get(*, actor: Actor, pair_id: int) -> PairDetail:
     """The sector's record beside the registry's facts of the candidate citizen, with each
     fact's share of the match weight. The citizen's access log records the read."""
     actor.require(REVIEW_PERMISSION)
-    pair = ReviewPair.objects.select_related("job").filter(pk=pair_id).first()
+    pair = (
+        ReviewPair.objects.select_related("job")
+        .filter(pk=pair_id, job__agency_id__in=agencies_of(actor))
+        .first()
+    )
     if pair is None:
         raise NotFound("Không có cặp bản ghi này / no such pair")
     contributions = {str(k): _number(v) for k, v in (pair.contributions or {}).items()}

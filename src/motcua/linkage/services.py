@@ -29,6 +29,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from motcua.catalog.selectors import official_roles
 from motcua.core.actors import SYSTEM, Actor
 from motcua.core.audit import audit_record
 from motcua.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -65,6 +66,11 @@ TOO_LARGE = "Tệp vượt quá {mb} MB / the file is over {mb} MB"
 NOT_ACCEPTED = "Chỉ nhận tệp .csv hoặc .parquet / only .csv or .parquet files are accepted"
 NOT_PARQUET = "Tệp không phải Parquet hợp lệ / the file is not a valid Parquet file"
 NOT_CSV = "Tệp CSV phải là văn bản mã hoá UTF-8 / the CSV file must be text encoded as UTF-8"
+NO_JOB = "Không có lượt liên kết này / no such linkage job"
+NO_AGENCY = (
+    "Chỉ cán bộ của một cơ quan mới chạy liên kết dữ liệu / only an official of an agency runs "
+    "record linkage"
+)
 PARQUET_MAGIC = b"PAR1"
 
 
@@ -224,6 +230,27 @@ def _columns_checked(columns: Mapping[str, str] | None) -> dict[str, str]:
     return cleaned
 
 
+def agencies_of(actor: Actor) -> frozenset[int]:
+    """The agencies whose linkage jobs the official works on: those they serve."""
+    if actor.kind != "official":
+        return frozenset()
+    return frozenset(official_roles(actor.ref))
+
+
+def _owner_agency(actor: Actor, agency_id: int | None) -> int:
+    """The agency a new job works for: the official's own (the one they pick if several)."""
+    served = agencies_of(actor)
+    if not served:
+        raise PermissionDenied(NO_AGENCY)
+    if agency_id is None and len(served) == 1:
+        return next(iter(served))
+    if agency_id is None:
+        raise ValidationFailed({"agency": "Chọn cơ quan / pick the agency"})
+    if agency_id not in served:
+        raise ValidationFailed({"agency": "Không phải cơ quan của bạn / not one of your agencies"})
+    return agency_id
+
+
 def _earlier(creator: str, key: str) -> Started | None:
     pk = (
         LinkageJob.objects.filter(created_by=creator, idempotency_key=key)
@@ -240,12 +267,15 @@ def linkage_job_start(
     kind: str,
     idempotency_key: str,
     columns: Mapping[str, str] | None = None,
+    agency_id: int | None = None,
 ) -> Started:
-    """Queue a linkage job for a sector dataset. The dataset is refused (ValidationFailed, by
-    field) before any job exists if it is not what it claims or lacks a column the kind needs.
-    A retry with the same idempotency key returns the first job."""
+    """Queue a linkage job for a sector dataset, owned by the official's agency (`agency_id`
+    when they serve several). The dataset is refused (ValidationFailed, by field) before any job
+    exists if it is not what it claims or lacks a column the kind needs. A retry with the same
+    idempotency key returns the first job."""
     actor.require(RUN_PERMISSION)
     actor.require(REGISTRY_VIEW)  # the job reads every citizen's linkage facts
+    owner = _owner_agency(actor, agency_id)
     key = idempotency_key.strip()
     errors: dict[str, str] = {}
     if not 8 <= len(key) <= 64:
@@ -261,7 +291,7 @@ def linkage_job_start(
     name = _stored(upload, checked)
     try:
         rows = _engine_accepts(name, kind, mapping)
-        return _job_created(actor, kind, key, name, checked, rows, mapping)
+        return _job_created(actor, owner, kind, key, name, checked, rows, mapping)
     except IntegrityError:
         # The same key raced in from another request: that one won, its job is the answer.
         _discard(name)
@@ -294,6 +324,7 @@ def _engine_accepts(name: str, kind: str, columns: dict[str, str]) -> int:
 @transaction.atomic(durable=True)
 def _job_created(
     actor: Actor,
+    agency_id: int,
     kind: str,
     key: str,
     name: str,
@@ -310,6 +341,7 @@ def _job_created(
         rows=rows,
         columns=columns,
         created_by=actor.ref,
+        agency_id=agency_id,
         idempotency_key=key,
     )
     # Never a folder an earlier job left (another database on the same disk, a reset one): a
@@ -323,6 +355,7 @@ def _job_created(
         object_id=str(job.pk),
         after={
             "kind": kind,
+            "agency": agency_id,
             "file": checked.original_name,
             "size": checked.size,
             "sha256": checked.sha256,
@@ -340,9 +373,13 @@ def linkage_job_resume(*, actor: Actor, job_id: int) -> None:
     """Queue a failed job again; its run resumes where the engine stopped."""
     actor.require(RUN_PERMISSION)
     actor.require(REGISTRY_VIEW)
-    job = LinkageJob.objects.select_for_update().filter(pk=job_id).first()
+    job = (
+        LinkageJob.objects.select_for_update()
+        .filter(pk=job_id, agency_id__in=agencies_of(actor))
+        .first()
+    )
     if job is None:
-        raise NotFound("Không có lượt liên kết này / no such linkage job")
+        raise NotFound(NO_JOB)
     if job.status != Status.FAILED:
         raise Conflict("Chỉ chạy lại lượt bị lỗi / only a failed job can be run again")
     before = {"status": job.status, "error": job.error}
@@ -395,11 +432,28 @@ def linkage_job_run(*, job_id: int) -> None:
             )
             result = link(spec, registry_csv=registry_csv, progress=report)
             _finished(actor, job.pk, result)
-            # Kept only while a run may resume: it is every citizen's linkage facts.
-            registry_csv.unlink(missing_ok=True)
         except BaseException as error:
             _failed(actor, job.pk, error)
+            _work_removed(Path(job.out_dir), keep=())
             raise
+        _work_removed(out_dir, keep=(Path(result.output), Path(result.report)))
+
+
+def _work_removed(out_dir: Path, *, keep: tuple[Path, ...]) -> None:
+    """The job's working files, once it has ended: the registry extract and everything the
+    engine derived from it (normalised registry, candidate pairs, scores). Only the results
+    and the report of a finished job stay. They exist only while the job runs, or after a
+    crash until its retry resumes from them: a failed job's resumed run starts over."""
+    if not out_dir.is_dir():
+        return
+    kept = {path.resolve() for path in keep}
+    for path in out_dir.iterdir():
+        if path.resolve() in kept:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -423,7 +477,7 @@ def _exclusive(job_id: int) -> Iterator[None]:
 def _run_started(job_id: int) -> LinkageJob | None:
     job = LinkageJob.objects.select_for_update().filter(pk=job_id).first()
     if job is None:
-        raise NotFound("Không có lượt liên kết này / no such linkage job")
+        raise NotFound(NO_JOB)
     if job.status == Status.DONE:
         return None
     before = {"status": job.status}
@@ -444,7 +498,7 @@ def _run_started(job_id: int) -> LinkageJob | None:
 
 def _runner(job: LinkageJob) -> Actor:
     """The job reads the registry with the rights its creator has now: an official who lost
-    them (or left) cannot have a job of theirs read it."""
+    them, left, or no longer serves the job's agency cannot have a job of theirs read it."""
     user = User.objects.filter(username=job.created_by, is_active=True).first()
     if user is None:
         raise PermissionDenied(
@@ -452,6 +506,11 @@ def _runner(job: LinkageJob) -> Actor:
         )
     actor = Actor.from_user(user)
     actor.require(RUN_PERMISSION)
+    if job.agency_id is None or job.agency_id not in agencies_of(actor):
+        raise PermissionDenied(
+            f"{job.created_by} không còn là cán bộ của cơ quan chủ lượt này / no longer an "
+            "official of the job's agency"
+        )
     return actor
 
 
@@ -663,7 +722,11 @@ def review_decide(
     note = nfc(note)[:MAX_NOTE]
     if decision not in DECISIONS:
         raise ValidationFailed({"decision": "Chọn xác nhận hoặc bác bỏ / pick confirm or reject"})
-    pair = ReviewPair.objects.select_for_update().filter(pk=pair_id).first()
+    pair = (
+        ReviewPair.objects.select_for_update(of=("self",))
+        .filter(pk=pair_id, job__agency_id__in=agencies_of(actor))
+        .first()
+    )
     if pair is None:
         raise NotFound("Không có cặp bản ghi này / no such pair")
     if pair.version != version:

@@ -56,12 +56,35 @@ class IdCardInline(ReadOnlyInline):
 
 
 class AccessLoggedAdmin(admin.ModelAdmin):
-    """Opening a record shows people's data: each person shown gets an access-log row."""
+    """Opening a record, or a list or search that shows records, shows people's data: each
+    person shown gets an access-log row."""
 
     access_data = "registry.citizen"
 
     def people_read(self, object_id: str) -> list[str]:
         raise NotImplementedError
+
+    def people_listed(self, objects: list[Any]) -> list[str]:
+        """The people whose data a page of the list shows (none unless a model says)."""
+        return []
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:  # a list was shown (not a redirect, not an action's page)
+            pins = self.people_listed(list(changelist.result_list))
+            searched = bool(changelist.query)
+            access_log_record(
+                actor=Actor.from_user(request.user),
+                subject_pins=pins,
+                data=f"{self.access_data}_list",
+                purpose=(
+                    "Tìm kiếm qua trang quản trị / admin search"
+                    if searched
+                    else "Danh sách qua trang quản trị / admin list"
+                ),
+            )
+        return response
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
@@ -106,6 +129,9 @@ class CitizenAdmin(AccessLoggedAdmin):
 
     def people_read(self, object_id: str) -> list[str]:
         return [object_id]
+
+    def people_listed(self, objects: list[Any]) -> list[str]:
+        return [citizen.pk for citizen in objects]
 
 
 class MemberInline(ReadOnlyInline):

@@ -3,6 +3,7 @@ shows everything Motcua does, with a login for each role."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from motcua.core.actors import SYSTEM, Actor
 from motcua.core.apikeys import apikey_create
@@ -30,6 +32,9 @@ from motcua.web.demo_services import (
 from motcua.web.portal import portal_registered
 
 DEMO_PASSWORD = "motcua-demo-2026"  # noqa: S105 - printed for the demo, never used in production
+# The demo officials' authenticator (the back office and the admin ask for its code after the
+# password): one secret for all of them, printed with the logins, like the password.
+DEMO_TOTP_SECRET = "MOTCUADEMOCANBOXACTHUCHAILOPDEMO"  # noqa: S105 - base32; `oathtool --totp -b` gives the code
 
 VIEW_REGISTRY = [
     "registry.view_citizen",
@@ -61,9 +66,14 @@ ROLE_GROUPS: dict[str, list[str]] = {
 @dataclass(frozen=True)
 class DemoLogin:
     username: str
-    role: str
+    title: str
     group: str | None = None
     superuser: bool = False
+
+    @property
+    def role(self) -> str:
+        """What the printout says of the login: the role, and the authenticator's secret."""
+        return f"{self.title} — TOTP secret {DEMO_TOTP_SECRET}"
 
 
 DEMO_LOGINS: tuple[DemoLogin, ...] = (
@@ -166,6 +176,15 @@ def _ensure_roles() -> None:
             user.save()
         if login.group:
             user.groups.set([Group.objects.get(name=login.group)])
+        _demo_authenticator(user)
+
+
+def _demo_authenticator(user: User) -> None:
+    """The official's confirmed authenticator, on the demo's printed secret."""
+    key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+    TOTPDevice.objects.update_or_create(
+        user=user, name="Demo", defaults={"key": key, "confirmed": True}
+    )
 
 
 def _permission(codename: str) -> Permission:

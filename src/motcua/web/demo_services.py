@@ -237,6 +237,7 @@ def linkage_demo_prepare(*, citizens: int) -> DemoLinkage:
     """A finished linkage job of driver's licences with pairs waiting for review, made once by
     the data-cleaning official through the services: a synthetic dataset drawn from the demo
     registry, started like an upload, run here rather than by the worker."""
+    _linkage_official_placed()
     actor = _official(LINKAGE_OFFICIAL)
     jobs = [j for j in linkage.linkage_jobs(actor=actor) if j.created_by == LINKAGE_OFFICIAL]
     done = next((j.id for j in jobs if j.status == "done"), None)
@@ -247,6 +248,15 @@ def linkage_demo_prepare(*, citizens: int) -> DemoLinkage:
     job = linkage.linkage_job_get(actor=actor, job_id=done or job_id)
     return DemoLinkage(
         job.row.id, job.records, job.row.linked, job.row.review, job.row.pending, done is None
+    )
+
+
+def _linkage_official_placed() -> None:
+    """The data-cleaning official works for the provincial police: its linkage jobs are theirs."""
+    police = catalog.agency_serving(catalog.AgencyKind.PROVINCE_POLICE, [DEFAULT_PROVINCE])
+    assert police is not None
+    catalog_services.official_assign(
+        actor=SYSTEM, username=LINKAGE_OFFICIAL, agency_code=police.code, role="processor"
     )
 
 

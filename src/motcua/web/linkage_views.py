@@ -12,7 +12,14 @@ from typing import Any, Literal
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from motcua.core.actors import Actor
 from motcua.core.errors import DomainError, NotFound, PermissionDenied
+from motcua.dossiers import selectors as dossiers
 from motcua.linkage import selectors as linkage
 from motcua.linkage import services
 from motcua.web.backoffice import official_required
@@ -72,11 +80,19 @@ class StartForm(forms.Form):
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, min_length=8, max_length=64)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, agencies: list[tuple[int, str]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         kind = self.fields["kind"]
         assert isinstance(kind, forms.ChoiceField)
         kind.choices = linkage.linkage_kinds()
+        if agencies and len(agencies) > 1:  # an official of several agencies says for which
+            self.fields["agency"] = forms.TypedChoiceField(
+                label="Cơ quan chủ trì / For the agency",
+                choices=[("", "—"), *agencies],
+                coerce=int,
+            )
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
@@ -99,7 +115,7 @@ def _jobs_page(
         return _refused(request, refused)
     may_run = actor.can(services.RUN_PERMISSION)
     if form is None and may_run:
-        form = StartForm()
+        form = StartForm(agencies=dossiers.agencies_served(actor))
     return render(
         request,
         "backoffice/linkage_jobs.html",
@@ -119,7 +135,7 @@ def _jobs_page(
 def jobs_view(request: HttpRequest, actor: Actor) -> HttpResponse:
     if request.method != "POST":
         return _jobs_page(request, actor, None)
-    form = StartForm(request.POST, request.FILES)
+    form = StartForm(request.POST, request.FILES, agencies=dossiers.agencies_served(actor))
     if not form.is_valid():
         return _jobs_page(
             request, actor, form, error="Dữ liệu không hợp lệ / Invalid data", status=422
@@ -131,6 +147,7 @@ def jobs_view(request: HttpRequest, actor: Actor) -> HttpResponse:
             kind=form.cleaned_data["kind"],
             idempotency_key=form.cleaned_data["idempotency_key"],
             columns=form.cleaned_data["columns"],
+            agency_id=form.cleaned_data.get("agency"),
         )
     except DomainError as error:
         if isinstance(error, PermissionDenied):
@@ -239,16 +256,27 @@ def report_view(request: HttpRequest, actor: Actor, job_id: int) -> HttpResponse
 @require_GET
 @official_required
 def output_view(request: HttpRequest, actor: Actor, job_id: int) -> HttpResponseBase:
+    """The per-record results as the engine wrote them, or (?dinh-dang=csv) as CSV for a
+    spreadsheet, with formula-like cells made text. Each citizen they name is logged."""
+    as_csv = request.GET.get("dinh-dang") == "csv"
     try:
         found = _job_file(actor, job_id, "output")
     except PermissionDenied as error:
         return _refused(request, error)
-    response = FileResponse(
-        open(found.path, "rb"),  # noqa: SIM115 - FileResponse closes it
-        as_attachment=True,
-        filename=found.download_name,
-        content_type=found.content_type,
-    )
+    response: HttpResponseBase
+    if as_csv:
+        response = StreamingHttpResponse(
+            linkage.linkage_results_csv(found), content_type="text/csv; charset=utf-8"
+        )
+        name = found.download_name.rsplit(".", 1)[0] + ".csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+    else:
+        response = FileResponse(
+            open(found.path, "rb"),  # noqa: SIM115 - FileResponse closes it
+            as_attachment=True,
+            filename=found.download_name,
+            content_type=found.content_type,
+        )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"

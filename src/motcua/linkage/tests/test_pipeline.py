@@ -313,3 +313,39 @@ def test_pairs_scored_on_spark_give_the_same_answers(
     link(on_spark, registry_csv=inputs["registry"])
 
     assert _results(on_spark.out_dir) == _results(on_duckdb.out_dir)
+
+
+@linking
+def test_attack_formula_in_a_sector_record_is_escaped_in_the_csv_results(
+    inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A sector record whose text a spreadsheet would run (=, +, -, @, tab, CR first) comes out
+    of the CSV results as text, with a leading apostrophe."""
+    dataset = tmp_path / "formula.csv"
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE d AS SELECT * FROM read_csv(?, header = true, all_varchar = true)",
+        [str(inputs["dataset"])],
+    )
+    con.execute(
+        "INSERT INTO d (so_gplx, ho_ten, ngay_sinh, dia_chi) VALUES "
+        "('MADE-FORMULA', '=HYPERLINK(\"http://evil.example\",\"xem\")', '01/01/1990', "
+        "'+84 cmd|calc'), ('MADE-AT', '@SUM(A1)', '02/02/1990', '-1+1')"
+    )
+    con.execute(f"COPY d TO '{dataset}' (FORMAT csv, HEADER true)")
+    spec = LinkSpec(dataset=dataset, kind="gplx", out_dir=tmp_path / "out", output_format="csv")
+    link(spec, registry_csv=inputs["registry"])
+
+    with (spec.out_dir / "links.csv").open(encoding="utf-8") as f:
+        rows = {row["so_gplx"]: row for row in csv.DictReader(f)}
+    assert rows["MADE-FORMULA"]["ho_ten"] == '\'=HYPERLINK("http://evil.example","xem")'
+    assert rows["MADE-FORMULA"]["dia_chi"] == "'+84 cmd|calc"
+    assert (rows["MADE-AT"]["ho_ten"], rows["MADE-AT"]["dia_chi"]) == ("'@SUM(A1)", "'-1+1")
+    assert rows["MADE-PIN"]["linked_pin"] == _made["pin"]  # the answers are untouched
+    sector_columns = ("so_gplx", "ho_ten", "ngay_sinh", "so_cmnd", "so_dinh_danh", "dia_chi")
+    assert not any(
+        row[c].startswith(("=", "+", "-", "@", "\t", "\r"))
+        for row in rows.values()
+        for c in sector_columns
+        if row[c]
+    )

@@ -22,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from motcua.catalog.models import Agency, Official
 from motcua.core.actors import Actor
 from motcua.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from motcua.core.models import AccessLog, AuditEntry
@@ -43,8 +44,23 @@ def _linkage_dir(settings: Any, tmp_path: Path) -> None:
     settings.LINKAGE_DIR = tmp_path / "jobs"
 
 
-def official(username: str = "lamsach.test", *permissions: str) -> Actor:
+def agency(code: str = "H29.CA.TEST") -> Agency:
+    """A provincial police department (another code, another agency)."""
+    found, _ = Agency.objects.get_or_create(
+        code=code,
+        defaults={"name": f"Công an tỉnh {code}", "kind": "province_police", "unit_code": "29"},
+    )
+    return found
+
+
+def official(
+    username: str = "lamsach.test", *permissions: str, of: str | None = "H29.CA.TEST"
+) -> Actor:
+    """A staff user with these rights (the runner's by default), an official of the agency `of`
+    (of none if None)."""
     user = make_user(username, *(permissions or RUNNER_PERMISSIONS))
+    if of is not None:
+        Official.objects.get_or_create(user=user, agency=agency(of), role="processor")
     return Actor.from_user(User.objects.get(pk=user.pk))
 
 
@@ -107,6 +123,7 @@ def make_job(kind: str = "gplx", **fields: Any) -> LinkageJob:
         "sha256": "0" * 64,
         "rows": 3,
         "created_by": "lamsach.test",
+        "agency": agency(),
         "idempotency_key": uuid.uuid4().hex,
         "status": Status.DONE,
         "out_dir": "/nonexistent",
@@ -290,6 +307,81 @@ def test_only_officials_with_the_rights_start_jobs_see_them_and_review() -> None
     assert ReviewPair.objects.get().decision == Decision.PENDING
 
 
+# --- each agency's own jobs ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_job_belongs_to_the_agency_of_the_official_who_starts_it() -> None:
+    file = gplx_csv(SAMPLE)
+    started = start(official(), upload("gplx.csv", file))
+    job = LinkageJob.objects.get(pk=started.id)
+    assert job.agency_id == agency().pk
+    audited = AuditEntry.objects.get(action="linkage.job_start").after
+    assert audited is not None and audited["agency"] == agency().pk
+
+    with pytest.raises(PermissionDenied):  # an official of no agency
+        start(official("khong.coquan", of=None), upload("gplx.csv", file))
+    two = official("hai.coquan", of="H30.CA.TEST")
+    Official.objects.create(
+        user=User.objects.get(username="hai.coquan"), agency=agency(), role="processor"
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        start(two, upload("gplx.csv", file))
+    assert list(refused.value.errors) == ["agency"]
+    with pytest.raises(ValidationFailed) as refused:
+        start(two, upload("gplx.csv", file), agency_id=agency("H31.CA.TEST").pk)
+    assert list(refused.value.errors) == ["agency"]
+    chosen = start(two, upload("gplx.csv", file), agency_id=agency("H30.CA.TEST").pk)
+    assert LinkageJob.objects.get(pk=chosen.id).agency_id == agency("H30.CA.TEST").pk
+    assert LinkageJob.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_attack_official_of_another_agency_reads_its_linkage_job_is_refused() -> None:
+    job = make_job()
+    pair = make_pair(job, "GPLX-1", "087084000111")
+    owner = official()
+    other = official("lamsach.khac", of="H30.CA.TEST")
+    assert [j.id for j in selectors.linkage_jobs(actor=owner)] == [job.pk]
+    assert selectors.linkage_jobs(actor=other) == []
+    for read in (
+        lambda a: selectors.linkage_job_get(actor=a, job_id=job.pk),
+        lambda a: selectors.linkage_job_progress(actor=a, job_id=job.pk),
+        lambda a: selectors.linkage_job_file(actor=a, job_id=job.pk, which="report"),
+        lambda a: selectors.linkage_job_file(actor=a, job_id=job.pk, which="output"),
+        lambda a: selectors.review_queue(actor=a, job_id=job.pk),
+        lambda a: selectors.review_pair_get(actor=a, pair_id=pair.pk),
+        lambda a: services.review_decide(actor=a, pair_id=pair.pk, decision="confirmed", version=1),
+    ):
+        with pytest.raises(NotFound):
+            read(other)
+    assert selectors.review_next_pending(actor=other, job_id=job.pk) is None
+    LinkageJob.objects.filter(pk=job.pk).update(status=Status.FAILED)
+    with pytest.raises(NotFound):
+        services.linkage_job_resume(actor=other, job_id=job.pk)
+    assert LinkageJob.objects.get(pk=job.pk).status == Status.FAILED
+    assert ReviewPair.objects.get().decision == Decision.PENDING
+    assert AccessLog.objects.count() == 0
+
+    # A job from before jobs had an owner: nobody's.
+    orphan = make_job(agency=None)
+    with pytest.raises(NotFound):
+        selectors.linkage_job_get(actor=owner, job_id=orphan.pk)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_job_whose_official_left_its_agency_fails_and_leaves_no_extract(tmp_path: Path) -> None:
+    files = benchmark_make(registry=300, records=100, seed=5, out_dir=tmp_path / "bench")
+    actor = official()
+    started = start(actor, upload("gplx.parquet", files.dataset.read_bytes()))
+    Official.objects.filter(user__username=actor.ref).delete()
+    with pytest.raises(PermissionDenied):
+        services.linkage_job_run(job_id=started.id)
+    job = LinkageJob.objects.get(pk=started.id)
+    assert job.status == Status.FAILED and "cơ quan" in job.error
+    assert not Path(job.out_dir).exists() or not any(Path(job.out_dir).iterdir())
+
+
 # --- review -------------------------------------------------------------------------------------
 
 
@@ -438,8 +530,16 @@ def worker(transactional_db: None) -> Iterator[Any]:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_worker_runs_a_queued_job_and_its_decisions_train_the_next(
-    worker: Any, tmp_path: Path
+    worker: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    labels_seen: list[str] = []  # the labels each run trained on (the file goes with the run)
+    engine = services.link
+
+    def link_noting_labels(spec: Any, **kwargs: Any) -> Any:
+        labels_seen.append(spec.labels.read_text(encoding="utf-8") if spec.labels else "")
+        return engine(spec, **kwargs)
+
+    monkeypatch.setattr(services, "link", link_noting_labels)
     files = benchmark_make(registry=600, records=400, seed=11, out_dir=tmp_path / "bench")
     actor = official()
     dataset = files.dataset.read_bytes()
@@ -456,9 +556,11 @@ def test_the_worker_runs_a_queued_job_and_its_decisions_train_the_next(
     assert (job.stage, job.started is not None, job.finished is not None) == ("report", True, True)
     assert ProcrastinateJob.objects.get(args={"job_id": job.pk}).status == "succeeded"
     out_dir = Path(job.out_dir)
-    assert not (out_dir / "registry.csv").exists()  # every citizen's facts: not kept once done
-    assert (out_dir / "labels.csv").exists() and not (out_dir / "labels.csv.part").exists()
+    # Every citizen's facts, in the extract and all the engine derived from it: not kept once
+    # done. The results and the report stay.
+    assert sorted(p.name for p in out_dir.iterdir()) == ["links.parquet", "report.html"]
     assert Path(job.report).is_file() and Path(job.output).is_file()
+    assert job.agency_id == agency().pk
     assert [e.action for e in AuditEntry.objects.filter(object_id=str(job.pk)).order_by("pk")] == [
         "linkage.job_start",
         "linkage.job_run",
@@ -484,8 +586,7 @@ def test_the_worker_runs_a_queued_job_and_its_decisions_train_the_next(
     worker()
     job2 = LinkageJob.objects.get(pk=second.id)
     assert job2.status == Status.DONE, job2.error
-    with open(Path(job2.out_dir) / "labels.csv", encoding="utf-8") as labels:
-        rows = list(csv.DictReader(labels))
+    rows = list(csv.DictReader(io.StringIO(labels_seen[-1])))
     assert {(r["sector_id"], r["pin"], r["is_match"]) for r in rows} == {
         (confirmed.sector_id, confirmed.pin, "true"),
         (rejected.sector_id, rejected.pin, "false"),
@@ -512,7 +613,8 @@ def test_a_failed_run_is_marked_with_its_error_and_a_new_run_resumes(
     job = LinkageJob.objects.get(pk=started.id)
     assert (job.status, job.error) == (Status.FAILED, "RuntimeError: disk full")
     extract = Path(job.out_dir) / "registry.csv"
-    assert extract.exists()
+    assert not extract.exists()  # every citizen's facts: not kept once the job has ended
+    assert not any(Path(job.out_dir).iterdir())
 
     monkeypatch.undo()
     with pytest.raises(PermissionDenied):
@@ -536,6 +638,7 @@ def test_a_failed_run_is_marked_with_its_error_and_a_new_run_resumes(
         "linkage.job_fail",
         "linkage.job_resume",
         "linkage.job_run",
+        "linkage.registry_extract",  # the resumed run extracts again
         "linkage.job_finish",
     ]
 

@@ -13,6 +13,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
@@ -23,9 +25,11 @@ from django.urls import reverse
 from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
+from motcua.catalog.models import Agency, Official
 from motcua.core.models import AccessLog, AuditEntry
 from motcua.linkage.dataset import KINDS
 from motcua.registry.tests.factories import make_user
+from motcua.web.tests.staff import authenticator, code_now, official_client
 
 PASSWORD = "x-test-password-1"  # what make_user sets
 RUNNER = ("linkage.run_linkage", "linkage.review_pair", "registry.view_citizen")
@@ -40,17 +44,28 @@ def _linkage_dir(settings: Any, tmp_path: Path) -> None:
     settings.LINKAGE_DIR = tmp_path / "jobs"
 
 
-def staff(username: str, *permissions: str) -> User:
+def agency(code: str = "H29.CA.TEST") -> Agency:
+    """A provincial police department: the agency whose linkage jobs the tests' officials work on
+    (another code, another agency)."""
+    found, _ = Agency.objects.get_or_create(
+        code=code,
+        defaults={"name": f"Công an tỉnh {code}", "kind": "province_police", "unit_code": "29"},
+    )
+    return found
+
+
+def staff(username: str, *permissions: str, of: str = "H29.CA.TEST") -> User:
+    """A staff user with these rights, an official of the agency `of`, with an authenticator."""
     user = make_user(username, *permissions)
     user.is_staff = True
     user.save()
+    Official.objects.get_or_create(user=user, agency=agency(of), role="processor")
+    authenticator(user)
     return user
 
 
-def signed_in(username: str, *permissions: str) -> Client:
-    client = Client()
-    client.force_login(staff(username, *permissions))
-    return client
+def signed_in(username: str, *permissions: str, of: str = "H29.CA.TEST") -> Client:
+    return official_client(staff(username, *permissions, of=of))
 
 
 def gplx_csv(*, without: str = "") -> bytes:
@@ -76,7 +91,7 @@ def make_job(tmp_path: Path, **fields: Any) -> Any:
     (out_dir / "report.html").write_text(
         "<!doctype html><title>Báo cáo</title><h1>Báo cáo liên kết</h1><svg></svg>", "utf-8"
     )
-    (out_dir / "links.parquet").write_bytes(b"PAR1 results PAR1")
+    pq.write_table(RESULTS, out_dir / "links.parquet")
     defaults = {
         "kind": "gplx",
         "dataset_name": "linkage/none.csv",
@@ -90,6 +105,7 @@ def make_job(tmp_path: Path, **fields: Any) -> Any:
         "unlinked": 80,
         "by_method": {"pin": 500, "probabilistic": 800},
         "created_by": "lamsach.test",
+        "agency": agency(),
         "idempotency_key": uuid.uuid4().hex,
         "status": "done",
         "stage": "report",
@@ -98,6 +114,19 @@ def make_job(tmp_path: Path, **fields: Any) -> Any:
         "output": str(out_dir / "links.parquet"),
     }
     return LinkageJob.objects.create(**{**defaults, **fields})
+
+
+# The per-record results: the sector's columns (one of them a would-be formula), then the answer.
+RESULTS = pa.table(
+    {
+        "so_gplx": ["GPLX-1", "GPLX-2", "GPLX-3"],
+        "ho_ten": ["Nguyễn Văn An", '=HYPERLINK("http://evil.example","xem")', "@SUM(A1)"],
+        "linked_pin": ["087084000001", None, None],
+        "candidate_pin": [None, "087084000002", None],
+        "match_weight": [12.5, -1.25, None],
+        "class": ["linked", "review", "unlinked"],
+    }
+)
 
 
 def make_pair(job: Any, n: int, probability: float = 0.5) -> Any:
@@ -385,9 +414,91 @@ def test_a_reviewer_decides_pairs_side_by_side(tmp_path: Path) -> None:
     assert "Đã đối soát hết các cặp" in last.content.decode()
     assert ReviewPair.objects.get(pk=second.pk).decision == "rejected"
 
-    forged = Client(enforce_csrf_checks=True)
-    forged.force_login(User.objects.get(username="doisoat"))
+    forged = official_client(User.objects.get(username="doisoat"), enforce_csrf_checks=True)
     assert forged.post(url, {"decision": "rejected", "version": 2}).status_code == 403
+
+
+# --- each agency's jobs, and who downloaded what ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_attack_official_of_another_agency_opens_its_linkage_job_is_refused(
+    tmp_path: Path,
+) -> None:
+    """An official with every linkage right, of another agency, finds nothing of the job: not
+    in the list, 404 for its pages, files, pairs and decisions; nothing read, nothing changed."""
+    job = make_job(tmp_path, status="failed")
+    LinkageJob.objects.filter(pk=job.pk).update(status="done")
+    pair = make_pair(job, 1)
+    other = signed_in("lamsach.khac", *RUNNER, of="H30.CA.TEST")
+    listed = other.get(reverse("backoffice:linkage_jobs"))
+    assert listed.status_code == 200
+    assert reverse("backoffice:linkage_job", args=[job.pk]) not in listed.content.decode()
+    for url in (
+        reverse("backoffice:linkage_job", args=[job.pk]),
+        reverse("backoffice:linkage_progress", args=[job.pk]),
+        reverse("backoffice:linkage_report", args=[job.pk]),
+        reverse("backoffice:linkage_output", args=[job.pk]),
+        reverse("backoffice:linkage_output", args=[job.pk]) + "?dinh-dang=csv",
+        reverse("backoffice:linkage_review", args=[job.pk]),
+        reverse("backoffice:linkage_pair", args=[pair.pk]),
+    ):
+        assert other.get(url).status_code == 404, url
+    decided = other.post(
+        reverse("backoffice:linkage_decide", args=[pair.pk]),
+        {"decision": "confirmed", "version": 1},
+    )
+    assert decided.status_code == 404
+    LinkageJob.objects.filter(pk=job.pk).update(status="failed")
+    assert other.post(reverse("backoffice:linkage_resume", args=[job.pk])).status_code == 404
+    assert LinkageJob.objects.get(pk=job.pk).status == "failed"
+    assert ReviewPair.objects.get(pk=pair.pk).decision == "pending"
+    assert AccessLog.objects.count() == 0
+
+    # The job's own agency still sees all of it.
+    LinkageJob.objects.filter(pk=job.pk).update(status="done")
+    own = signed_in("lamsach.test", *RUNNER)
+    assert own.get(reverse("backoffice:linkage_job", args=[job.pk])).status_code == 200
+    assert own.get(reverse("backoffice:linkage_pair", args=[pair.pk])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_attack_unlogged_download_of_linkage_results_is_refused(tmp_path: Path) -> None:
+    """Downloading the results leaves a row in the access log of each citizen they name."""
+    job = make_job(tmp_path)
+    client = signed_in("lamsach.test", *RUNNER)
+    for suffix in ("", "?dinh-dang=csv"):
+        response = client.get(reverse("backoffice:linkage_output", args=[job.pk]) + suffix)
+        assert response.status_code == 200
+        b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    rows = AccessLog.objects.order_by("subject_pin", "pk")
+    assert [(r.subject_pin, r.actor) for r in rows] == [
+        ("087084000001", "official:lamsach.test"),
+        ("087084000001", "official:lamsach.test"),
+        ("087084000002", "official:lamsach.test"),
+        ("087084000002", "official:lamsach.test"),
+    ]
+    assert all(f"lượt {job.pk}" in r.purpose for r in rows)
+
+
+@pytest.mark.django_db
+def test_attack_formula_in_a_sector_record_is_escaped_in_the_csv_download(tmp_path: Path) -> None:
+    job = make_job(tmp_path)
+    client = signed_in("lamsach.test", *RUNNER)
+    response = client.get(reverse("backoffice:linkage_output", args=[job.pk]) + "?dinh-dang=csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert f"lien-ket-gplx-{job.pk}.csv" in response["Content-Disposition"]
+    text = b"".join(response.streaming_content).decode("utf-8")  # type: ignore[attr-defined]
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert [r["ho_ten"] for r in rows] == [
+        "Nguyễn Văn An",
+        '\'=HYPERLINK("http://evil.example","xem")',
+        "'@SUM(A1)",
+    ]
+    assert [r["linked_pin"] for r in rows] == ["087084000001", "", ""]
+    assert rows[1]["match_weight"] == "-1.25"  # a number, not text a spreadsheet would run
+    assert not any(v.startswith(("=", "+", "@")) for r in rows for v in r.values() if v)
 
 
 # --- in a browser -------------------------------------------------------------------------------
@@ -398,7 +509,7 @@ def test_the_job_page_follows_the_progress_and_shows_the_results_when_done(
     live_server: LiveServer, browser: Browser, tmp_path: Path
 ) -> None:
     job = make_job(tmp_path, status="running", stage="features", done=0, total=100)
-    staff("lamsach.test", *RUNNER)
+    device = authenticator(staff("lamsach.test", *RUNNER))
     context = browser.new_context(locale="vi-VN")
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -406,6 +517,8 @@ def test_the_job_page_follows_the_progress_and_shows_the_results_when_done(
     page.get_by_label("Tên đăng nhập / Username").fill("lamsach.test")
     page.get_by_label("Mật khẩu / Password").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập / Sign in").click()
+    page.get_by_label("Mã xác thực").fill(code_now(device))
+    page.get_by_role("button", name="Xác nhận / Confirm").click()
     expect(page.locator("#progress [data-stage]")).to_have_text(
         "Chuẩn hoá dữ liệu / preparing the records"
     )

@@ -59,7 +59,7 @@ def test_demo_seeds_once_and_prints_working_logins(monkeypatch: pytest.MonkeyPat
 def _citizens_and_partner_work(printed: str) -> None:
     level1, level2 = re.findall(r"^  (\d{12})  .* — mức (\d)", printed, re.MULTILINE)
     assert (level1[1], level2[1]) == ("1", "2")
-    secret = re.search(r"TOTP secret ([A-Z2-7]+)", printed)
+    secret = re.search(r"mức 2, TOTP secret ([A-Z2-7]+)", printed)  # the citizen's own
     assert secret
     browser = Client()
     assert (
@@ -85,9 +85,27 @@ def _citizens_and_partner_work(printed: str) -> None:
 def _back_office_works(printed: str) -> None:
     """The one-stop officer sees the demo's dossiers in the queue of their commune."""
     assert "17 thủ tục" in printed
+    # The printed secret is the officials' authenticator: password, then its code.
+    secret = re.search(r"^  motcua\.xa .* TOTP secret ([A-Z2-7]+)", printed, re.MULTILINE)
+    assert secret
     officer = Client()
-    assert officer.login(username="motcua.xa", password=DEMO_PASSWORD)
+    password_only = officer.post(
+        "/can-bo/dang-nhap/", {"username": "motcua.xa", "password": DEMO_PASSWORD}
+    )
+    assert password_only["Location"] == "/can-bo/dang-nhap/ma-xac-thuc/"
+    assert officer.get("/can-bo/").status_code == 302  # not in yet
+    signed = officer.post("/can-bo/dang-nhap/ma-xac-thuc/", {"code": pyotp.TOTP(secret[1]).now()})
+    assert signed.status_code == 302
     queue = officer.get("/can-bo/", follow=True)
     assert queue.status_code == 200
     codes = re.findall(r"\d{5}\.01\.P\d+-\d{6}-\d{4}", queue.content.decode())
     assert len(set(codes)) == 2  # the received and the new birth registration; one is returned
+
+    # The data-cleaning official (same secret) sees the demo's linkage job of their agency.
+    cleaner = Client()
+    cleaner.post("/can-bo/dang-nhap/", {"username": "lamsach.congan", "password": DEMO_PASSWORD})
+    cleaner.post("/can-bo/dang-nhap/ma-xac-thuc/", {"code": pyotp.TOTP(secret[1]).now()})
+    jobs = cleaner.get("/can-bo/lien-ket/")
+    assert jobs.status_code == 200 and re.search(
+        r'href="/can-bo/lien-ket/\d+/"', jobs.content.decode()
+    )

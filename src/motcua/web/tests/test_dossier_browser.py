@@ -12,8 +12,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -25,6 +27,7 @@ from motcua.dossiers.tests.factories import agencies_ready, agency_of, catalog_r
 from motcua.identity.tests.factories import PASSWORD, Person, make_person
 from motcua.registry.services import ResidenceMove, residence_move
 from motcua.registry.tests.factories import OFFICIAL
+from motcua.web.tests.staff import authenticator, code_now
 
 pytestmark = [
     pytest.mark.browser,
@@ -58,8 +61,9 @@ def commune() -> Agency:
 
 @pytest.fixture
 def mother(commune: Agency) -> Person:
-    """A citizen with an e-ID account, living permanently in the commune's ward."""
-    person = make_person(full_name="Lê Thị Mai", sex="F", birth_date=date(1994, 6, 2))
+    """A citizen with a level-2 e-ID account (the birth registration asks for level 2), living
+    permanently in the commune's ward."""
+    person = make_person(full_name="Lê Thị Mai", sex="F", birth_date=date(1994, 6, 2), level=2)
     residence_move(
         actor=OFFICIAL,
         pin=person.pin,
@@ -112,6 +116,9 @@ def sign_in_citizen(page: Page, person: Person) -> None:
     page.get_by_label("Số định danh cá nhân").fill(person.pin)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập / Sign in").click()
+    assert person.totp_secret
+    page.get_by_label("Mã xác thực").fill(pyotp.TOTP(person.totp_secret).now())
+    page.get_by_role("button", name="Xác thực / Verify").click()
 
 
 def find_birth_registration(page: Page, site: str) -> None:
@@ -176,10 +183,14 @@ def official_signs_in(browser: Browser, site: str) -> Page:
     """A second browser context (its own cookies): the official at the back office."""
     context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
     page = context.new_page()
+    device = authenticator(User.objects.get(username=OFFICIAL_USERNAME))
     page.goto(site + "/can-bo/dang-nhap/")
     page.get_by_label("Tên đăng nhập / Username").fill(OFFICIAL_USERNAME)
     page.get_by_label("Mật khẩu / Password").fill(OFFICIAL_PASSWORD)
     page.get_by_role("button", name="Đăng nhập / Sign in").click()
+    # The second factor: the code the official's authenticator shows.
+    page.get_by_label("Mã xác thực").fill(code_now(device))
+    page.get_by_role("button", name="Xác nhận / Confirm").click()
     return page
 
 
