@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "motcua.core.middleware.InputGuardMiddleware",  # body cap and NUL refusal, before CSRF reads
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "motcua.identity.middleware.EidSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -262,8 +263,36 @@ DEFAULT_FROM_EMAIL = os.environ.get("MOTCUA_FROM_EMAIL", "dinhdanh@motcua.local"
 # Sessions: a fresh id at each sign-in; idle and absolute limits per e-ID level (see middleware).
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_SAMESITE = "Lax"
+# Officials (back office, admin) are signed out after this long without a request.
+STAFF_IDLE_SECONDS = 30 * 60
 EID_SESSION_LIMITS = {
     1: {"idle": 60 * 60, "absolute": 12 * 3600},
     2: {"idle": 30 * 60, "absolute": 12 * 3600},
 }
-LOGIN_LOCKOUT = {"failures": 5, "minutes": 15, "ip_failures": 30, "ip_minutes": 15}
+# Every password and second-factor check (e-ID, back office, admin) counts failures in the shared
+# store (identity.limits): per address and account together, per account from anywhere, and
+# per address across accounts (spraying). Refused attempts are never counted.
+LOGIN_LIMITS = {
+    "pair": {"limit": 5, "window_s": 15 * 60},
+    "account": {"limit": 20, "window_s": 60 * 60},
+    "address": {"limit": 100, "window_s": 15 * 60},
+}
+# One-time codes and registration attempts, per destination, per claimed PIN, per address.
+CODE_LIMITS = {
+    "destination_gap": {"limit": 1, "window_s": 60},
+    "destination": {"limit": 3, "window_s": 60 * 60},
+    "destination_day": {"limit": 5, "window_s": 24 * 3600},
+    "pin": {"limit": 5, "window_s": 60 * 60},
+    "address": {"limit": 20, "window_s": 60 * 60},
+}
+REGISTRATION_LIMITS = {
+    "pin": {"limit": 5, "window_s": 24 * 3600},
+    "address": {"limit": 20, "window_s": 60 * 60},
+}
+AUTHENTICATION_BACKENDS = ["motcua.identity.backends.ThrottledBackend"]
+# Proxies whose forwarding header is believed (comma-separated addresses or networks), and the
+# header they set; without them the socket's peer is the client.
+TRUSTED_PROXIES = os.environ.get("MOTCUA_TRUSTED_PROXIES", "")
+CLIENT_IP_HEADER = "HTTP_" + os.environ.get(
+    "MOTCUA_CLIENT_IP_HEADER", "X-Forwarded-For"
+).upper().replace("-", "_")
