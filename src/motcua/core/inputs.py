@@ -75,7 +75,8 @@ def problems(values: Iterable[tuple[str, Any]]) -> dict[str, str]:
 
 
 def _single_line(value: str) -> str:
-    if (problem := text_problem(value, single_line=True)) is not None:
+    # Length is the field's max_length (and the middleware's ceiling), not this check's.
+    if (problem := text_problem(value, single_line=True, limit=len(value))) is not None:
         raise ValueError(problem)
     return value
 
