@@ -4,8 +4,9 @@ from oauth2_provider import views as oauth2_views
 
 from motcua.api import api
 from motcua.core.views import healthz
+from motcua.identity import passkeys
 from motcua.identity.authorize import AuthorizeView, DiscoveryView, UserInfoEndpoint
-from motcua.web import citizen
+from motcua.web import backoffice, citizen
 from motcua.web import views as web
 from motcua.web.admin_site import staff_admin
 
@@ -25,7 +26,26 @@ oidc_patterns = [
     path("logout/", oauth2_views.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
 ]
 
+# An official's passkey at the back office's second step: identity's assertion, told where the
+# back office keeps the official who passed the password step.
+staff_passkey = {
+    "pending_key": backoffice.PENDING_KEY,
+    "pending_seconds": backoffice.PENDING_SECONDS,
+    "seen_key": backoffice.SEEN_KEY,
+    "start_url": "/can-bo/",
+}
+
 urlpatterns = [
+    path(
+        "can-bo/dang-nhap/khoa-truy-cap/bat-dau/",
+        passkeys.StaffAuthenticationBegin.as_view(**staff_passkey),
+        name="staff_passkey_begin",
+    ),
+    path(
+        "can-bo/dang-nhap/khoa-truy-cap/hoan-tat/",
+        passkeys.StaffAuthenticationComplete.as_view(**staff_passkey),
+        name="staff_passkey_complete",
+    ),
     path("", web.home, name="home"),
     path("dang-nhap/", web.portal_login, name="portal_login"),
     path("oidc/callback/", web.portal_callback, name="portal_callback"),

@@ -15,11 +15,13 @@ official, `passed` for its own sign-in)."""
 
 from __future__ import annotations
 
+import time
 from logging import getLogger
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
@@ -268,6 +270,49 @@ class AuthenticationComplete(AuthenticationBegin):
         request.session.cycle_key()
         otp_login(request, device)
         return _safe_next(request, "/")
+
+
+class StaffAuthenticationBegin(AuthenticationBegin):
+    """The same assertion for an official between the password and the second step of the back
+    office: the user is the one the password step left pending in the session (under
+    `pending_key`, for `pending_seconds`), not yet signed in. Configured by the URL conf."""
+
+    pending_key = ""
+    pending_seconds = 300
+    seen_key = ""
+    start_url = "/"
+
+    def pending(self) -> dict[str, Any] | None:
+        pending = self.request.session.get(self.pending_key)
+        if (
+            not isinstance(pending, dict)
+            or time.time() - pending.get("at", 0) > self.pending_seconds
+        ):
+            return None
+        return pending
+
+    def get_user(self) -> Any:
+        pending = self.pending()
+        if pending is None or not isinstance(pending.get("user"), int):
+            return None
+        user = get_user_model().objects.filter(pk=pending["user"], is_active=True).first()
+        return user if user is not None and user.is_staff else None
+
+
+class StaffAuthenticationComplete(StaffAuthenticationBegin, AuthenticationComplete):
+    def passed(self, user: Any, device: Any) -> str:
+        """Signed in under a new session id, verified by the passkey, as after a TOTP code."""
+        request = self.request
+        pending = request.session.pop(self.pending_key)
+        login(request, user, backend=pending.get("backend") or None)
+        otp_login(request, device)
+        request.session[self.seen_key] = time.time()
+        target = pending.get("next") or ""
+        if url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return str(target)
+        return self.start_url
 
 
 passkey_register_begin = RegistrationBegin.as_view()

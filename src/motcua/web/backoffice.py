@@ -32,9 +32,11 @@ from django_otp import login as otp_login
 
 from motcua.catalog import selectors as catalog
 from motcua.core.actors import Actor
+from motcua.core.clients import client_ip
 from motcua.core.errors import DomainError, NotFound
 from motcua.dossiers import selectors as dossiers
 from motcua.dossiers import services
+from motcua.identity import services as identity
 from motcua.web.citizen import file_response, paper_response
 from motcua.web.forms import ApologyForm, StepForm
 
@@ -183,7 +185,14 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
         return redirect("backoffice:login")
     user, pending = found
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    client = identity.Client(
+        ip=client_ip(request), user_agent=request.headers.get("User-Agent", "")
+    )
+    if request.method == "POST" and not identity.password_attempt_allowed(
+        username=user.get_username(), client=client
+    ):
+        form.add_error(None, INVALID_LOGIN)  # the one throttle of every password and code
+    elif request.method == "POST" and form.is_valid():
         device = device_accepting(user, form.cleaned_data["code"].strip())
         if device is not None:
             del request.session[PENDING_KEY]
@@ -196,6 +205,7 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
             ):
                 target = reverse("backoffice:start")
             return redirect(target)
+        identity.staff_attempt_recorded(username=user.get_username(), client=client, success=False)
         pending["tries"] = pending.get("tries", 0) + 1
         if pending["tries"] >= PENDING_TRIES:
             del request.session[PENDING_KEY]

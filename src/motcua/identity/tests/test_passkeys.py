@@ -23,6 +23,7 @@ from pytest_django.live_server_helper import LiveServer
 from motcua.core.models import AuditEntry
 from motcua.identity.models import Account, LoginAttempt
 from motcua.identity.tests.factories import PASSWORD, Person, make_person, signed_in
+from motcua.web.tests.staff import code_now
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -327,3 +328,48 @@ def test_someone_elses_passkey_cannot_be_removed(client: Client) -> None:
     answer = client.post(f"/id/tai-khoan/khoa-truy-cap/{passkey.pk}/xoa/")
     assert answer.status_code == 404
     assert WebAuthnCredential.objects.filter(pk=passkey.pk).exists()
+
+
+def test_an_official_adds_a_passkey_and_signs_in_to_the_back_office_with_it(
+    site: str, page: Page, authenticator: tuple[Any, str]
+) -> None:
+    official = get_user_model().objects.create_user(
+        username="canbo.khoa", password=PASSWORD, is_staff=True
+    )
+    totp = TOTPDevice.objects.create(user=official, name="Ứng dụng xác thực", confirmed=True)
+
+    def password_step() -> None:
+        page.goto(site + "/can-bo/dang-nhap/")
+        page.locator("input[name=username]").fill("canbo.khoa")
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.locator("input[name=password]").press("Enter")
+        expect(page).to_have_url(site + "/can-bo/dang-nhap/ma-xac-thuc/")
+
+    password_step()
+    page.locator("input[name=code]").fill(code_now(totp))
+    page.locator("input[name=code]").press("Enter")
+    expect(page).to_have_url(site + "/can-bo/")
+    page.goto(site + ADD)
+    _add_passkey(page, site)
+
+    page.context.clear_cookies()  # another day, another session
+    password_step()
+    with page.expect_response(
+        lambda r: "/can-bo/dang-nhap/khoa-truy-cap/hoan-tat/" in r.url
+    ) as done:
+        page.get_by_role("button", name="Dùng khoá truy cập / Use a passkey").click()
+    assert done.value.status == 200, done.value.text()
+    expect(page).to_have_url(site + "/can-bo/")
+    assert AuditEntry.objects.filter(action="factor.passkey_added").exists()
+
+
+def test_attack_the_staff_passkey_step_without_the_password_step_is_refused(
+    client: Client,
+) -> None:
+    official = get_user_model().objects.create_user(
+        username="canbo.khoa2", password=PASSWORD, is_staff=True
+    )
+    _fake_passkey(official.pk)
+    begun = client.post("/can-bo/dang-nhap/khoa-truy-cap/bat-dau/")
+    assert begun.status_code in (401, 403)
+    assert "_auth_user_id" not in client.session

@@ -154,3 +154,23 @@ def test_attack_stale_staff_session_is_refused(commune: Agency) -> None:
     session[SEEN_KEY] = time.time() - 29 * 60
     session.save()
     assert client.get(queue).status_code == 200
+
+
+def test_attack_guessing_codes_at_the_second_step_meets_the_shared_throttle(
+    commune: Agency, settings: object
+) -> None:
+    """Wrong codes count in the one throttle of every password check: once it is reached, even
+    the right code is refused from that address."""
+    settings.LOGIN_LIMITS = {  # type: ignore[attr-defined]
+        **settings.LOGIN_LIMITS,  # type: ignore[attr-defined]
+        "pair": {"limit": 2, "window_s": 900},
+    }
+    make_official("doan.ma", commune, "receiver")
+    device = authenticator(User.objects.get(username="doan.ma"))
+    client = Client(REMOTE_ADDR="10.8.0.1")
+    client.post(reverse("backoffice:login"), {"username": "doan.ma", "password": PASSWORD})
+    wrong = "000000" if code_now(device) != "000000" else "111111"
+    for _ in range(2):
+        client.post(reverse("backoffice:login_code"), {"code": wrong})
+    refused = client.post(reverse("backoffice:login_code"), {"code": code_now(device)})
+    assert refused.status_code == 422 and "_auth_user_id" not in client.session
