@@ -39,6 +39,9 @@ from motcua.dossiers.declaration import declaration_check, known_facts
 from motcua.dossiers.models import FINISHED, Apology, Dossier, DossierEvent, DossierFile, Rating
 from motcua.dossiers.notify import status_changed
 from motcua.dossiers.papers import papers_needed
+from motcua.dossiers.printouts import apology_pdf as apology_pdf  # the papers, on the face
+from motcua.dossiers.printouts import receipt_pdf as receipt_pdf
+from motcua.dossiers.printouts import result_pdf as result_pdf
 from motcua.identity.selectors import contact_of
 from motcua.registry.selectors import CitizenRecord, citizen_get
 

@@ -35,6 +35,8 @@ from motcua.core.audit import audit_record
 from motcua.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from motcua.core.text import nfc
 from motcua.core.uploads import display_name, private_storage
+from motcua.linkage.benchmark import NOT_IN_REGISTRY as NOT_IN_REGISTRY  # the face for the demo
+from motcua.linkage.benchmark import benchmark_make as benchmark_make
 from motcua.linkage.dataset import FIELDS, KINDS
 from motcua.linkage.models import Decision, LinkageJob, ReviewPair, Status
 from motcua.linkage.pipeline import (

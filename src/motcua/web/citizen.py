@@ -18,8 +18,8 @@ from motcua.core.actors import Actor
 from motcua.core.errors import DomainError, NotFound
 from motcua.core.forms import errors_onto
 from motcua.core.uploads import private_file_response
-from motcua.dossiers import printouts, services
 from motcua.dossiers import selectors as dossiers
+from motcua.dossiers import services
 from motcua.web.forms import RatingForm, SubmitForm, SupplementForm
 from motcua.web.portal import SESSION_KEY, session_level, step_up_redirect, step_up_tried
 
@@ -324,11 +324,11 @@ def paper_response(
     """The receipt, the result notice or an apology slip of a dossier the actor may see."""
     code = detail.row.code
     if paper == "bien-nhan":
-        return pdf_response(printouts.receipt_pdf(detail), f"bien-nhan-{code}.pdf")
+        return pdf_response(services.receipt_pdf(detail), f"bien-nhan-{code}.pdf")
     if paper == "ket-qua" and detail.result_code:
-        return pdf_response(printouts.result_pdf(detail), f"ket-qua-{detail.result_code}.pdf")
+        return pdf_response(services.result_pdf(detail), f"ket-qua-{detail.result_code}.pdf")
     if paper == "xin-loi" and any(a.id == apology_id for a in detail.apologies):
-        return pdf_response(printouts.apology_pdf(detail, apology_id or 0), f"xin-loi-{code}.pdf")
+        return pdf_response(services.apology_pdf(detail, apology_id or 0), f"xin-loi-{code}.pdf")
     raise Http404("Không có giấy tờ này / no such paper")
 
 

@@ -22,7 +22,7 @@ from motcua.dossiers import services as dossier_services
 from motcua.geo.selectors import unit_get, wards_of
 from motcua.linkage import selectors as linkage
 from motcua.linkage import services as linkage_services
-from motcua.linkage.benchmark import NOT_IN_REGISTRY, benchmark_make
+from motcua.linkage.services import NOT_IN_REGISTRY, benchmark_make
 from motcua.registry import selectors as registry
 from motcua.registry.services import DEFAULT_PROVINCE
 
