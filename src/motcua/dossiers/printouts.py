@@ -4,10 +4,14 @@ reprint always says what the records say."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 
 from motcua.core.documents import Document, document_pdf
-from motcua.dossiers.selectors import DossierDetail
+
+if TYPE_CHECKING:  # services puts the papers on the app's face; selectors imports services
+    from motcua.dossiers.selectors import DossierDetail
 
 
 def _date(value: object) -> str:
