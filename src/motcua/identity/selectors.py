@@ -170,3 +170,8 @@ def contact_of(pin: str) -> Contact | None:
         .first()
     )
     return Contact(phone=row[0], email=row[1]) if row else None
+
+
+def account_exists(*, pin: str) -> bool:
+    """Whether the PIN has an e-ID account, pending or active."""
+    return Account.objects.filter(pin=pin).exists()

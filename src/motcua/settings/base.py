@@ -181,7 +181,7 @@ LOGGING = {
 
 # The e-ID provider (django-oauth-toolkit), configured to RFC 9700 and OpenID Connect Core.
 # Where this deployment is reached from outside; the portal finds the provider there.
-PUBLIC_URL = os.environ.get("MOTCUA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+PUBLIC_URL = os.environ.get("MOTCUA_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 # Passkeys (django-otp-webauthn) as a second factor only, behind motcua.identity.passkeys: its
 # helper takes the relying party id and origin from PUBLIC_URL at each request (so
 # OTP_WEBAUTHN_ALLOWED_ORIGINS stays unset and its check is silenced). WebAuthn needs a domain:

@@ -18,6 +18,7 @@ from motcua.core.actors import SYSTEM, Actor
 from motcua.core.apikeys import apikey_create
 from motcua.core.errors import Conflict
 from motcua.geo.selectors import units_search
+from motcua.identity import selectors as identity_selectors
 from motcua.identity import services as identity
 from motcua.registry import selectors as registry
 from motcua.registry import services as registry_services
@@ -70,11 +71,6 @@ class DemoLogin:
     group: str | None = None
     superuser: bool = False
 
-    @property
-    def role(self) -> str:
-        """What the printout says of the login: the role, and the authenticator's secret."""
-        return f"{self.title} — TOTP secret {DEMO_TOTP_SECRET}"
-
 
 DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("quantri", "Quản trị hệ thống / administrator", superuser=True),
@@ -110,6 +106,17 @@ class DemoCitizen:
 
 
 @dataclass(frozen=True)
+class DemoRegistrant:
+    """A citizen without an e-ID whose phone is on record: registering shows the code going
+    to that phone (the demo's SMS gateway writes it to the log)."""
+
+    pin: str
+    name: str
+    birth_date: str
+    phone_masked: str
+
+
+@dataclass(frozen=True)
 class DemoInfo:
     seeded: int
     api_key: str
@@ -119,6 +126,7 @@ class DemoInfo:
     partner: identity.Credentials
     services: DemoServices
     linkage: DemoLinkage
+    registrant: DemoRegistrant | None
 
 
 def demo_prepare(
@@ -133,7 +141,12 @@ def demo_prepare(
     )
     linkage = linkage_demo_prepare(citizens=registry.registry_stats().citizens)
     return DemoInfo(
-        **info, citizens=accounts, partner=_ekyc_partner(), services=services, linkage=linkage
+        **info,
+        citizens=accounts,
+        partner=_ekyc_partner(),
+        services=services,
+        linkage=linkage,
+        registrant=_registrant(skip={c.pin for c in accounts}),
     )
 
 
@@ -219,10 +232,25 @@ def _eid_accounts() -> list[DemoCitizen]:
     whose authenticator is replaced on each run so that its secret can be printed."""
     (pin1, name1), (pin2, name2) = registry.household_heads(limit=2)
     for pin, level in ((pin1, 1), (pin2, 2)):
+        on_record = registry.citizen_contacts_on_record(pin=pin)
+        contact = on_record[0].value if on_record else ""  # where factor changes are announced
         with contextlib.suppress(Conflict):  # made by an earlier run
-            identity.account_create(actor=SYSTEM, pin=pin, password=DEMO_PASSWORD, level=level)
+            identity.account_create(
+                actor=SYSTEM, pin=pin, password=DEMO_PASSWORD, level=level, contact=contact
+            )
     secret = identity.totp_reset(actor=SYSTEM, pin=pin2)
     return [DemoCitizen(pin1, name1, 1), DemoCitizen(pin2, name2, 2, secret)]
+
+
+def _registrant(*, skip: set[str]) -> DemoRegistrant | None:
+    """The first household head after the demo accounts with a phone on record and no e-ID."""
+    for pin, name in registry.household_heads(limit=50):
+        phones = [c for c in registry.citizen_contacts_on_record(pin=pin) if c.kind == "phone"]
+        if pin in skip or not phones or identity_selectors.account_exists(pin=pin):
+            continue
+        record = registry.citizen_get(actor=SYSTEM, pin=pin, purpose="demo: người đăng ký mẫu")
+        return DemoRegistrant(pin, name, record.birth_date, phones[0].masked)
+    return None
 
 
 def _ekyc_partner() -> identity.Credentials:

@@ -9,7 +9,14 @@ from oauth2_provider.settings import oauth2_settings
 from rich.progress import Progress
 
 from motcua.core.server import background_worker, serve
-from motcua.web.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoCitizen, DemoInfo, demo_prepare
+from motcua.web.demo import (
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    DemoCitizen,
+    DemoInfo,
+    demo_prepare,
+)
 
 
 class Command(BaseCommand):
@@ -49,7 +56,7 @@ class Command(BaseCommand):
                 serve(host="127.0.0.1", port=options["port"], workers=2, threads=4)
 
     def _print(self, info: DemoInfo, *, port: int) -> None:
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://localhost:{port}"
         seeded = f"{info.seeded:,} citizens seeded" if info.seeded else "existing data reused"
         lines = [
             f"Motcua demo — tỉnh Đồng Tháp ({seeded})",
@@ -57,12 +64,13 @@ class Command(BaseCommand):
             f"  Quản trị / admin:        {base}/admin/",
             f"  API docs:                {base}/api/docs",
             f"  Health:                  {base}/healthz",
-            f"Demo logins (password: {DEMO_PASSWORD}):",
-            *(f"  {login.username:<17} {login.role}" for login in DEMO_LOGINS),
+            f"Demo logins (password: {DEMO_PASSWORD}; then the authenticator's code, "
+            f"secret {DEMO_TOTP_SECRET}: `oathtool --totp -b {DEMO_TOTP_SECRET}`):",
+            *(f"  {login.username:<17} {login.title}" for login in DEMO_LOGINS),
             f"  Nâng mức định danh:      {base}/id/can-bo/nang-muc/ (canbo.congan)",
             "Công dân đăng nhập qua cổng / citizens sign in at the portal (password as above):",
             *(_citizen_line(c) for c in info.citizens),
-            f"  Đăng ký mức 1 / register: {base}/id/dang-ky/ (mã xác thực in ra log / codes go to the log)",
+            *_registrant_lines(info, base),
             f"Dịch vụ công / public services: {info.services.procedures} thủ tục, "
             f"{info.services.agencies} UBND xã; cán bộ tại {info.services.ward_name}",
             f"  Tìm thủ tục / procedures:  {base}/thu-tuc/",
@@ -86,6 +94,17 @@ class Command(BaseCommand):
         self.stdout.write("\n".join(lines))
 
 
+def _registrant_lines(info: DemoInfo, base: str) -> list[str]:
+    r = info.registrant
+    if r is None:
+        return []
+    return [
+        f"  Đăng ký mức 1 / register: {base}/id/dang-ky/ as {r.name}, PIN {r.pin}, born "
+        f"{r.birth_date}: the code goes to the phone on record {r.phone_masked} "
+        "(mã in ra log / codes go to the log)",
+    ]
+
+
 def _citizen_line(citizen: DemoCitizen) -> str:
     line = f"  {citizen.pin}  {citizen.name} — mức {citizen.level}"
     if citizen.totp_secret:
@@ -104,7 +123,7 @@ def _public_at(port: int) -> None:
     """The portal and the provider's issuer follow the port, unless MOTCUA_PUBLIC_URL says."""
     if os.environ.get("MOTCUA_PUBLIC_URL"):
         return
-    settings.PUBLIC_URL = f"http://127.0.0.1:{port}"
+    settings.PUBLIC_URL = f"http://localhost:{port}"  # passkeys need a host name, not an IP
     settings.OAUTH2_PROVIDER = {
         **settings.OAUTH2_PROVIDER,
         "OIDC_ISS_ENDPOINT": settings.PUBLIC_URL + "/o",
