@@ -126,7 +126,8 @@ def _sample(n: int) -> list[dict[str, str]]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pin, full_name, birth_date FROM registry_citizen TABLESAMPLE SYSTEM (5)"
-            " WHERE birth_date_precision = 'day' AND death_date IS NULL LIMIT %s",
+            " WHERE birth_date_precision = 'day' AND death_date IS NULL"
+            " AND birth_date < now() - interval '18 years' LIMIT %s",  # adults: they may hold an e-ID
             [n],
         )
         return [

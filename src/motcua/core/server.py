@@ -31,7 +31,6 @@ class _Gunicorn(BaseApplication):
 
 def serve(*, host: str, port: int, workers: int, threads: int, quiet: bool = False) -> None:
     use_app_role()  # serve as the role that owns no tables (motcua.db; core migration 0006)
-    os.environ["MOTCUA_WEB_WORKERS"] = str(workers)  # per-process shares of rate limits
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,

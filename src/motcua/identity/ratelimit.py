@@ -39,11 +39,7 @@ class _Lease:
 class RateLimiter:
     """One per process; `allow` is safe from many threads."""
 
-    def __init__(
-        self, processes: int | None = None, *, clock: Callable[[], float] = time.time
-    ) -> None:
-        # `processes` is obsolete (the share per process was a guess at the worker count; the
-        # shared store needs none) and ignored: kept so that older callers still construct one.
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self._leases: dict[str, _Lease] = {}
         self._guard = threading.Lock()

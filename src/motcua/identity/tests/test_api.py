@@ -134,7 +134,7 @@ def test_bad_tokens_bad_input_and_relying_parties_are_refused() -> None:
 def test_each_partner_is_held_to_its_rate(monkeypatch: pytest.MonkeyPatch) -> None:
     person = make_person()
     _, bank = services.partner_add(actor=SYSTEM, name="Ngân hàng nhỏ", rate_per_second=3)
-    monkeypatch.setattr(api, "limiter", RateLimiter(processes=1))
+    monkeypatch.setattr(api, "limiter", RateLimiter())
     client = Client()
     token = _token(client, bank)
     claim = {
