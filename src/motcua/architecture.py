@@ -6,6 +6,8 @@ a new internal module is covered without editing the configuration. Used by `lin
 
 from __future__ import annotations
 
+from typing import cast
+
 from grimp import ImportGraph
 from importlinter import Contract, ContractCheck, fields, output
 
@@ -21,9 +23,10 @@ class FacesContract(Contract):
     wiring = fields.ListField(subfield=fields.StringField(), required=False, default=[])
 
     def check(self, graph: ImportGraph, verbose: bool) -> ContractCheck:
+        apps = cast("list[str]", self.apps)  # fields hold the parsed options once populated
         broken = [
             (importer, imported)
-            for app in self.apps
+            for app in apps
             for imported in sorted(graph.find_descendants(app))
             for importer in sorted(graph.find_modules_that_directly_import(imported))
             if not self._allowed(app, importer, imported)
@@ -36,10 +39,11 @@ class FacesContract(Contract):
             output.new_line()
 
     def _allowed(self, app: str, importer: str, imported: str) -> bool:
-        if _within(importer, app) or any(_within(importer, w) for w in self.wiring):
+        wiring, faces = cast("list[str]", self.wiring), cast("list[str]", self.faces)
+        if _within(importer, app) or any(_within(importer, w) for w in wiring):
             return True
         part = imported[len(app) + 1 :].split(".")[0]
-        return part in self.faces or (part == "tests" and ".tests" in importer)
+        return part in faces or (part == "tests" and ".tests" in importer)
 
 
 def _within(module: str, package: str) -> bool:
