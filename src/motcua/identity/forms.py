@@ -7,7 +7,7 @@ from django import forms
 
 class LoginForm(forms.Form):
     pin = forms.CharField(label="Số định danh cá nhân / PIN", max_length=12, min_length=12)
-    password = forms.CharField(label="Mật khẩu / Password", widget=forms.PasswordInput)
+    password = forms.CharField(label="Mật khẩu / Password", widget=forms.PasswordInput, strip=False)
 
 
 class CodeForm(forms.Form):
@@ -18,7 +18,7 @@ class RegisterForm(forms.Form):
     pin = forms.CharField(label="Số định danh cá nhân / PIN", max_length=12, min_length=12)
     full_name = forms.CharField(label="Họ và tên / Full name", max_length=100)
     birth_date = forms.CharField(label="Ngày sinh / Date of birth (YYYY-MM-DD)", max_length=10)
-    password = forms.CharField(label="Mật khẩu / Password", widget=forms.PasswordInput)
+    password = forms.CharField(label="Mật khẩu / Password", widget=forms.PasswordInput, strip=False)
     portrait = forms.FileField(label="Ảnh chân dung / Portrait (JPEG, PNG)")
 
 
@@ -40,14 +40,18 @@ class ResetFinishForm(forms.Form):
     totp_code = forms.CharField(
         label="Mã ứng dụng xác thực (nếu có) / Authenticator code (if set up)", required=False
     )
-    password = forms.CharField(label="Mật khẩu mới / New password", widget=forms.PasswordInput)
+    password = forms.CharField(
+        label="Mật khẩu mới / New password", widget=forms.PasswordInput, strip=False
+    )
 
 
 class PasswordChangeForm(forms.Form):
     current = forms.CharField(
-        label="Mật khẩu hiện tại / Current password", widget=forms.PasswordInput
+        label="Mật khẩu hiện tại / Current password", widget=forms.PasswordInput, strip=False
     )
-    new = forms.CharField(label="Mật khẩu mới / New password", widget=forms.PasswordInput)
+    new = forms.CharField(
+        label="Mật khẩu mới / New password", widget=forms.PasswordInput, strip=False
+    )
 
 
 class ChildForm(forms.Form):

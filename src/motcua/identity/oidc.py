@@ -131,9 +131,10 @@ class Validator(OAuth2Validator):
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
         if valid:
             family = request.refresh_token_instance.token_family
-            request.eid_context = (
-                TokenContext.objects.filter(token_family=family).first() if family else None
-            )
+            context = TokenContext.objects.filter(token_family=family).first() if family else None
+            if context is None or _outlived(context):
+                return False
+            request.eid_context = context
         return bool(valid)
 
     def get_id_token_dictionary(self, token: Any, token_handler: Any, request: Any) -> Any:
@@ -207,6 +208,13 @@ def _address(record: CitizenRecord) -> dict[str, str]:
         "locality": permanent.ward_name,
         "country": "VN",
     }
+
+
+def _outlived(context: TokenContext) -> bool:
+    """A refresh-token family ends with the sign-in it came from: refreshing keeps each token
+    young, but never past the absolute limit of an e-ID session of that level."""
+    limit = settings.EID_SESSION_LIMITS[context.acr]["absolute"]
+    return (timezone.now() - context.auth_time).total_seconds() > limit
 
 
 def token_contexts_prune(*, older_than: timedelta = timedelta(days=1)) -> int:

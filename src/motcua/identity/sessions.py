@@ -67,11 +67,6 @@ def factor_change_allowed(request: HttpRequest, account: Account) -> bool:
     return now - state.get("auth_time", 0) <= REAUTH_WITHIN_S
 
 
-def recently_authenticated(request: HttpRequest) -> bool:
-    state = session_state(request) or {}
-    return time.time() - state.get("auth_time", 0) <= REAUTH_WITHIN_S
-
-
 def session_state(request: HttpRequest) -> dict[str, Any] | None:
     state: dict[str, Any] | None = request.session.get(KEY)
     return state

@@ -33,7 +33,6 @@ from motcua.identity.selectors import (
 from motcua.identity.sessions import (
     authenticated_account,
     factor_change_allowed,
-    recently_authenticated,
     request_client,
     session_begin,
     session_finish,
@@ -269,8 +268,9 @@ def password_view(request: HttpRequest) -> HttpResponse:
     account = _account_or_login(request)
     if isinstance(account, HttpResponse):
         return account
-    if not recently_authenticated(request):
-        return redirect(with_next("identity:login", request.get_full_path(), reauth="1"))
+    gate = factor_change_gate(request, account)  # the password is a factor like the others
+    if gate is not None:
+        return gate
     form = forms.PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

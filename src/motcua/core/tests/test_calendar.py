@@ -301,9 +301,8 @@ def test_any_calendar_counts_consistently(
 
 
 @pytest.fixture
-def admin_client(client: Client) -> Client:
-    client.force_login(User.objects.create_superuser("quantri"))
-    return client
+def admin_user() -> User:
+    return User.objects.create_superuser("quantri")  # the conftest's admin_client signs it in
 
 
 def test_an_admin_edit_takes_effect_at_once(

@@ -428,8 +428,12 @@ def password_reset_finish(*, pin: str, code: str, password: str, totp_code: str 
 
 
 def _second_factor_given(account: Account, totp_code: str) -> bool:
+    """The authenticator's code, if the account has one. A passkey cannot be shown on this page:
+    an account whose only factor is a passkey is reset in person, never by the code alone."""
     device = _confirmed_totp(account)
-    return device is None or bool(device.verify_token(totp_code.strip()))
+    if device is None:
+        return not account_has_factor(account)
+    return bool(device.verify_token(totp_code.strip()))
 
 
 def password_change(*, account: Account, current: str, new: str) -> None:

@@ -52,6 +52,22 @@ def make_person(
     return person
 
 
+PHONE_ON_RECORD = "0912345678"
+
+
+def citizen_with_phone_on_record(**fields: object) -> str:
+    """A citizen without an e-ID whose phone was recorded when their ID card was made; their
+    PIN."""
+    defaults: dict[str, object] = dict(
+        full_name="Lê Văn Cường",
+        birth_date=date(1988, 11, 2),
+        phone=PHONE_ON_RECORD,
+        phone_source="card_issuance",
+        phone_recorded_at=timezone.now(),
+    )
+    return make_citizen(**{**defaults, **fields}).pin  # type: ignore[arg-type]
+
+
 def make_party(
     *,
     scopes: tuple[str, ...] = ("openid", "profile"),

@@ -26,7 +26,13 @@ from motcua.core.models import AuditEntry
 from motcua.core.uploads import private_storage
 from motcua.identity import services
 from motcua.identity.models import Account, AccountSession
-from motcua.identity.tests.factories import PASSWORD, make_person, signed_in
+from motcua.identity.tests.factories import (
+    PASSWORD,
+    PHONE_ON_RECORD,
+    citizen_with_phone_on_record,
+    make_person,
+    signed_in,
+)
 from motcua.registry.services import citizen_record_death
 from motcua.registry.tests.factories import OFFICIAL, make_citizen
 
@@ -40,21 +46,6 @@ def _jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (60, 80), "white").save(buffer, "JPEG")
     return buffer.getvalue()
-
-
-PHONE_ON_RECORD = "0912345678"
-
-
-def _on_record(**fields: object) -> str:
-    """A citizen whose phone was recorded when their ID card was made."""
-    defaults: dict[str, object] = dict(
-        full_name="Lê Văn Cường",
-        birth_date=date(1988, 11, 2),
-        phone=PHONE_ON_RECORD,
-        phone_source="card_issuance",
-        phone_recorded_at=timezone.now(),
-    )
-    return make_citizen(**{**defaults, **fields}).pin  # type: ignore[arg-type]
 
 
 def _registration(pin_on_record: str, **changes: object) -> services.Registration:
@@ -78,7 +69,7 @@ def _last_sms_code() -> str:
 def test_registration_sends_a_code_to_the_phone_on_record_which_activates_it(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    pin = _on_record()
+    pin = citizen_with_phone_on_record()
     with django_capture_on_commit_callbacks(execute=True):  # the code goes out after commit
         services.account_register(
             registration=_registration(pin, full_name="  lê văn  CƯỜNG "), client=HOME
@@ -96,7 +87,7 @@ def test_registration_sends_a_code_to_the_phone_on_record_which_activates_it(
 
 
 def test_a_code_is_good_for_five_tries_only(django_capture_on_commit_callbacks: Any) -> None:
-    pin = _on_record(
+    pin = citizen_with_phone_on_record(
         phone="",
         email="cuong@example.vn",
         email_source="residence_registration",
@@ -127,7 +118,7 @@ def test_a_code_is_good_for_five_tries_only(django_capture_on_commit_callbacks: 
 def test_bad_registration_fields_are_named_and_nothing_is_written(
     changes: dict[str, object], field: str
 ) -> None:
-    pin = _on_record()
+    pin = citizen_with_phone_on_record()
     with pytest.raises(ValidationFailed) as refused:
         services.account_register(registration=_registration(pin, **changes), client=HOME)
     assert field in refused.value.errors
@@ -135,7 +126,9 @@ def test_bad_registration_fields_are_named_and_nothing_is_written(
 
 
 def test_young_children_are_told_a_parent_adds_them() -> None:
-    child = _on_record(birth_date=timezone.localdate().replace(year=timezone.localdate().year - 3))
+    child = citizen_with_phone_on_record(
+        birth_date=timezone.localdate().replace(year=timezone.localdate().year - 3)
+    )
     with pytest.raises(ValidationFailed) as refused:
         services.account_register(
             registration=_registration(

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 from oauth2_provider.models import Application, RefreshToken
 from PIL import Image
 
@@ -23,12 +24,20 @@ from motcua.core.messaging import OutboxSmsGateway
 from motcua.core.models import AccessLog
 from motcua.identity import services
 from motcua.identity.models import Account, OneTimeCode, RateCounter
-from motcua.identity.tests.factories import PASSWORD, Person, make_person, signed_in
+from motcua.identity.tests.factories import (
+    PASSWORD,
+    Person,
+    citizen_with_phone_on_record,
+    make_person,
+    signed_in,
+)
+from motcua.identity.tests.factories import (
+    PHONE_ON_RECORD as PHONE,
+)
 from motcua.registry.services import citizen_record_death, idcard_issue
 from motcua.registry.tests.factories import OFFICIAL, make_citizen
 
 pytestmark = pytest.mark.django_db
-PHONE = "0912345678"
 ATTACKER_PHONE = "0999999999"
 POLICE = Actor(
     kind="official", ref="cong.an.phuong", permissions=frozenset({services.RAISE_PERMISSION})
@@ -44,17 +53,6 @@ def _jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (60, 80), "white").save(buffer, "JPEG")
     return buffer.getvalue()
-
-
-def _victim(**fields: object) -> str:
-    defaults: dict[str, object] = dict(
-        full_name="Lê Văn Cường",
-        birth_date=date(1988, 11, 2),
-        phone=PHONE,
-        phone_source="card_issuance",
-        phone_recorded_at=timezone.now(),
-    )
-    return make_citizen(**{**defaults, **fields}).pin  # type: ignore[arg-type]
 
 
 def _register_page(client: Client, pin: str, **changes: str) -> Any:
@@ -145,10 +143,12 @@ def test_attack_a_forged_not_me_link_locks_nothing() -> None:
 
 
 def test_attack_registration_answers_the_same_for_every_mismatch() -> None:
-    known = _victim()
-    dead = _victim(full_name="Lê Văn Cường", birth_date=date(1950, 1, 1))
+    known = citizen_with_phone_on_record()
+    dead = citizen_with_phone_on_record(full_name="Lê Văn Cường", birth_date=date(1950, 1, 1))
     citizen_record_death(actor=OFFICIAL, pin=dead, death_date=date(2024, 5, 1), reason="test")
-    without_contact = _victim(phone="", phone_source="", phone_recorded_at=None)
+    without_contact = citizen_with_phone_on_record(
+        phone="", phone_source="", phone_recorded_at=None
+    )
     tries = [
         ("087088999999", {}),  # unknown PIN
         (known, {"full_name": "Lê Văn Cương"}),  # wrong name
@@ -170,7 +170,7 @@ def test_attack_registration_answers_the_same_for_every_mismatch() -> None:
 def test_attack_registering_someone_else_sends_the_code_to_their_phone_not_mine(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    victim = _victim()
+    victim = citizen_with_phone_on_record()
     with django_capture_on_commit_callbacks(execute=True):
         page = _register_page(Client(), victim)
     assert page.status_code == 302
@@ -184,7 +184,7 @@ def test_attack_registering_someone_else_sends_the_code_to_their_phone_not_mine(
 def test_attack_registering_an_existing_account_tells_its_owner_and_nobody_else(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    victim = _victim()
+    victim = citizen_with_phone_on_record()
     services.account_create(actor=POLICE, pin=victim, password=PASSWORD, contact=PHONE)
     with django_capture_on_commit_callbacks(execute=True):
         page = _register_page(Client(), victim)
@@ -194,7 +194,7 @@ def test_attack_registering_an_existing_account_tells_its_owner_and_nobody_else(
 
 
 def test_attack_registration_enumeration_is_throttled_per_claimed_pin(settings: Any) -> None:
-    victim = _victim()
+    victim = citizen_with_phone_on_record()
     limit = settings.REGISTRATION_LIMITS["pin"]["limit"]
     for day in range(1, limit + 1):  # the birth date tried day by day, from many addresses
         page = _register_page(
@@ -207,7 +207,7 @@ def test_attack_registration_enumeration_is_throttled_per_claimed_pin(settings: 
 
 
 def test_attack_registration_attempts_show_in_the_claimed_persons_access_log() -> None:
-    victim = _victim()
+    victim = citizen_with_phone_on_record()
     _register_page(Client(REMOTE_ADDR="10.3.0.1"), victim, birth_date="1988-01-01")
     rows = AccessLog.objects.filter(subject_pin=victim)
     assert rows.count() == 1
@@ -215,7 +215,7 @@ def test_attack_registration_attempts_show_in_the_claimed_persons_access_log() -
 
 
 def test_attack_an_oversized_portrait_is_refused_before_it_is_read() -> None:
-    victim = _victim()
+    victim = citizen_with_phone_on_record()
 
     class Huge(SimpleUploadedFile):
         def read(self, *args: Any) -> bytes:
@@ -387,3 +387,38 @@ def test_the_help_desk_recovers_a_suspended_account_in_person() -> None:
     assert services.login_second_factor(
         account=account, code=pyotp.TOTP(secret).now(), client=services.Client(ip=None)
     )
+
+
+def test_attack_a_password_only_session_cannot_change_a_level_2_accounts_password() -> None:
+    victim = make_person(level=2)
+    attacker = Client()
+    signed_in(attacker, victim)
+    page = attacker.post(
+        "/id/tai-khoan/mat-khau/", {"current": PASSWORD, "new": "Mat-khau-ke-gian-2027"}
+    )
+    assert page.status_code == 302 and page["Location"].startswith("/id/xac-thuc-2-lop/")
+    assert Account.objects.get(pin=victim.pin).user.check_password(PASSWORD)
+
+
+def test_attack_a_passkey_only_account_is_not_reset_by_the_sms_code_alone(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    person = make_person()
+    account = _with_factor_contact(person)
+    Account.objects.filter(pk=account.pk).update(contact_verified_at=timezone.now())
+    WebAuthnCredential.objects.create(
+        user_id=account.user_id,
+        name="passkey",
+        credential_id=b"x" * 32,
+        public_key=b"y" * 77,
+        aaguid="00000000-0000-0000-0000-000000000000",
+        confirmed=True,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.password_reset_begin(
+            pin=person.pin, contact=PHONE, client=services.Client(ip=None)
+        )
+    code = re.findall(r"\d{6}", OutboxSmsGateway.outbox[-1][1])[0]
+    with pytest.raises(ValidationFailed):
+        services.password_reset_finish(pin=person.pin, code=code, password="Mat-khau-moi-2027")
+    assert Account.objects.get(pin=person.pin).user.check_password(PASSWORD)

@@ -4,18 +4,20 @@ HTTP endpoints with Django's test client: every test here failed before the fix.
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from motcua.core.actors import SYSTEM
 from motcua.core.errors import ValidationFailed
 from motcua.identity import services
-from motcua.identity.models import RelyingParty
+from motcua.identity.models import RelyingParty, TokenContext
 from motcua.identity.tests.factories import (
     BANK_REDIRECT,
     PASSWORD,
@@ -215,6 +217,19 @@ def test_refreshed_id_token_keeps_acr_and_auth_time() -> None:
         client, bank, grant_type="refresh_token", refresh_token=str(refreshed["refresh_token"])
     )
     assert _claims(client, str(twice["id_token"]))["acr"] == "urn:motcua:loa:1"
+
+
+def test_attack_refreshing_past_the_sign_ins_absolute_limit_is_refused(settings: Any) -> None:
+    client = Client()
+    bank, tokens = _tokens(client, make_person())
+    limit = settings.EID_SESSION_LIMITS[1]["absolute"]
+    TokenContext.objects.update(auth_time=timezone.now() - timedelta(seconds=limit + 60))
+
+    refreshed = token_request(
+        client, bank, grant_type="refresh_token", refresh_token=str(tokens["refresh_token"])
+    )
+
+    assert refreshed["error"] == "invalid_grant"
 
 
 def test_attack_replayed_code_revokes_the_tokens_already_issued_for_it() -> None:
