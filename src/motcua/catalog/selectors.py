@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import F, QuerySet
 
 from motcua.catalog.models import (
+    AGENCY_CODE,
     CITIZEN,
     NATIONAL_CODES,
     Agency,
@@ -25,7 +26,15 @@ from motcua.core.errors import NotFound
 from motcua.core.text import fold
 
 # The workflow's vocabulary, published for the apps that process dossiers.
-__all__ = ["CITIZEN", "NATIONAL_CODES", "AgencyKind", "Role", "Source", "Status"]
+__all__ = [
+    "AGENCY_CODE",
+    "CITIZEN",
+    "NATIONAL_CODES",
+    "AgencyKind",
+    "Role",
+    "Source",
+    "Status",
+]
 
 # Papers the state holds whatever the citizen's history: the registry has them for everyone.
 REGISTRY_SOURCES = frozenset(

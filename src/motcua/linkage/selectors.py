@@ -17,7 +17,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from motcua.core.access import access_log_record
 from motcua.core.actors import Actor
 from motcua.core.errors import NotFound, PermissionDenied
-from motcua.linkage.dataset import KINDS
+from motcua.linkage.dataset import KINDS  # re-exported: the dataset kinds, with their columns
 from motcua.linkage.export import parquet_as_csv
 from motcua.linkage.models import Decision, LinkageJob, ReviewPair, Status
 from motcua.linkage.services import NO_JOB, REVIEW_PERMISSION, RUN_PERMISSION, agencies_of

@@ -11,9 +11,9 @@ from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from motcua.catalog.models import Agency, Official
 from motcua.catalog.selectors import ProcedureSnapshot, procedure_current
 from motcua.catalog.services import Place, catalog_files, catalog_load, province_agencies_ensure
+from motcua.catalog.tests.factories import Agency, agency_find, roles_give
 from motcua.core.actors import SYSTEM, Actor
 from motcua.core.documents import Document, document_pdf
 from motcua.dossiers import services
@@ -46,8 +46,7 @@ def agencies_ready(wards: int = 2) -> list[Place]:
 
 
 def agency_of(kind: str, ward: Place | None = None) -> Agency:
-    agencies = Agency.objects.filter(kind=kind)
-    return agencies.get(unit_code=ward.key) if ward else agencies.order_by("code").first()  # type: ignore[return-value]
+    return agency_find(kind, ward.key if ward else None)
 
 
 def make_official(username: str, agency: Agency, *roles: str) -> Actor:
@@ -55,8 +54,7 @@ def make_official(username: str, agency: Agency, *roles: str) -> Actor:
     user.set_password("x-test-password-1")
     user.save()
     user.user_permissions.add(Permission.objects.get(codename="view_citizen"))
-    for role in roles:
-        Official.objects.get_or_create(user=user, agency=agency, role=role)
+    roles_give(user, agency, *roles)
     user = User.objects.get(pk=user.pk)  # permissions are cached on the instance
     return Actor.from_user(user)
 

@@ -21,8 +21,9 @@ from django.db import connection
 from django.utils import timezone
 from pypdf import PdfReader
 
-from motcua.catalog.models import Agency, AgencyKind, Role
+from motcua.catalog.selectors import AgencyKind, Role
 from motcua.catalog.services import Place, catalog_files, catalog_load
+from motcua.catalog.tests.factories import Agency
 from motcua.core.actors import SYSTEM, Actor
 from motcua.core.calendar import work_calendar
 from motcua.core.errors import ValidationFailed

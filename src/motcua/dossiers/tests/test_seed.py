@@ -14,7 +14,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from motcua.catalog.models import Agency, AgencyKind, Role
+from motcua.catalog.selectors import AgencyKind, Role
+from motcua.catalog.tests.factories import Agency, agencies
 from motcua.core.models import AuditEntry, Sequence
 from motcua.dossiers.models import CLOSED, FINISHED, Dossier, DossierEvent
 from motcua.dossiers.seed import SeedError, dossiers_load
@@ -22,8 +23,8 @@ from motcua.dossiers.selectors import QueueFilter, dossier_queue
 from motcua.dossiers.tests.factories import agencies_ready, agency_of, catalog_ready, submit
 from motcua.dossiers.tests.factories import make_official as official
 from motcua.geo.selectors import provinces
-from motcua.registry.seed import population_load
 from motcua.registry.selectors import household_heads
+from motcua.registry.services import population_load
 
 loads = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 COUNT, OPEN_IN_COMMUNE = 500, 120
@@ -50,7 +51,7 @@ def test_load_writes_consistent_dossiers_that_the_queue_reads() -> None:
 
     loaded = dossiers_load(
         COUNT,
-        agencies=list(Agency.objects.values_list("pk", flat=True)),
+        agencies=[a.pk for a in agencies()],
         open_in={commune.pk: OPEN_IN_COMMUNE},
         seed=3,
         progress=seen.append,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from motcua.catalog.models import Role
+from motcua.catalog.selectors import Role
 from motcua.core.calendar import work_calendar
 from motcua.core.errors import NotFound
 from motcua.core.models import AccessLog

@@ -20,8 +20,8 @@ from django.core import mail
 from django.utils import timezone
 from hypothesis import strategies as st
 
-from motcua.catalog.models import AGENCY_CODE, Agency, AgencyKind, Role
-from motcua.catalog.selectors import procedure_current, version_get
+from motcua.catalog.selectors import AGENCY_CODE, AgencyKind, Role, procedure_current, version_get
+from motcua.catalog.tests.factories import agency_make
 from motcua.core.actors import Actor
 from motcua.core.calendar import CIVIL_STATUS_CUTOFF, work_calendar
 from motcua.core.errors import Conflict, NotFound, PermissionDenied
@@ -183,9 +183,8 @@ def test_receipt_codes_parse_back_into_agency_day_and_number(
 ):
     """Examples share the test's transaction: an agency may come back on a day it already
     numbered, so the expected number is the count of its dossiers of that local day."""
-    agency, _ = Agency.objects.get_or_create(
-        code=agency_code,
-        defaults={"name": "UBND xã thử", "kind": AgencyKind.COMMUNE, "unit_code": "2025:00004"},
+    agency = agency_make(
+        agency_code, kind=AgencyKind.COMMUNE, name="UBND xã thử", unit_code="2025:00004"
     )
     with clock_at(moment):
         submitted = submit(mother, agency)

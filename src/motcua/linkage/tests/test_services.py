@@ -22,7 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from motcua.catalog.models import Agency, Official
+from motcua.catalog.tests.factories import Agency, agency_make, roles_give, roles_take
 from motcua.core.actors import Actor
 from motcua.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from motcua.core.models import AccessLog, AuditEntry
@@ -46,11 +46,7 @@ def _linkage_dir(settings: Any, tmp_path: Path) -> None:
 
 def agency(code: str = "H29.CA.TEST") -> Agency:
     """A provincial police department (another code, another agency)."""
-    found, _ = Agency.objects.get_or_create(
-        code=code,
-        defaults={"name": f"Công an tỉnh {code}", "kind": "province_police", "unit_code": "29"},
-    )
-    return found
+    return agency_make(code, kind="province_police", name=f"Công an tỉnh {code}", unit_code="29")
 
 
 def official(
@@ -60,7 +56,7 @@ def official(
     (of none if None)."""
     user = make_user(username, *(permissions or RUNNER_PERMISSIONS))
     if of is not None:
-        Official.objects.get_or_create(user=user, agency=agency(of), role="processor")
+        roles_give(user, agency(of), "processor")
     return Actor.from_user(User.objects.get(pk=user.pk))
 
 
@@ -322,9 +318,7 @@ def test_a_job_belongs_to_the_agency_of_the_official_who_starts_it() -> None:
     with pytest.raises(PermissionDenied):  # an official of no agency
         start(official("khong.coquan", of=None), upload("gplx.csv", file))
     two = official("hai.coquan", of="H30.CA.TEST")
-    Official.objects.create(
-        user=User.objects.get(username="hai.coquan"), agency=agency(), role="processor"
-    )
+    roles_give(User.objects.get(username="hai.coquan"), agency(), "processor")
     with pytest.raises(ValidationFailed) as refused:
         start(two, upload("gplx.csv", file))
     assert list(refused.value.errors) == ["agency"]
@@ -374,7 +368,7 @@ def test_a_job_whose_official_left_its_agency_fails_and_leaves_no_extract(tmp_pa
     files = benchmark_make(registry=300, records=100, seed=5, out_dir=tmp_path / "bench")
     actor = official()
     started = start(actor, upload("gplx.parquet", files.dataset.read_bytes()))
-    Official.objects.filter(user__username=actor.ref).delete()
+    assert roles_take(actor.ref) == 1
     with pytest.raises(PermissionDenied):
         services.linkage_job_run(job_id=started.id)
     job = LinkageJob.objects.get(pk=started.id)

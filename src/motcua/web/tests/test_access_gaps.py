@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from motcua.catalog.models import Agency
+from motcua.catalog.tests.factories import Agency
 from motcua.core.models import AccessLog
 from motcua.dossiers.tests.factories import (
     agencies_ready,

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from motcua.catalog.models import Agency
+from motcua.catalog.tests.factories import Agency, agencies, agency_find
 from motcua.core.actors import Actor
 from motcua.core.calendar import work_calendar
 from motcua.core.models import AccessLog, AuditEntry
@@ -51,7 +51,7 @@ def commune() -> Agency:
 
 @pytest.fixture
 def other_commune(commune: Agency) -> Agency:
-    return Agency.objects.filter(kind="commune").exclude(pk=commune.pk).order_by("code")[0]
+    return next(a for a in agencies("commune") if a.pk != commune.pk)
 
 
 def signed_in(username: str, agency: Agency, *roles: str) -> Client:
@@ -406,7 +406,7 @@ def test_an_overdue_dossier_needs_the_apology_before_it_moves_on(commune: Agency
 
 
 def test_the_one_stop_desk_assigns_a_processing_officer_from_the_page(commune: Agency) -> None:
-    police = Agency.objects.get(kind="commune_police", unit_code=commune.unit_code)
+    police = agency_find("commune_police", commune.unit_code)
     done = submit(make_citizen(), police, ABSENCE)
     make_official("dieu.tra.vien", police, "processor")
     make_official("khac.xa", commune, "processor")  # another agency's processor is not offered

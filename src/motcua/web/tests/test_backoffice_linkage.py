@@ -25,9 +25,9 @@ from django.urls import reverse
 from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
-from motcua.catalog.models import Agency, Official
+from motcua.catalog.tests.factories import Agency, agency_make, roles_give
 from motcua.core.models import AccessLog, AuditEntry
-from motcua.linkage.dataset import KINDS
+from motcua.linkage.selectors import KINDS
 from motcua.registry.tests.factories import make_user
 from motcua.web.tests.staff import authenticator, code_now, official_client
 
@@ -47,11 +47,7 @@ def _linkage_dir(settings: Any, tmp_path: Path) -> None:
 def agency(code: str = "H29.CA.TEST") -> Agency:
     """A provincial police department: the agency whose linkage jobs the tests' officials work on
     (another code, another agency)."""
-    found, _ = Agency.objects.get_or_create(
-        code=code,
-        defaults={"name": f"Công an tỉnh {code}", "kind": "province_police", "unit_code": "29"},
-    )
-    return found
+    return agency_make(code, kind="province_police", name=f"Công an tỉnh {code}", unit_code="29")
 
 
 def staff(username: str, *permissions: str, of: str = "H29.CA.TEST") -> User:
@@ -59,7 +55,7 @@ def staff(username: str, *permissions: str, of: str = "H29.CA.TEST") -> User:
     user = make_user(username, *permissions)
     user.is_staff = True
     user.save()
-    Official.objects.get_or_create(user=user, agency=agency(of), role="processor")
+    roles_give(user, agency(of), "processor")
     authenticator(user)
     return user
 

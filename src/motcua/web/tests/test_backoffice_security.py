@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from motcua.catalog.models import Agency
+from motcua.catalog.tests.factories import Agency
 from motcua.dossiers.tests.factories import agencies_ready, agency_of, catalog_ready, make_official
 from motcua.web.backoffice import NO_FACTOR, SEEN_KEY
 from motcua.web.tests.staff import authenticator, code_now, official_client, sign_in

@@ -20,7 +20,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from motcua.catalog.models import Agency
+from motcua.catalog.tests.factories import Agency
 from motcua.core.documents import Document, document_pdf
 from motcua.core.models import AccessLog
 from motcua.dossiers.tests.factories import agencies_ready, agency_of, catalog_ready, make_official
