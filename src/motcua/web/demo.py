@@ -32,7 +32,7 @@ from motcua.web.demo_services import (
 )
 from motcua.web.portal import portal_registered
 
-DEMO_PASSWORD = "motcua-demo-2026"  # noqa: S105 - printed for the demo, never used in production
+DEMO_PASSWORD = "dongthap-demo-2026"  # noqa: S105 - printed for the demo, never used in production
 # The demo officials' authenticator (the back office and the admin ask for its code after the
 # password): one secret for all of them, printed with the logins, like the password.
 DEMO_TOTP_SECRET = "MOTCUADEMOCANBOXACTHUCHAILOPDEMO"  # noqa: S105 - base32; `oathtool --totp -b` gives the code

@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from motcua.core.actors import Actor
 from motcua.core.errors import DomainError, ValidationFailed
 from motcua.core.messaging import message_send
+from motcua.core.text import fold
 from motcua.identity.limits import Limit, limit_hit
 from motcua.identity.models import (
     Account,
@@ -70,7 +71,18 @@ class Client:
     user_agent: str = ""
 
 
-def _check_password(password: str, pin: str) -> None:
+# Words an attacker tries first against this platform (docs/security.md, V6.2.11), compared
+# without accents, case, spaces or punctuation.
+CONTEXT_WORDS = ("motcua", "dinhdanh", "dichvucong", "vneid", "congan")
+
+
+def _squeezed(text: str) -> str:
+    return "".join(c for c in fold(text) if c.isalnum())
+
+
+def _check_password(password: str, pin: str, *, full_name: str = "", birth_date: str = "") -> None:
+    """Django's validators (length, the common passwords), then what is about this person and
+    this platform: the PIN, the words above, the name and the birth date."""
     try:
         password_validation.validate_password(password)
     except DjangoValidationError as exc:
@@ -79,6 +91,24 @@ def _check_password(password: str, pin: str) -> None:
         raise ValidationFailed(
             {"password": "Mật khẩu không được chứa số định danh / contains the PIN"}
         )
+    squeezed = _squeezed(password)
+    personal = [_squeezed(full_name), *_date_forms(birth_date)]
+    if any(word and word in squeezed for word in (*CONTEXT_WORDS, *personal)):
+        raise ValidationFailed(
+            {
+                "password": "Mật khẩu không được chứa tên, ngày sinh hay tên dịch vụ / "
+                "contains your name, your birth date or the service's name"
+            }
+        )
+
+
+def _date_forms(birth_date: str) -> list[str]:
+    """08/03/1990 as people write it in passwords: 08031990, 19900308."""
+    parts = birth_date.split("-")
+    if len(parts) != 3:
+        return []
+    year, month, day = parts
+    return [f"{day}{month}{year}", f"{year}{month}{day}"]
 
 
 def _contact_fields(contact: str) -> tuple[str, str]:

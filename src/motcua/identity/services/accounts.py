@@ -120,7 +120,7 @@ def _check_registration_fields(r: Registration) -> None:
     except ValueError as exc:
         errors["birth_date"] = str(exc)
     try:
-        _check_password(r.password, r.pin)
+        _check_password(r.password, r.pin, full_name=r.full_name, birth_date=r.birth_date)
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if errors:

@@ -422,3 +422,30 @@ def test_attack_a_passkey_only_account_is_not_reset_by_the_sms_code_alone(
     with pytest.raises(ValidationFailed):
         services.password_reset_finish(pin=person.pin, code=code, password="Mat-khau-moi-2027")
     assert Account.objects.get(pin=person.pin).user.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("Mot-Cua-2026-rat-dai", "the platform"),
+        ("ĐịnhDanh#2026xx", "the platform, with accents"),
+        ("le-van-cuong-2026", "the name"),
+        ("bi-mat-02111988", "the birth date"),
+    ],
+)
+def test_attack_a_password_made_of_the_platform_or_the_persons_name_is_refused(
+    password: str, why: str
+) -> None:
+    pin = citizen_with_phone_on_record()
+    with pytest.raises(ValidationFailed) as refused:
+        services.account_register(
+            registration=services.Registration(
+                pin=pin,
+                full_name="Lê Văn Cường",
+                birth_date="1988-11-02",
+                password=password,
+                portrait=SimpleUploadedFile("anh.jpg", _jpeg()),
+            ),
+            client=services.Client(ip=None),
+        )
+    assert "password" in refused.value.errors, why
