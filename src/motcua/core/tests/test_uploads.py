@@ -262,6 +262,9 @@ def test_bytes_store_keeps_generated_documents(private_root: Path) -> None:
     assert (private_root / name).read_bytes() == b"%PDF-receipt"
 
 
+# Closing the response sends request_finished, whose handler looks at the database connection
+# a previous test may have left open.
+@pytest.mark.django_db
 @pytest.mark.parametrize("inline", [False, True])
 def test_private_files_are_served_so_that_nothing_in_them_runs(inline: bool) -> None:
     data = _pdf()
