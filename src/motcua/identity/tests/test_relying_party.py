@@ -86,7 +86,7 @@ def _flushed_after(django_db_blocker: Any) -> Iterator[None]:
     collide with units left here."""
     yield
     with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
+        call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
 
 
 @pytest.fixture(autouse=True)
