@@ -132,7 +132,10 @@ def test_benchmarks_agree_with_the_registry_and_are_reproducible(tmp_path: Path)
     records, truth = _read(dataset), _read(tmp_path / "d" / "truth.parquet")
     assert list(records[0]) == list(COLUMNS.values())
     counts = _check_all(records, truth, citizens, None)
-    assert all(counts[name] > 0 for name in CORRUPTIONS), counts
+    # A tone variant needs an oa/oe/uy name and a 5% draw: a handful in 1,800 records of a
+    # population drawn relative to today, and on some days none (tone_moved is tested above).
+    common = [name for name in CORRUPTIONS if name != "tone_variant"]
+    assert all(counts[name] > 0 for name in common), counts
     assert registry_stats().citizens == REGISTRY  # nothing loaded twice
 
 

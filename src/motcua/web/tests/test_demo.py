@@ -31,7 +31,7 @@ def test_demo_seeds_once_and_prints_working_logins(monkeypatch: pytest.MonkeyPat
         assert authenticate(username=login.username, password=DEMO_PASSWORD) is not None
 
     key = re.search(r"mck_[\w-]+", printed)
-    pin = re.search(r"PIN (\d{12})", printed)
+    pin = re.search(r"with history: .*, PIN (\d{12})", printed)
     assert key and pin
     response = Client().get(
         f"/api/registry/citizens/{pin[1]}",
