@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -26,6 +27,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, sync_playwright
+from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = Path(os.environ.get("MOTCUA_CHROMIUM", "/usr/bin/chromium"))
 # Headless, no sandbox (tests run as root), and none of Chromium's own calls home: without the
@@ -101,3 +103,15 @@ def admin_client(admin_user: User) -> Client:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+@pytest.fixture
+def site(live_server: LiveServer, settings: Any) -> str:
+    """The provider and the portal at the live server's address (the issuer, the portal's
+    callback and the passkeys' relying party all follow it)."""
+    settings.PUBLIC_URL = live_server.url
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "OIDC_ISS_ENDPOINT": live_server.url + "/o",
+    }
+    return str(live_server.url)

@@ -8,6 +8,7 @@ so that a burst across a window boundary cannot double the limit."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import connection
@@ -17,8 +18,17 @@ INSERT INTO identity_ratecounter (key, window_start, count) VALUES (%s, %s, %s)
 ON CONFLICT (key, window_start) DO UPDATE SET count = identity_ratecounter.count + EXCLUDED.count
 RETURNING count
 """
-_COUNTS = """
-SELECT window_start, count FROM identity_ratecounter WHERE key = %s AND window_start IN (%s, %s)
+_COUNT = """
+SELECT count FROM identity_ratecounter WHERE key = %s AND window_start = %s
+"""
+_COUNTS_OF_MANY = """
+SELECT key, window_start, count FROM identity_ratecounter
+WHERE key = ANY(%s) AND window_start = ANY(%s)
+"""
+_COUNT_MANY = """
+INSERT INTO identity_ratecounter (key, window_start, count)
+SELECT key, window_start, 1 FROM unnest(%s::text[], %s::bigint[]) AS t(key, window_start)
+ON CONFLICT (key, window_start) DO UPDATE SET count = identity_ratecounter.count + 1
 """
 _UNDO = """
 UPDATE identity_ratecounter SET count = greatest(count - %s, 0)
@@ -42,18 +52,19 @@ def _windows(window_s: int, now: float) -> tuple[int, int, float]:
     return start, start - window_s, overlap
 
 
-def _weighted(key: str, window_s: int, now: float) -> tuple[int, float, int]:
+def _earlier(key: str, window_s: int, now: float) -> tuple[int, float]:
+    """This window's start, and what the previous window still weighs in the sliding one."""
     start, previous, overlap = _windows(window_s, now)
     with connection.cursor() as cursor:
-        cursor.execute(_COUNTS, [key, start, previous])
-        counts = dict(cursor.fetchall())
-    return start, counts.get(previous, 0) * overlap, counts.get(start, 0)
+        cursor.execute(_COUNT, [key, previous])
+        found = cursor.fetchone()
+    return start, (found[0] if found else 0) * overlap
 
 
 def limit_hit(key: str, *, limit: Limit, cost: int = 1, now: float | None = None) -> bool:
     """Count `cost` against `key` if the limit allows it; False (and nothing counted) if not."""
     now = time.time() if now is None else now
-    start, earlier, _ = _weighted(key, limit.window_s, now)
+    start, earlier = _earlier(key, limit.window_s, now)
     with connection.cursor() as cursor:
         cursor.execute(_HIT, [key, start, cost])
         (current,) = cursor.fetchone()
@@ -63,26 +74,35 @@ def limit_hit(key: str, *, limit: Limit, cost: int = 1, now: float | None = None
     return False
 
 
-def limit_reached(key: str, *, limit: Limit, now: float | None = None) -> bool:
-    """Whether the next hit would be refused, without counting one (for failures that are
-    counted only when they happen)."""
+def limits_reached(checks: Mapping[str, Limit], *, now: float | None = None) -> bool:
+    """Whether the next hit of any of these keys would be refused, without counting one (for
+    failures that are counted only when they happen). One round trip for all of them."""
     now = time.time() if now is None else now
-    _, earlier, current = _weighted(key, limit.window_s, now)
-    return earlier + current + 1 > limit.limit
+    windows = {key: _windows(limit.window_s, now) for key, limit in checks.items()}
+    starts = sorted({w for start, previous, _ in windows.values() for w in (start, previous)})
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNTS_OF_MANY, [list(checks), starts])
+        counts = {(key, start): count for key, start, count in cursor.fetchall()}
+    return any(
+        counts.get((key, previous), 0) * overlap + counts.get((key, start), 0) + 1
+        > checks[key].limit
+        for key, (start, previous, overlap) in windows.items()
+    )
 
 
-def limit_count(key: str, *, limit: Limit, now: float | None = None) -> None:
-    """Count one event that has already happened (a failed password), limit or not."""
+def limits_count(checks: Mapping[str, Limit], *, now: float | None = None) -> None:
+    """Count one event that has already happened (a failed password) against each key, limit
+    or not, in one statement."""
     now = time.time() if now is None else now
-    start, _, _ = _windows(limit.window_s, now)
+    starts = [_windows(limit.window_s, now)[0] for limit in checks.values()]
     with connection.cursor() as cursor:
-        cursor.execute(_HIT, [key, start, 1])
+        cursor.execute(_COUNT_MANY, [list(checks), starts])
 
 
-def limit_clear(key: str) -> None:
-    """Forget a key (an account's failures after a successful sign-in)."""
+def limits_clear(keys: Iterable[str]) -> None:
+    """Forget keys (an account's failures after a successful sign-in)."""
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM identity_ratecounter WHERE key = %s", [key])
+        cursor.execute("DELETE FROM identity_ratecounter WHERE key = ANY(%s)", [list(keys)])
 
 
 def limits_prune(*, older_than_s: int = 2 * 86400, now: float | None = None) -> int:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -17,7 +15,7 @@ from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
 from motcua.core.errors import Conflict, NotFound, ValidationFailed
 from motcua.core.messaging import message_send
-from motcua.core.uploads import private_storage
+from motcua.core.uploads import bytes_store
 from motcua.identity.limits import Limit, limit_hit
 from motcua.identity.models import Account, LevelCheck, OneTimeCode
 from motcua.identity.portraits import PortraitUpload, portrait_checked
@@ -94,8 +92,8 @@ def account_register(*, registration: Registration, client: Client) -> None:
             (contact.value, "") if contact.kind == "phone" else ("", contact.value)
         )
         if portrait:
-            account.portrait = private_storage().save(
-                f"portraits/{uuid.uuid4().hex}.{portrait.extension}", ContentFile(portrait.data)
+            account.portrait = bytes_store(
+                portrait.data, folder="portraits", extension=f".{portrait.extension}"
             )
         account.save()
         audit_record(
@@ -403,27 +401,19 @@ def password_reset_finish(*, pin: str, code: str, password: str, totp_code: str 
         raise ValidationFailed({"code": CODE_EXPIRED})
     with transaction.atomic(durable=True):
         used = _code_try(account, OneTimeCode.Purpose.RESET, code, spend=False)
-        factor_ok = isinstance(used, OneTimeCode) and _second_factor_given(account, totp_code)
-        if isinstance(used, OneTimeCode) and not factor_ok:
+        if not isinstance(used, OneTimeCode):
+            problem = {"code": used}
+        elif not _second_factor_given(account, totp_code):
             used.attempts += 1  # a wrong authenticator code costs a try of the reset code
             used.save(update_fields=["attempts"])
-        elif isinstance(used, OneTimeCode):
+            problem = {"totp_code": "Cần mã từ ứng dụng xác thực / the authenticator code is wrong"}
+        else:
             used.used_at = timezone.now()
             used.save(update_fields=["used_at"])
-            account.user.set_password(password)
-            account.user.save(update_fields=["password"])
-            audit_record(
-                actor=_self(account.pin),
-                action="account.password_reset",
-                object_type="identity.account",
-                object_id=account.pin,
-            )
-    if not isinstance(used, OneTimeCode):
-        raise ValidationFailed({"code": used})
-    if not factor_ok:
-        raise ValidationFailed(
-            {"totp_code": "Cần mã từ ứng dụng xác thực / the authenticator code is wrong"}
-        )
+            _password_set(account, password, "account.password_reset")
+            problem = {}
+    if problem:  # after the commit, so that the spent try counts
+        raise ValidationFailed(problem)
     sessions_end_all(account=account)
 
 
@@ -442,15 +432,20 @@ def password_change(*, account: Account, current: str, new: str) -> None:
         raise ValidationFailed({"current": "Mật khẩu hiện tại không đúng / wrong current password"})
     _check_password(new, account.pin)
     with transaction.atomic(durable=True):
-        account.user.set_password(new)
-        account.user.save(update_fields=["password"])
-        audit_record(
-            actor=_self(account.pin),
-            action="account.password_changed",
-            object_type="identity.account",
-            object_id=account.pin,
-        )
+        _password_set(account, new, "account.password_changed")
         tokens_revoke(account=account)
+
+
+def _password_set(account: Account, password: str, action: str) -> None:
+    """The new password and its audit entry, in the caller's transaction."""
+    account.user.set_password(password)
+    account.user.save(update_fields=["password"])
+    audit_record(
+        actor=_self(account.pin),
+        action=action,
+        object_type="identity.account",
+        object_id=account.pin,
+    )
 
 
 # --- sessions --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
-from motcua.identity.limits import Limit, limit_clear, limit_count, limit_reached
+from motcua.identity.limits import Limit, limits_clear, limits_count, limits_reached
 from motcua.identity.models import Account, LoginAttempt
 from motcua.identity.services._shared import (
     Client,
@@ -52,24 +52,22 @@ def _limit(name: str) -> Limit:
     return Limit(**settings.LOGIN_LIMITS[name])
 
 
+def _throttle(username: str, client: Client) -> dict[str, Limit]:
+    return {key: _limit(name) for name, key in _throttle_keys(username, client).items()}
+
+
 def password_attempt_allowed(*, username: str, client: Client) -> bool:
     """Whether a password (or code) for `username` from this client may be checked now."""
-    return not any(
-        limit_reached(key, limit=_limit(name))
-        for name, key in _throttle_keys(username, client).items()
-    )
+    return not limits_reached(_throttle(username, client))
 
 
 def password_failed(*, username: str, client: Client) -> None:
-    for name, key in _throttle_keys(username, client).items():
-        limit_count(key, limit=_limit(name))
+    limits_count(_throttle(username, client))
 
 
 def password_succeeded(*, username: str, client: Client) -> None:
     keys = _throttle_keys(username, client)
-    limit_clear(keys["account"])
-    if "pair" in keys:
-        limit_clear(keys["pair"])
+    limits_clear([key for name, key in keys.items() if name != "address"])
 
 
 # --- the e-ID's sign-in ------------------------------------------------------------------------

@@ -28,17 +28,6 @@ pytestmark = [
 PAGES = ["/", "/thu-tuc/", "/id/dang-nhap/", "/id/dang-ky/", "/can-bo/dang-nhap/", "/admin/login/"]
 
 
-@pytest.fixture
-def site(live_server: Any, settings: Any) -> str:
-    """The provider and the portal at the live server's address."""
-    settings.PUBLIC_URL = live_server.url
-    settings.OAUTH2_PROVIDER = {
-        **settings.OAUTH2_PROVIDER,
-        "OIDC_ISS_ENDPOINT": live_server.url + "/o",
-    }
-    return str(live_server.url)
-
-
 def _sign_in_and_allow(page: Page, site: str, url: str, person: Person) -> None:
     page.goto(site + url)
     page.get_by_label("Số định danh cá nhân").fill(person.pin)

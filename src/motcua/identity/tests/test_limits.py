@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from motcua.identity.limits import (
     Limit,
-    limit_clear,
-    limit_count,
     limit_hit,
-    limit_reached,
+    limits_clear,
+    limits_count,
     limits_prune,
+    limits_reached,
 )
 from motcua.identity.models import RateCounter
 from motcua.identity.tasks import housekeeping
@@ -44,10 +44,11 @@ def test_a_burst_across_the_window_boundary_cannot_double_the_limit() -> None:
 
 def test_counting_events_reaches_the_limit_and_clearing_forgets_them() -> None:
     for _ in range(3):
-        limit_count("fails", limit=PER_MINUTE, now=START)
-    assert limit_reached("fails", limit=PER_MINUTE, now=START + 1)
-    limit_clear("fails")
-    assert not limit_reached("fails", limit=PER_MINUTE, now=START + 1)
+        limits_count({"fails": PER_MINUTE, "other": Limit(limit=9, window_s=3600)}, now=START)
+    assert limits_reached({"fails": PER_MINUTE, "other": Limit(9, 3600)}, now=START + 1)
+    assert not limits_reached({"other": Limit(9, 3600)}, now=START + 1)
+    limits_clear(["fails"])
+    assert not limits_reached({"fails": PER_MINUTE}, now=START + 1)
 
 
 @settings(max_examples=25, deadline=None)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Any
 
 import pytest
 import requests
@@ -17,23 +16,11 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from playwright.sync_api import Page, expect
-from pytest_django.live_server_helper import LiveServer
 
 from motcua.identity.tests.factories import BANK_REDIRECT, PASSWORD, make_party, make_person
 from motcua.web.portal import portal_registered, provider
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture
-def site(live_server: LiveServer, settings: Any) -> str:
-    """The provider and the portal at the live server's address."""
-    settings.PUBLIC_URL = live_server.url
-    settings.OAUTH2_PROVIDER = {
-        **settings.OAUTH2_PROVIDER,
-        "OIDC_ISS_ENDPOINT": live_server.url + "/o",
-    }
-    return str(live_server.url)
 
 
 def _browser_signed_in(site: str, pin: str) -> requests.Session:

@@ -18,7 +18,6 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import Page, Route, expect
-from pytest_django.live_server_helper import LiveServer
 
 from motcua.core.models import AuditEntry
 from motcua.identity.models import Account, LoginAttempt
@@ -34,17 +33,6 @@ REGISTER_BEGIN = "/id/khoa-truy-cap/dang-ky/bat-dau/"
 REGISTER_COMPLETE = "/id/khoa-truy-cap/dang-ky/hoan-tat/"
 AUTH_BEGIN = "/id/khoa-truy-cap/xac-thuc/bat-dau/"
 AUTH_COMPLETE = "/id/khoa-truy-cap/xac-thuc/hoan-tat/"
-
-
-@pytest.fixture
-def site(live_server: LiveServer, settings: Any) -> str:
-    """The provider at the live server's address: the passkeys' relying party is its host."""
-    settings.PUBLIC_URL = live_server.url
-    settings.OAUTH2_PROVIDER = {
-        **settings.OAUTH2_PROVIDER,
-        "OIDC_ISS_ENDPOINT": live_server.url + "/o",
-    }
-    return str(live_server.url)
 
 
 @pytest.fixture

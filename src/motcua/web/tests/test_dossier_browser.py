@@ -18,7 +18,6 @@ from django.apps import apps
 from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, expect
-from pytest_django.live_server_helper import LiveServer
 
 from motcua.catalog.tests.factories import Agency
 from motcua.core.documents import Document, document_pdf
@@ -39,17 +38,6 @@ OFFICIAL_PASSWORD = "x-test-password-1"  # what make_official sets
 CHILD = "Nguyễn Minh Khôi"
 # The dossiers app keeps its tables to itself (import-linter): the tests reach them by name.
 Dossier: Any = apps.get_model("dossiers", "Dossier")
-
-
-@pytest.fixture
-def site(live_server: LiveServer, settings: Any) -> str:
-    """The provider and the portal at the live server's address (as identity's test_live)."""
-    settings.PUBLIC_URL = live_server.url
-    settings.OAUTH2_PROVIDER = {
-        **settings.OAUTH2_PROVIDER,
-        "OIDC_ISS_ENDPOINT": live_server.url + "/o",
-    }
-    return str(live_server.url)
 
 
 @pytest.fixture
