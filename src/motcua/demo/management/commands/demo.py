@@ -9,7 +9,7 @@ from oauth2_provider.settings import oauth2_settings
 from rich.progress import Progress
 
 from motcua.core.server import background_worker, serve
-from motcua.web.demo import (
+from motcua.demo.province import (
     DEMO_LOGINS,
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,

@@ -15,8 +15,8 @@ from django.test import Client
 from PIL import Image
 
 from motcua.core.models import AccessLog
+from motcua.demo.province import DEMO_LOGINS, DEMO_PASSWORD
 from motcua.identity.selectors import account_exists
-from motcua.web.demo import DEMO_LOGINS, DEMO_PASSWORD
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

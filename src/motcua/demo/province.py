@@ -17,12 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from motcua.core.actors import SYSTEM, Actor
 from motcua.core.apikeys import apikey_create
 from motcua.core.errors import Conflict
-from motcua.geo.selectors import units_search
-from motcua.identity import selectors as identity_selectors
-from motcua.identity import services as identity
-from motcua.registry import selectors as registry
-from motcua.registry import services as registry_services
-from motcua.web.demo_services import (
+from motcua.demo.public_services import (
     AGENCY_ROLES,
     LINKAGE_OFFICIAL,
     DemoLinkage,
@@ -30,6 +25,11 @@ from motcua.web.demo_services import (
     linkage_demo_prepare,
     public_services_prepare,
 )
+from motcua.geo.selectors import units_search
+from motcua.identity import selectors as identity_selectors
+from motcua.identity import services as identity
+from motcua.registry import selectors as registry
+from motcua.registry import services as registry_services
 from motcua.web.portal import portal_registered
 
 DEMO_PASSWORD = "dongthap-demo-2026"  # noqa: S105 - printed for the demo, never used in production
