@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from oauth2_provider import views as oauth2_views
 
 from motcua.api import api
@@ -69,8 +71,15 @@ urlpatterns = [
     path("ho-so/<int:dossier_id>/<str:paper>.pdf", citizen.paper_view, name="citizen_paper"),
     path("can-bo/", include("motcua.web.backoffice_urls")),
     path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the header's switch
+    path("favicon.ico", RedirectView.as_view(url=static("motcua/favicon.svg"), permanent=True)),
     path("o/", include((oidc_patterns, "oauth2_provider"))),
     path("id/", include("motcua.identity.urls")),
     path("api/", api.urls),
     path("admin/", staff_admin(admin.site).urls),
 ]
+
+handler400 = "motcua.core.views.bad_request"
+handler403 = "motcua.core.views.forbidden"
+handler404 = "motcua.core.views.not_found"
+handler500 = "motcua.core.views.server_error"

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from html import escape
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
+from motcua.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from motcua.core.inputs import problems
 
 DEFAULT_FORM_OVERHEAD = 1024 * 1024  # field values and multipart boundaries beside the files
@@ -40,29 +45,31 @@ def _is_api(request: HttpRequest) -> bool:
 
 
 def _too_large(request: HttpRequest, limit: int) -> HttpResponse:
-    detail = f"Dữ liệu gửi lên quá lớn (tối đa {limit} byte) / request body too large"
+    detail = _("Dữ liệu gửi lên quá lớn (tối đa %(size)s MB)") % {
+        "size": number_format(limit / 2**20, decimal_pos=0, force_grouping=True)
+    }
     if _is_api(request):
         return JsonResponse(
             {"code": "too_large", "detail": detail, "errors": {"body": detail}}, status=413
         )
-    return HttpResponse(escape(detail), status=413, content_type="text/plain; charset=utf-8")
+    return error_page(request, status=413, message=detail)
 
 
 def _refused(request: HttpRequest, errors: dict[str, str]) -> HttpResponse:
-    detail = "Dữ liệu không hợp lệ / Invalid data"
+    detail = _("Dữ liệu không hợp lệ")
     if _is_api(request):
         return JsonResponse(
             {"code": "validation_failed", "detail": detail, "errors": errors}, status=422
         )
-    items = "".join(
-        f"<li><b>{escape(field)}</b>: {escape(message)}</li>" for field, message in errors.items()
-    )
-    page = (
-        '<!doctype html><html lang="vi"><meta charset="utf-8"><title>400</title>'
-        f"<h1>{escape(detail)}</h1><ul>{items}</ul>"
-        '<p><a href="javascript:history.back()">Quay lại / Back</a></p></html>'
-    )
-    return HttpResponse(page, status=400)
+    return error_page(request, status=400, message=detail, errors=list(errors.values()))
+
+
+def error_page(
+    request: HttpRequest, *, status: int, message: str = "", errors: list[str] | None = None
+) -> HttpResponse:
+    """The platform's error page in the layout: what happened in plain words, and a way on."""
+    context = {"status": status, "message": message, "errors": errors or []}
+    return render(request, "motcua/error.html", context, status=status)
 
 
 class _NotJson(Exception):
@@ -117,8 +124,55 @@ class InputGuardMiddleware:
         try:
             values += _body_values(request)
         except MultiPartParserError:
-            return _refused(request, {"body": "Biểu mẫu hỏng / malformed form data"})
+            return _refused(request, {"body": _("Biểu mẫu gửi lên bị hỏng")})
         except _NotJson:
-            return _refused(request, {"body": "Không phải JSON / not valid JSON"})
+            return _refused(request, {"body": _("Dữ liệu gửi lên không phải JSON")})
         errors = problems(values)
         return _refused(request, errors) if errors else None
+
+
+class DomainErrorMiddleware:
+    """Every page's answer to a service's refusal, in one place instead of a try/except in each
+    view: NotFound -> 404, PermissionDenied -> 403, Conflict -> 409, ValidationFailed -> 422 with
+    the fields' messages. A form view that re-shows its form catches ValidationFailed itself.
+    The API maps the same errors to its JSON shape (motcua.api), so it is left alone here."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if _is_api(request) or not isinstance(exception, DomainError | Http404):
+            return None
+        if isinstance(exception, Http404):
+            return error_page(request, status=404)
+        status = {NotFound: 404, PermissionDenied: 403, Conflict: 409, ValidationFailed: 422}.get(
+            type(exception), exception.status
+        )
+        return error_page(
+            request,
+            status=status,
+            message=exception.message,
+            errors=list(exception.errors.values()),
+        )
+
+
+class LanguageMiddleware:
+    """Vietnamese unless the person chose English with the switch (its cookie). Unlike Django's
+    LocaleMiddleware, the browser's Accept-Language is not followed: a Vietnamese platform speaks
+    Vietnamese first, whatever language the phone was set up in."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
+        return response

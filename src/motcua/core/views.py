@@ -1,7 +1,9 @@
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.template.loader import render_to_string
 
 from motcua.core.apikeys import apikey_actor
+from motcua.core.middleware import error_page
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -33,3 +35,20 @@ def _may_see_details(request: HttpRequest) -> bool:
     if scheme.lower() != "bearer" or not key:
         return False
     return apikey_actor(key.strip()) is not None
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return error_page(request, status=400)
+
+
+def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return error_page(request, status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return error_page(request, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # Rendered without the request's context: the session and the database may be what failed.
+    return HttpResponseServerError(render_to_string("motcua/error.html", {"status": 500}))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.utils.translation import gettext_lazy as _
 
 from motcua.db import audit_key, var_dir
 from motcua.identity.keys import oidc_keys
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "motcua.dossiers",
     "motcua.linkage",
     "motcua.web",
+    "motcua.demo",
     "motcua.bench",
 ]
 
@@ -51,7 +53,7 @@ MIDDLEWARE = [
     "motcua.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "motcua.core.middleware.LanguageMiddleware",  # Vietnamese unless English was chosen
     "django.middleware.common.CommonMiddleware",
     "motcua.core.middleware.InputGuardMiddleware",  # body cap and NUL refusal, before CSRF reads
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "motcua.identity.middleware.EidSessionMiddleware",
+    "motcua.core.middleware.DomainErrorMiddleware",  # NotFound, PermissionDenied... as pages
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -76,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "motcua.web.context_processors.layout",
             ],
         },
     },
@@ -101,13 +105,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Vietnamese first; English by the switch in the header (a cookie remembers the choice). The
+# Vietnamese text is the source (msgid); the English catalog is compiled at set-up.
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Dates as people write them (17/05/1956), numbers grouped by the language (1.372 / 1,372).
+FORMAT_MODULE_PATH = ["motcua.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The design system (GOV.UK Frontend, themed) is installed from npm and compiled at set-up
+# (`make setup`) into this directory, never committed.
+FRONTEND_DIR = Path(
+    os.environ.get("MOTCUA_FRONTEND_DIR", BASE_DIR.parent.parent / "build" / "frontend")
+)
+STATICFILES_DIRS = [FRONTEND_DIR]
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
 # Citizens' uploads and issued documents live outside the web root and are served only by views
@@ -197,11 +214,11 @@ _OIDC_KEY, _OIDC_RETIRED_KEYS = (
     else oidc_keys(VAR_DIR / "keys" / "oidc")
 )
 OIDC_SCOPES = {
-    "openid": "Mã định danh của bạn với dịch vụ này / your identifier for this service",
-    "profile": "Họ tên, ngày sinh, giới tính / name, date of birth, sex",
-    "pin": "Số định danh cá nhân / personal identification number",
-    "address": "Nơi thường trú / permanent residence",
-    "ekyc": "Xác thực thông tin công dân / verify a citizen's identity (partners)",
+    "openid": _("Mã định danh của bạn với dịch vụ này"),
+    "profile": _("Họ tên, ngày sinh, giới tính"),
+    "pin": _("Số định danh cá nhân"),
+    "address": _("Nơi thường trú"),
+    "ekyc": _("Xác thực thông tin công dân (dành cho đối tác)"),
 }
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
