@@ -43,33 +43,33 @@ class DateParts(forms.MultiWidget):
 
 
 class DayMonthYearField(forms.MultiValueField):
-    """A date typed as day / month / year; a past date only, unless `future` is allowed."""
+    """A date typed as day / month / year; a past date only, unless `future` is allowed. One
+    message for the date as a whole, never one per box."""
 
     widget = DateParts
 
     def __init__(self, *, future: bool = False, **kwargs: Any) -> None:
         self.future = future
-        parts = (
-            forms.IntegerField(min_value=1, max_value=31),
-            forms.IntegerField(min_value=1, max_value=12),
-            forms.IntegerField(min_value=1900, max_value=2100),
-        )
-        kwargs.setdefault(
-            "error_messages",
-            {"incomplete": _("Nhập đủ ngày, tháng và năm"), "invalid": _("Ngày không hợp lệ")},
-        )
-        super().__init__(parts, require_all_fields=True, **kwargs)
+        parts = (forms.IntegerField(), forms.IntegerField(), forms.IntegerField())
+        super().__init__(parts, require_all_fields=False, **kwargs)
 
     def clean(self, value: Any) -> date | None:
-        try:
-            return super().clean(value)
-        except ValidationError as error:
-            # One message for the date as a whole, not one per box.
-            if not any(value or []):
-                raise
+        parts = [str(part or "").strip() for part in (value or ["", "", ""])]
+        if not any(parts):
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return None
+        if not all(parts):
+            raise ValidationError(_("Nhập đủ ngày, tháng và năm"), code="incomplete")
+        if not all(part.isdigit() for part in parts):
             raise ValidationError(
-                _("Ngày không hợp lệ: ghi ngày/tháng/năm, ví dụ 17/05/1956")
-            ) from error
+                _("Ngày không hợp lệ: ghi ngày/tháng/năm, ví dụ 17/05/1956"), code="invalid"
+            )
+        day, month, year = (int(part) for part in parts)
+        cleaned = self.compress([day, month, year])
+        self.validate(cleaned)
+        self.run_validators(cleaned)
+        return cleaned
 
     def compress(self, data_list: list[int]) -> date | None:
         if not data_list:
@@ -78,10 +78,9 @@ class DayMonthYearField(forms.MultiValueField):
         try:
             value = date(year, month, day)
         except ValueError as error:
-            raise ValidationError(
-                _("Ngày %(day)s không có trong tháng %(month)s/%(year)s")
-                % {"day": day, "month": month, "year": year}
-            ) from error
+            raise ValidationError(_("Ngày không hợp lệ"), code="invalid") from error
+        if year < 1900:
+            raise ValidationError(_("Năm phải từ 1900 trở đi"), code="invalid")
         if not self.future and value > timezone.localdate():
-            raise ValidationError(_("Ngày không được ở tương lai"))
+            raise ValidationError(_("Ngày không được ở tương lai"), code="future")
         return value
