@@ -22,8 +22,8 @@ from motcua.catalog.models import (
     Source,
     Status,
 )
+from motcua.catalog.search import Entry, Index
 from motcua.core.errors import NotFound
-from motcua.core.text import fold
 
 # The workflow's vocabulary, published for the apps that process dossiers.
 __all__ = [
@@ -205,18 +205,50 @@ class ProcedureSummary:
 
 
 def procedure_search(query: str = "", *, field: str = "") -> list[ProcedureSummary]:
-    """Active procedures whose name or code contains every word of the query, with or without
-    diacritics ("dang ky khai sinh" finds "Đăng ký khai sinh")."""
-    rows = Procedure.objects.filter(active=True, current_version__gt=0)
-    for word in fold(query).split():
-        rows = rows.filter(search_key__contains=word)
+    """Active procedures for what someone typed, best first: words around the name ("làm giấy
+    khai sinh cho con"), no diacritics ("dang ky tam tru"), a typo ("khai snh") or the code
+    ("1.001193"). Without a query: every procedure, essential services first."""
+    snapshots = _current_snapshots()
     if field:
-        rows = rows.filter(field=field)
-    versions = _current_versions().filter(procedure__in=rows).values_list("pk", flat=True)
-    snapshots = sorted(
-        (version_get(pk) for pk in versions), key=lambda s: (s.essential_no or 999, s.name)
+        snapshots = [s for s in snapshots if s.field == field]
+    if not query.strip():
+        return [_summary(s) for s in sorted(snapshots, key=_catalog_order)]
+    by_code = {s.code: s for s in snapshots}
+    # Ranked against the whole catalog (how rare a word is), then kept within the field.
+    ranked = _search_index(_current_snapshots()).ranked(query)
+    return [_summary(by_code[code]) for code in ranked if code in by_code]
+
+
+def procedure_suggestions(query: str = "", *, limit: int = 5) -> list[ProcedureSummary]:
+    """What to offer when a search finds nothing: the procedures whose names look most like
+    the query, else the essential services most people come for."""
+    snapshots = _current_snapshots()
+    by_code = {s.code: s for s in snapshots}
+    codes = _search_index(snapshots).closest(query, limit) if query.strip() else []
+    if not codes:
+        codes = [s.code for s in sorted(snapshots, key=_catalog_order)][:limit]
+    return [_summary(by_code[code]) for code in codes]
+
+
+def _catalog_order(s: ProcedureSnapshot) -> tuple[int, str]:
+    return (s.essential_no or 999, s.name)
+
+
+def _current_snapshots() -> list[ProcedureSnapshot]:
+    versions = _current_versions().filter(procedure__active=True)
+    return [version_get(pk) for pk in versions.values_list("pk", flat=True)]
+
+
+def _search_index(snapshots: list[ProcedureSnapshot]) -> Index:
+    entries = tuple(
+        sorted(Entry(code=s.code, name=s.name, name_en=s.name_en, field=s.field) for s in snapshots)
     )
-    return [_summary(s) for s in snapshots]
+    return _index_of(entries)
+
+
+@lru_cache(maxsize=64)
+def _index_of(entries: tuple[Entry, ...]) -> Index:
+    return Index(entries)
 
 
 def _summary(s: ProcedureSnapshot) -> ProcedureSummary:
