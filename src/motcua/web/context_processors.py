@@ -69,7 +69,8 @@ def _portal(request: HttpRequest) -> Layout:
 
 def _eid(request: HttpRequest) -> Layout:
     user = getattr(request, "user", None)
-    signed_in = bool(user is not None and user.is_authenticated and request.session.get("eid"))
+    state = request.session.get("eid") or {}
+    signed_in = bool(user is not None and user.is_authenticated and state)
     items: list[tuple[str | Promise, str]] = [(_("Cổng dịch vụ công"), reverse("home"))]
     if signed_in:
         items += [
@@ -80,7 +81,7 @@ def _eid(request: HttpRequest) -> Layout:
         area="eid",
         area_name=_("Định danh điện tử"),
         home_url=reverse("identity:account") if signed_in else reverse("identity:login"),
-        person=(user.get_full_name() or user.get_username()) if signed_in and user else "",
+        person=str(state.get("name") or user.get_username()) if signed_in and user else "",
         logout_url=reverse("identity:logout") if signed_in else "",
         nav=_items(request.path_info, items),
     )
