@@ -47,16 +47,16 @@ VIEW_REGISTRY = [
     "geo.view_administrativeunit",
 ]
 ROLE_GROUPS: dict[str, list[str]] = {
-    "Cán bộ đăng ký dân cư / registry official": [*VIEW_REGISTRY, "registry.change_citizen"],
-    "Cán bộ tra cứu / lookup officer": VIEW_REGISTRY,
-    "Lãnh đạo / leader": [*VIEW_REGISTRY, "core.view_auditentry", "core.view_accesslog"],
-    "Cán bộ giải quyết thủ tục / dossier official": VIEW_REGISTRY,
-    "Cán bộ công an – định danh / police e-ID officer": [
+    "Cán bộ đăng ký dân cư": [*VIEW_REGISTRY, "registry.change_citizen"],
+    "Cán bộ tra cứu": VIEW_REGISTRY,
+    "Lãnh đạo": [*VIEW_REGISTRY, "core.view_auditentry", "core.view_accesslog"],
+    "Cán bộ giải quyết thủ tục": VIEW_REGISTRY,
+    "Cán bộ công an – định danh": [
         *VIEW_REGISTRY,
         "registry.verify_citizen",
         "identity.raise_level",
     ],
-    "Cán bộ làm sạch dữ liệu / data-cleaning official": [
+    "Cán bộ làm sạch dữ liệu": [
         *VIEW_REGISTRY,
         "linkage.run_linkage",
         "linkage.review_pair",
@@ -77,22 +77,36 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(
         "canbo.hotich",
         "Cán bộ hộ tịch – cư trú / registry official",
-        "Cán bộ đăng ký dân cư / registry official",
+        "Cán bộ đăng ký dân cư",
     ),
-    DemoLogin("canbo.tracuu", "Cán bộ tra cứu / lookup officer", "Cán bộ tra cứu / lookup officer"),
-    DemoLogin("lanhdao", "Lãnh đạo / leader", "Lãnh đạo / leader"),
+    DemoLogin("canbo.tracuu", "Cán bộ tra cứu", "Cán bộ tra cứu"),
+    DemoLogin("lanhdao", "Lãnh đạo", "Lãnh đạo"),
     DemoLogin(
         "canbo.congan",
         "Cán bộ công an – nâng mức định danh / police e-ID officer",
-        "Cán bộ công an – định danh / police e-ID officer",
+        "Cán bộ công an – định danh",
     ),
     DemoLogin(
         LINKAGE_OFFICIAL,
         "Cán bộ làm sạch dữ liệu, Công an tỉnh / data-cleaning official, provincial police",
-        "Cán bộ làm sạch dữ liệu / data-cleaning official",
+        "Cán bộ làm sạch dữ liệu",
     ),
 )
-DOSSIER_GROUP = "Cán bộ giải quyết thủ tục / dossier official"
+DOSSIER_GROUP = "Cán bộ giải quyết thủ tục"
+# What the header shows for each official; Vietnamese names run family name first, so the
+# whole name goes in first_name (Django's get_full_name puts first_name first).
+OFFICIAL_NAMES = {
+    "quantri": "Lê Minh Quân",
+    "canbo.hotich": "Nguyễn Thị Hồng",
+    "canbo.tracuu": "Phan Văn Tài",
+    "lanhdao": "Võ Thanh Sơn",
+    "canbo.congan": "Trần Quốc Bảo",
+    LINKAGE_OFFICIAL: "Đặng Thu Trang",
+    "motcua.xa": "Huỳnh Ngọc Mai",
+    "chutich.xa": "Lâm Văn Phúc",
+    "congan.xa": "Nguyễn Hữu Lộc",
+    "truong.congan.xa": "Bùi Đức Thắng",
+}
 DEMO_LOGINS += tuple(DemoLogin(a.username, a.title, DOSSIER_GROUP) for a in AGENCY_ROLES)
 DEMO_PARTNER = "Ngân hàng Demo (eKYC)"
 
@@ -186,7 +200,8 @@ def _ensure_roles() -> None:
         )
         if created:
             user.set_password(DEMO_PASSWORD)
-            user.save()
+        user.first_name = OFFICIAL_NAMES.get(login.username, "")  # the whole name, family first
+        user.save()
         if login.group:
             user.groups.set([Group.objects.get(name=login.group)])
         _demo_authenticator(user)
@@ -223,7 +238,7 @@ def _demo_life_events(actor: Actor, pin: str) -> None:
             ward=provincial_capital.key,
             address="Số 5, Đường 30 Tháng 4",
         ),
-        reason="Tạm trú để làm việc / temporary stay for work",
+        reason="Tạm trú để làm việc",
     )
 
 

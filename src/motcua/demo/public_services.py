@@ -99,9 +99,7 @@ def _unit_name(key: str) -> str:
 
 
 def _home_ward(pin: str) -> str:
-    record = registry.citizen_get(
-        actor=SYSTEM, pin=pin, purpose="Chuẩn bị dữ liệu demo / demo set-up"
-    )
+    record = registry.citizen_get(actor=SYSTEM, pin=pin, purpose="Chuẩn bị dữ liệu trình diễn")
     permanent = [r.ward for r in record.residences if r.kind == "permanent"]
     return permanent[0] if permanent else record.residences[0].ward
 
