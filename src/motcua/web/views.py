@@ -6,8 +6,10 @@ from authlib.common.errors import AuthlibBaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from motcua.catalog import selectors as catalog
 from motcua.web.portal import (
     NEXT_KEY,
     SESSION_KEY,
@@ -18,9 +20,17 @@ from motcua.web.portal import (
     provider,
 )
 
+POPULAR = 6  # procedures on the start page: the essential services first
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {"citizen": request.session.get(SESSION_KEY)})
+    """The start page: search, sign in, the services most people come for, once-only."""
+    context = {
+        "citizen": request.session.get(SESSION_KEY),
+        "popular": catalog.procedure_search("")[:POPULAR],
+        "report": catalog.once_only_report(),
+    }
+    return render(request, "web/home.html", context)
 
 
 def portal_login(request: HttpRequest) -> HttpResponse:
@@ -38,9 +48,7 @@ def portal_callback(request: HttpRequest) -> HttpResponse:
     try:
         issuer = client.load_server_metadata()["issuer"]
         if "error" not in request.GET and request.GET.get("iss") != issuer:
-            return _login_failed(
-                request, "Phản hồi không đến từ nhà cung cấp định danh / wrong issuer"
-            )
+            return _login_failed(request, _("Phản hồi không đến từ nhà cung cấp định danh"))
         token = client.authorize_access_token(request)
     except AuthlibBaseError as error:
         back_to = request.session.pop(NEXT_KEY, None)

@@ -48,11 +48,16 @@ def _birth_form(world: World, pin: str) -> dict[str, Any]:
     """A complete, valid birth registration as the submit page posts it."""
     procedure = procedure_current(BIRTH)
     fields = {k: str(v) for k, v in valid_declaration(procedure).items() if v is not False}
+    fields.pop("cha_pin", None)  # a father the registry does not know would be refused
+    born = date.fromisoformat(fields.pop("ngay_sinh"))  # three boxes on the page
+    dates = {"ngay_sinh_0": born.day, "ngay_sinh_1": born.month, "ngay_sinh_2": born.year}
     files = {f"file_{code}": f for code, f in uploads_for(procedure, pin).items()}
     return {
         "agency_id": str(world.commune.pk),
         "idempotency_key": uuid.uuid4().hex,
         **fields,
+        **dates,
+        "me_pin": pin,
         **files,
     }
 
@@ -73,13 +78,22 @@ def test_attack_a_level_1_session_posting_a_level_2_submit_form_is_refused(
     answer = client.post(f"/thu-tuc/{BIRTH}/nop/", _birth_form(world, mother.pin))
 
     assert answer.status_code == 403
-    assert "level-2 e-ID account" in answer.content.decode()
+    assert "tài khoản định danh điện tử mức 2" in answer.content.decode()
     assert _filed(mother.pin) == 0
 
     _portal_session(client, mother.pin, LEVEL_2)
-    answer = client.post(f"/thu-tuc/{BIRTH}/nop/", _birth_form(world, mother.pin))
+    form = _birth_form(world, mother.pin)
+    answer = client.post(f"/thu-tuc/{BIRTH}/nop/", form)
+    assert answer.status_code == 302 and "/nop/kiem-tra/" in answer["Location"]
+    answer = client.post(f"/thu-tuc/{BIRTH}/nop/kiem-tra/", {"nhap": form["idempotency_key"]})
     assert answer.status_code == 302 and "/ho-so/" in answer["Location"]
     assert _filed(mother.pin) == 1
+
+    # The check-your-answers step refuses a level-1 session as well.
+    _portal_session(client, mother.pin, LEVEL_1)
+    form = _birth_form(world, mother.pin)
+    answer = client.post(f"/thu-tuc/{BIRTH}/nop/kiem-tra/", {"nhap": form["idempotency_key"]})
+    assert answer.status_code == 403 and _filed(mother.pin) == 1
 
 
 def test_after_a_step_up_that_did_not_raise_the_level_the_page_says_activate_at_the_police(
@@ -93,7 +107,7 @@ def test_after_a_step_up_that_did_not_raise_the_level_the_page_says_activate_at_
 
     text = page.content.decode()
     assert page.status_code == 403
-    assert "tại cơ quan công an" in text and "activate it at the police" in text
+    assert "tại cơ quan công an" in text
     assert 'id="submit-form"' not in text
     assert f'href="{path}?buoc-len=1"' in text  # try the level-2 sign-in again
 
