@@ -437,3 +437,197 @@ def papers_of(*, actor: Actor, procedure_code: str) -> list[PaperNeed] | None:
     if actor.kind != "citizen" or not actor.pin:
         return None
     return papers_needed(procedure_current(procedure_code), actor.pin)
+
+
+# --- the back office's work lists: waiting for me, waiting for my agency ------------------------
+# (appended for issue 14: who acts next on each dossier, the lists paged and exported; the
+# imports here keep this part whole on its own while the top of the module is being reworked)
+from django.utils.translation import gettext as _  # noqa: E402, F811, RUF100
+from django.utils.translation import gettext_noop  # noqa: E402, F811, RUF100
+
+CITIZEN_ROLE = "citizen"
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    """One dossier of a work list, with who acts next: the roles of the steps its workflow
+    allows from its status (in words), and the assigned processing officer when there is one."""
+
+    row: DossierRow
+    agency_id: int
+    agency_name: str
+    next_roles: tuple[str, ...]
+    next_label: str
+    assignee: str
+    assignee_name: str
+
+
+@dataclass(frozen=True)
+class WorkList:
+    """The rows of a work list as a sequence: its length is one count, and a slice reads only
+    that slice (so that one paging helper serves every list). Each slice read logs what it
+    shows when the list is a search or an export (a lookup of people, not the daily work)."""
+
+    total: int
+    fetch: Any  # Callable[[int, int], list[WorkRow]]
+    procedures: list[tuple[str, str]]
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index: slice) -> list[WorkRow]:
+        start, stop, _step = index.indices(self.total)
+        return self.fetch(start, stop) if stop > start else []
+
+
+def _role_label(role: str) -> str:
+    from motcua.catalog.selectors import Role
+
+    if role == CITIZEN_ROLE:
+        return _("Công dân")
+    return str(Role(role).label) if role in Role.values else role
+
+
+def _acting(snapshot: ProcedureSnapshot, status: str) -> tuple[str, ...]:
+    roles: list[str] = []
+    for transition in snapshot.actions_from(status):
+        roles += [r for r in transition.roles if r not in roles]
+    return tuple(roles)
+
+
+def _mine(actor: Actor, rows: QuerySet[Dossier], served: dict[int, frozenset[str]]) -> Q:
+    """The dossiers whose next step is one of the official's roles at their agency; a step of
+    the processing officer only when the dossier is theirs or nobody's yet."""
+    wanted = Q(pk__in=[])
+    versions = rows.values_list("procedure_version_id", flat=True).distinct()
+    snapshots = [version_get(v) for v in versions]
+    for agency_id, roles in served.items():
+        for snapshot in snapshots:
+            statuses = {s for t in snapshot.transitions for s in t.sources}
+            for status in statuses:
+                mine = roles & set(_acting(snapshot, status))
+                if not mine:
+                    continue
+                here = Q(
+                    agency_id=agency_id, procedure_version_id=snapshot.version_id, status=status
+                )
+                if mine == {"processor"}:
+                    here &= Q(assignee="") | Q(assignee=actor.ref)
+                wanted |= here
+    return wanted
+
+
+def dossier_worklist(
+    *,
+    actor: Actor,
+    agency_id: int | None = None,
+    mine: bool = False,
+    chosen: QueueFilter | None = None,
+    export: bool = False,
+) -> WorkList:
+    """The open dossiers of one of the official's agencies (agency_id), or of all of them
+    waiting for the official themselves (mine), most urgent first, each with who acts next.
+    A search (chosen.query) or an export logs each applicant the rows read show."""
+    if actor.kind != "official":
+        raise NotFound(_("Không có cơ quan"))
+    served = official_roles(actor.ref)
+    if agency_id is not None:
+        if agency_id not in served:
+            raise NotFound(_("Không có cơ quan"))
+        served = {agency_id: served[agency_id]}
+    chosen = chosen or QueueFilter()
+    filtered = _chosen(
+        Dossier.objects.filter(agency_id__in=list(served)).exclude(status__in=CLOSED), chosen
+    )
+    if mine:
+        filtered = filtered.filter(_mine(actor, filtered, served))
+    total = filtered.count()
+    names = {pk: agency_get(pk).name for pk in served}
+    procedures = _procedures_of(agency_id) if agency_id is not None else []
+
+    def fetch(start: int, stop: int) -> list[WorkRow]:
+        today = timezone.localdate()
+        values = list(
+            _page_of(filtered, start, stop - start).values(
+                *ROW_FIELDS,
+                "applicant_pin",
+                "agency_id",
+                "assignee",
+                "procedure_version_id",
+                procedure_name=_snapshot_name(),
+            )
+        )
+        officials: dict[str, str] = {}
+        for agency in {v["agency_id"] for v in values if v["assignee"]}:
+            officials.update(dict(officials_of_agency(agency)))
+        if export or chosen.query.strip():
+            where = names[agency_id] if agency_id is not None else _("hồ sơ chờ tôi xử lý")
+            access_log_record(
+                actor=actor,
+                subject_pins=[v["applicant_pin"] for v in values],
+                data="dossiers.queue_export" if export else "dossiers.queue_search",
+                purpose=(
+                    gettext_noop("Xuất danh sách hồ sơ của %(agency_name)s")
+                    if export
+                    else gettext_noop("Tìm hồ sơ trong hàng đợi của %(agency_name)s")
+                )
+                % {"agency_name": where},
+            )
+        found = []
+        for v in values:
+            roles = _acting(version_get(v["procedure_version_id"]), v["status"])
+            labels = []
+            for role in roles:
+                label = _role_label(role)
+                if role == "processor" and v["assignee"]:
+                    label = f"{label}: {officials.get(v['assignee'], v['assignee'])}"
+                labels.append(label)
+            found.append(
+                WorkRow(
+                    row=_row(v, today),
+                    agency_id=v["agency_id"],
+                    agency_name=names.get(v["agency_id"], ""),
+                    next_roles=roles,
+                    next_label=", ".join(labels),
+                    assignee=v["assignee"],
+                    assignee_name=officials.get(v["assignee"], v["assignee"]),
+                )
+            )
+        return found
+
+    return WorkList(total=total, fetch=fetch, procedures=procedures)
+
+
+def _chosen(rows: QuerySet[Dossier], chosen: QueueFilter) -> QuerySet[Dossier]:
+    today = timezone.localdate()
+    if chosen.status:
+        rows = rows.filter(status=chosen.status)
+    if chosen.overdue:
+        rows = rows.filter(due_on__lt=today, finished_at__isnull=True).exclude(
+            status=Status.SUPPLEMENT_REQUESTED
+        )
+    if chosen.due_soon:
+        soon = work_calendar().add_working_days(today, DUE_SOON_DAYS)
+        rows = rows.filter(due_on__gte=today, due_on__lte=soon, finished_at__isnull=True).exclude(
+            status=Status.SUPPLEMENT_REQUESTED
+        )
+    if chosen.procedure:
+        rows = rows.filter(procedure_code=chosen.procedure)
+    if query := chosen.query.strip():
+        rows = rows.filter(Q(code=query) | Q(applicant_pin=query) | Q(code__startswith=query))
+    return rows
+
+
+def officials_of_agency(agency_id: int) -> list[tuple[str, str]]:
+    """(username, full name) of every official of the agency, whatever their role."""
+    from motcua.catalog.selectors import officials_of
+
+    seen: dict[str, str] = {}
+    for role in ("receiver", "processor", "approver", "clerk"):
+        seen.update(dict(officials_of(agency_id, role)))
+    return sorted(seen.items())
+
+
+def role_label(role: str) -> str:
+    """A role in words (the citizen's too)."""
+    return _role_label(role)

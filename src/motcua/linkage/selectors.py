@@ -567,3 +567,93 @@ def review_pair_get(*, actor: Actor, pair_id: int) -> PairDetail:
         note=pair.note,
         version=pair.version,
     )
+
+
+# --- the results as a table for a spreadsheet ---------------------------------------------------
+# (appended for issue 14: CSV and Excel of the matches, in words, for the clerk; the imports
+# here keep this part whole on its own while the top of the module is being reworked)
+from django.utils.translation import gettext as _  # noqa: E402, F811, RUF100
+from django.utils.translation import gettext_lazy  # noqa: E402, F811, RUF100
+
+CLASS_LABELS: dict[str, Any] = {
+    "linked": gettext_lazy("Đã liên kết"),
+    "review": gettext_lazy("Cần đối soát"),
+    "unlinked": gettext_lazy("Không tìm thấy"),
+}
+METHOD_LABELS: dict[str, Any] = {
+    "pin": gettext_lazy("Trùng số định danh"),
+    "cmnd_dob": gettext_lazy("Trùng số CMND và ngày sinh"),
+    "clerical": gettext_lazy("Cán bộ đã xác nhận"),
+    "probabilistic": gettext_lazy("Mô hình xác suất"),
+}
+FIELD_LABELS: dict[str, Any] = {
+    "sector_id": gettext_lazy("Mã bản ghi"),
+    "full_name": gettext_lazy("Họ và tên"),
+    "birth_date": gettext_lazy("Ngày sinh"),
+    "sex": gettext_lazy("Giới tính"),
+    "cmnd": gettext_lazy("Số CMND"),
+    "pin": gettext_lazy("Số định danh ghi trong tệp"),
+    "ward": gettext_lazy("Xã, phường"),
+    "address": gettext_lazy("Địa chỉ"),
+}
+ANSWER_COLUMNS = ("linked_pin", "candidate_pin", "match_weight", "match_probability", "class")
+
+
+def method_label(method: str) -> str:
+    return str(METHOD_LABELS.get(method, method))
+
+
+@dataclass(frozen=True)
+class ResultsTable:
+    """The per-record results in words: the dataset's own columns (named by what they hold
+    when linkage knows it), then the answer."""
+
+    job_id: int
+    kind_label: str
+    header: list[str]
+    rows: list[list[Any]]
+
+
+def linkage_results_table(*, actor: Actor, job_id: int) -> ResultsTable:
+    """The job's per-record results for a spreadsheet, for those who run linkage; handing them
+    out logs each citizen they name (through linkage_job_file)."""
+    import duckdb
+
+    found = linkage_job_file(actor=actor, job_id=job_id, which="output")
+    job = _jobs_of(actor).filter(pk=job_id).values("kind", "columns").first()
+    if job is None:
+        raise NotFound(NO_JOB)
+    mapping = {**(KINDS[job["kind"]].columns if job["kind"] in KINDS else {}), **job["columns"]}
+    field_of = {column: name for name, column in mapping.items()}
+    read = (
+        "read_csv(?, header = true, all_varchar = true)"
+        if found.path.suffix == ".csv"
+        else "read_parquet(?)"
+    )
+    result = duckdb.execute(f"SELECT * FROM {read}", [str(found.path)])  # noqa: S608
+    names = [d[0] for d in result.description]
+    own = [n for n in names if n not in (*ANSWER_COLUMNS, "method")]
+    header = [str(FIELD_LABELS[field_of[n]]) if n in field_of else n for n in own] + [
+        _("Kết quả"),
+        _("Cách liên kết"),
+        _("Số định danh đã liên kết"),
+        _("Số định danh cần đối soát"),
+        _("Xác suất khớp (%)"),
+    ]
+    index = {n: i for i, n in enumerate(names)}
+    rows: list[list[Any]] = []
+    for values in result.fetchall():
+        answer = {n: values[index[n]] if n in index else None for n in (*ANSWER_COLUMNS, "method")}
+        klass = str(answer["class"] or "")
+        probability = answer["match_probability"]
+        rows.append(
+            [values[index[n]] for n in own]
+            + [
+                str(CLASS_LABELS.get(klass, klass)),
+                method_label(str(answer["method"])) if answer["method"] else "",
+                answer["linked_pin"] or "",
+                answer["candidate_pin"] or "",
+                round(float(probability) * 100, 1) if probability is not None else "",
+            ]
+        )
+    return ResultsTable(job_id, _kind_label(job["kind"]), header, rows)

@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.admin import OTPAdminAuthenticationForm
 
 from motcua.web.backoffice import (
@@ -28,13 +30,16 @@ class StaffAdminAuthenticationForm(OTPAdminAuthenticationForm):
 
     otp_error_messages = {
         **OTPAdminAuthenticationForm.otp_error_messages,
-        "token_required": "Nhập mã xác thực / enter your authenticator's code",
+        "token_required": gettext_lazy("Nhập mã xác thực"),
         "invalid_token": WRONG_CODE,
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["otp_token"].label = "Mã xác thực / Code"
+        self.fields["otp_token"].label = _("Mã xác thực")
+        self.fields["otp_token"].widget.attrs.update(
+            {"autocomplete": "one-time-code", "inputmode": "numeric"}
+        )
 
     def _verify_token(self, user: Any, token: str, device: Any = None) -> Any:
         if device is not None:
@@ -56,6 +61,9 @@ def staff_admin(site: AdminSite) -> AdminSite:
         )
 
     site.has_permission = has_permission  # type: ignore[method-assign]
+    site.site_header = gettext_lazy("Motcua — quản trị")
+    site.site_title = gettext_lazy("Motcua — quản trị")
+    site.index_title = gettext_lazy("Dữ liệu danh mục và quản trị hệ thống")
     site.login_form = StaffAdminAuthenticationForm
     site.login_template = LOGIN_TEMPLATE
     return site

@@ -5,12 +5,16 @@ the dossiers' services and selectors, which check who may do what and log every 
 from __future__ import annotations
 
 import contextlib
+import csv
+import hashlib
+import io
+import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from functools import wraps
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from django import forms
 from django.conf import settings
@@ -19,21 +23,25 @@ from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core import signing
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 
 from motcua.catalog import selectors as catalog
 from motcua.core.actors import Actor
 from motcua.core.clients import client_ip
-from motcua.core.errors import DomainError, NotFound
+from motcua.core.errors import Conflict, DomainError, ValidationFailed
 from motcua.dossiers import selectors as dossiers
 from motcua.dossiers import services
 from motcua.identity import services as identity
@@ -56,17 +64,11 @@ PENDING_TRIES = 5
 SEEN_KEY = "staff_seen"
 TOUCH_EVERY_S = 60  # write it at most once a minute, not on every request
 
-INVALID_LOGIN = "Sai tên đăng nhập hoặc mật khẩu / wrong username or password"
-NO_FACTOR = (
-    "Tài khoản chưa có ứng dụng xác thực; đề nghị quản trị hệ thống cấp / this account has no "
-    "authenticator yet: ask the administrator for one"
-)
-WRONG_CODE = "Mã xác thực không đúng hoặc đã hết hạn / wrong or expired code"
-START_AGAIN = "Hãy đăng nhập lại / please sign in again"
-IDLE = (
-    "Phiên làm việc đã kết thúc sau thời gian không hoạt động; hãy đăng nhập lại / "
-    "signed out after a while without activity: please sign in again"
-)
+INVALID_LOGIN = gettext_lazy("Sai tên đăng nhập hoặc mật khẩu")
+NO_FACTOR = gettext_lazy("Tài khoản chưa có ứng dụng xác thực; đề nghị quản trị hệ thống cấp")
+WRONG_CODE = gettext_lazy("Mã xác thực không đúng hoặc đã hết hạn")
+START_AGAIN = gettext_lazy("Hãy đăng nhập lại")
+IDLE = gettext_lazy("Phiên làm việc đã kết thúc sau thời gian không hoạt động; hãy đăng nhập lại")
 
 
 def second_factor_verified(user: Any) -> bool:
@@ -111,8 +113,12 @@ class OfficialAuthenticationForm(AuthenticationForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["username"].label = "Tên đăng nhập / Username"
-        self.fields["password"].label = "Mật khẩu / Password"
+        self.fields["username"].label = _("Tên đăng nhập")
+        self.fields["username"].widget.attrs.update(
+            {"autocomplete": "username", "spellcheck": "false", "autocapitalize": "none"}
+        )
+        self.fields["password"].label = _("Mật khẩu")
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
 
     def confirm_login_allowed(self, user: User) -> None:
         if not (user.is_active and getattr(user, "is_staff", False)):
@@ -144,11 +150,19 @@ class LoginView(auth_views.LoginView):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Mã xác thực (6 chữ số) / Code from your authenticator (6 digits)",
+        label=gettext_lazy("Mã xác thực"),
+        help_text=gettext_lazy("6 chữ số đang hiện trong ứng dụng xác thực"),
         max_length=8,
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "spellcheck": "false",
+                "class": "govuk-input--width-5",
+            }
         ),
+        error_messages={"required": gettext_lazy("Nhập mã xác thực")},
     )
 
 
@@ -209,7 +223,9 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
         pending["tries"] = pending.get("tries", 0) + 1
         if pending["tries"] >= PENDING_TRIES:
             del request.session[PENDING_KEY]
-            messages.error(request, f"{WRONG_CODE}. {START_AGAIN}")
+            messages.error(
+                request, _("%(wrong)s. %(again)s") % {"wrong": WRONG_CODE, "again": START_AGAIN}
+            )
             return redirect("backoffice:login")
         request.session[PENDING_KEY] = pending
         form.add_error("code", WRONG_CODE)
@@ -220,7 +236,7 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
-    messages.info(request, "Đã đăng xuất / signed out")
+    messages.info(request, _("Đã đăng xuất"))
     return redirect("backoffice:login")
 
 
@@ -242,59 +258,33 @@ def official_required(view: View) -> View:
     return wrapped
 
 
-# --- the official's agencies --------------------------------------------------------------------
+# --- paging and exports, once for every list ----------------------------------------------------
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
-@official_required
-def start_view(request: HttpRequest, actor: Actor) -> HttpResponse:
-    agencies = dossiers.agencies_served(actor)
-    if len(agencies) == 1:
-        return redirect("backoffice:queue", agency_id=agencies[0][0])
-    status = 200 if agencies else 403
-    return render(request, "backoffice/start.html", {"agencies": agencies}, status=status)
+class Sliceable(Protocol[T_co]):
+    """What page_of pages: a length, and slices that read only what they hold (a list, or a
+    selector's lazy rows)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: slice, /) -> Sequence[T_co]: ...
 
 
-# --- the queue ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list, with where the previous and next pages are."""
 
-
-class QueueForm(forms.Form):
-    """The queue's filters, from the query string; a bad value is dropped, not fatal."""
-
-    status = forms.ChoiceField(
-        label="Trạng thái / Status",
-        choices=[("", "Tất cả / all"), *catalog.Status.choices],
-        required=False,
-    )
-    procedure = forms.CharField(
-        label="Thủ tục / Procedure", required=False, max_length=20, widget=forms.Select
-    )
-    q = forms.CharField(
-        label="Mã hồ sơ hoặc số định danh / Receipt code or PIN",
-        required=False,
-        max_length=60,
-        widget=forms.TextInput(attrs={"type": "search"}),
-    )
-    overdue = forms.BooleanField(label="Quá hạn / Overdue", required=False)
-    due_soon = forms.BooleanField(label="Sắp đến hạn / Due soon", required=False)
-    size = forms.TypedChoiceField(
-        label="Số dòng / Rows",
-        choices=[(n, n) for n in PAGE_SIZES],
-        coerce=int,
-        required=False,
-    )
-    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
-
-    def chosen(self) -> tuple[dossiers.QueueFilter, int, int]:
-        """The filter, the page and the page size asked for, ignoring whatever was invalid."""
-        data = self.cleaned_data if self.is_bound else {}
-        chosen = dossiers.QueueFilter(
-            status=data.get("status") or "",
-            overdue=bool(data.get("overdue")),
-            due_soon=bool(data.get("due_soon")),
-            procedure=data.get("procedure") or "",
-            query=data.get("q") or "",
-        )
-        return chosen, data.get("page") or 1, data.get("size") or DEFAULT_PAGE_SIZE
+    rows: list[T]
+    number: int
+    pages: int
+    total: int
+    first: int  # the 1-based position of the first row shown (0 when none)
+    last: int
+    previous_url: str
+    next_url: str
 
 
 def _page_url(request: HttpRequest, page: int) -> str:
@@ -303,28 +293,281 @@ def _page_url(request: HttpRequest, page: int) -> str:
     return f"?{params.urlencode()}"
 
 
-@official_required
-def queue_view(request: HttpRequest, actor: Actor, agency_id: int) -> HttpResponse:
+def page_of(request: HttpRequest, items: Sliceable[T], per_page: int) -> Page[T]:
+    """The page the query string asks for (?page=N, clamped to the pages there are) of any
+    sequence whose slices read only what they hold. Every paged list uses it."""
+    per_page = max(1, per_page)
+    total = len(items)
+    pages = max(1, math.ceil(total / per_page))
+    try:
+        number = int(request.GET.get("page") or 1)
+    except ValueError:
+        number = 1
+    number = min(max(1, number), pages)
+    start = (number - 1) * per_page
+    rows = list(items[start : start + per_page]) if total else []
+    return Page(
+        rows=rows,
+        number=number,
+        pages=pages,
+        total=total,
+        first=start + 1 if rows else 0,
+        last=start + len(rows),
+        previous_url=_page_url(request, number - 1) if number > 1 else "",
+        next_url=_page_url(request, number + 1) if number < pages else "",
+    )
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_FORMATS = ("csv", "xlsx")
+MAX_EXPORT_ROWS = 100_000
+
+
+def _cell(value: Any) -> Any:
+    """A cell as a spreadsheet shows it, never runs it (CSV injection): formula-like text gets a
+    leading apostrophe; dates in dd/mm/yyyy."""
+    if isinstance(value, datetime):
+        value = f"{timezone.localtime(value):%d/%m/%Y %H:%M}"
+    elif isinstance(value, date):
+        value = f"{value:%d/%m/%Y}"
+    elif value is None:
+        value = ""
+    elif not isinstance(value, int | float):
+        value = str(value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def table_response(
+    *, header: list[str], rows: Iterable[list[Any]], fmt: str, filename: str, sheet: str = ""
+) -> HttpResponse:
+    """The rows as a UTF-8 CSV (with the byte-order mark spreadsheets need) or an Excel file."""
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        book = Workbook()
+        page = book.active
+        assert page is not None
+        page.title = (sheet or filename)[:31]
+        page.append([_cell(h) for h in header])
+        for cell in page[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            page.append([_cell(v) for v in row])
+        page.freeze_panes = "A2"
+        buffer = io.BytesIO()
+        book.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        text = io.StringIO()
+        text.write("\ufeff")
+        writer = csv.writer(text)
+        writer.writerow([_cell(h) for h in header])
+        for row in rows:
+            writer.writerow([_cell(v) for v in row])
+        response = HttpResponse(text.getvalue().encode(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- labels -------------------------------------------------------------------------------------
+
+ACTION_LABELS: dict[str, Any] = {
+    "submit": gettext_lazy("Nộp hồ sơ"),
+    "receive": gettext_lazy("Tiếp nhận"),
+    "refuse": gettext_lazy("Từ chối tiếp nhận"),
+    "assign": gettext_lazy("Phân công xử lý"),
+    "start": gettext_lazy("Bắt đầu xử lý"),
+    "request_supplement": gettext_lazy("Yêu cầu bổ sung"),
+    "supplement": gettext_lazy("Bổ sung hồ sơ"),
+    "approve": gettext_lazy("Phê duyệt"),
+    "reject": gettext_lazy("Từ chối giải quyết"),
+    "issue_result": gettext_lazy("Ban hành kết quả"),
+    "return_result": gettext_lazy("Trả kết quả"),
+    "withdraw": gettext_lazy("Rút hồ sơ"),
+    "apologize": gettext_lazy("Lập phiếu xin lỗi"),
+}
+# Steps that end a dossier against the citizen, or issue its result: confirmed on a page of
+# their own before they are taken.
+CONFIRMED_ACTIONS = ("refuse", "reject", "approve")
+WARNING_ACTIONS = ("refuse", "reject")
+
+
+def action_label(action: str, name: str = "") -> str:
+    if action in ACTION_LABELS:
+        return str(ACTION_LABELS[action])
+    return name.split(" / ")[0] if name else action
+
+
+STATUS_TAGS = {
+    "submitted": "govuk-tag--blue",
+    "received": "govuk-tag--light-blue",
+    "assigned": "govuk-tag--light-blue",
+    "processing": "govuk-tag--purple",
+    "supplement_requested": "govuk-tag--yellow",
+    "approved": "govuk-tag--green",
+    "result_issued": "govuk-tag--green",
+    "returned": "govuk-tag--grey",
+    "rejected": "govuk-tag--red",
+    "not_received": "govuk-tag--red",
+    "withdrawn": "govuk-tag--grey",
+}
+
+
+# --- the official's work lists ------------------------------------------------------------------
+
+
+class QueueForm(forms.Form):
+    """The queue's filters, from the query string; a bad value is dropped, not fatal."""
+
+    q = forms.CharField(
+        label=gettext_lazy("Mã hồ sơ hoặc số định danh"),
+        required=False,
+        max_length=60,
+        widget=forms.TextInput(attrs={"type": "search", "spellcheck": "false"}),
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Trạng thái"),
+        choices=[("", gettext_lazy("Tất cả")), *catalog.Status.choices],
+        required=False,
+    )
+    procedure = forms.CharField(
+        label=gettext_lazy("Thủ tục"), required=False, max_length=20, widget=forms.Select
+    )
+    overdue = forms.BooleanField(label=gettext_lazy("Quá hạn"), required=False)
+    due_soon = forms.BooleanField(label=gettext_lazy("Sắp đến hạn"), required=False)
+    size = forms.TypedChoiceField(
+        label=gettext_lazy("Số dòng mỗi trang"),
+        choices=[(n, n) for n in PAGE_SIZES],
+        coerce=int,
+        required=False,
+    )
+
+    def chosen(self) -> tuple[dossiers.QueueFilter, int]:
+        """The filter and the page size asked for, ignoring whatever was invalid."""
+        data = self.cleaned_data if self.is_bound else {}
+        chosen = dossiers.QueueFilter(
+            status=data.get("status") or "",
+            overdue=bool(data.get("overdue")),
+            due_soon=bool(data.get("due_soon")),
+            procedure=data.get("procedure") or "",
+            query=data.get("q") or "",
+        )
+        return chosen, data.get("size") or DEFAULT_PAGE_SIZE
+
+
+def _worklist(
+    request: HttpRequest, actor: Actor, agency_id: int | None, *, export: bool = False
+) -> tuple[QueueForm, dossiers.WorkList, int]:
     form = QueueForm(request.GET)
     form.is_valid()
-    chosen, page_number, page_size = form.chosen()
-    try:
-        page = dossiers.dossier_queue(
-            actor=actor, agency_id=agency_id, chosen=chosen, page=page_number, page_size=page_size
-        )
-    except NotFound as error:
-        raise Http404(error.message) from error
-    form.fields["procedure"].widget.choices = [("", "Tất cả / all"), *page.procedures]
+    chosen, size = form.chosen()
+    items = dossiers.dossier_worklist(
+        actor=actor, agency_id=agency_id, mine=agency_id is None, chosen=chosen, export=export
+    )
+    if agency_id is None:
+        del form.fields["procedure"]
+    else:
+        procedure = form.fields["procedure"]
+        procedure.widget.choices = [("", _("Tất cả")), *items.procedures]
+    return form, items, size
+
+
+def _queue_page(
+    request: HttpRequest, actor: Actor, agency_id: int | None, agencies: list[tuple[int, str]]
+) -> HttpResponse:
+    form, items, size = _worklist(request, actor, agency_id)
+    page = page_of(request, items, size)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "backoffice/queue.html",
         {
-            "q": page,
+            "page": page,
             "form": form,
-            "previous_url": _page_url(request, page.page - 1) if page.page > 1 else "",
-            "next_url": _page_url(request, page.page + 1) if page.page < page.pages else "",
+            "agencies": agencies,
+            "agency_id": agency_id,
+            "agency_name": dict(agencies).get(agency_id or 0, ""),
+            "filtered": any(
+                request.GET.get(k) for k in ("q", "status", "procedure", "overdue", "due_soon")
+            ),
+            "query": query.urlencode(),
+            "rows": [(w, STATUS_TAGS.get(w.row.status, "")) for w in page.rows],
         },
     )
+
+
+@official_required
+def start_view(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """What waits for the official: the dossiers whose next step is theirs, in all their
+    agencies; each agency's whole queue one click away."""
+    agencies = dossiers.agencies_served(actor)
+    if not agencies:
+        return render(request, "backoffice/start.html", {"agencies": agencies}, status=403)
+    return _queue_page(request, actor, None, agencies)
+
+
+@official_required
+def queue_view(request: HttpRequest, actor: Actor, agency_id: int) -> HttpResponse:
+    """Everything open at one of the official's agencies, with who acts next."""
+    return _queue_page(request, actor, agency_id, dossiers.agencies_served(actor))
+
+
+def _queue_export(
+    request: HttpRequest, actor: Actor, agency_id: int | None, fmt: str
+) -> HttpResponse:
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
+    _form, items, _size = _worklist(request, actor, agency_id, export=True)
+    rows = items[0:MAX_EXPORT_ROWS]
+    header = [
+        _("Mã hồ sơ"),
+        _("Thủ tục"),
+        _("Người nộp"),
+        _("Cơ quan"),
+        _("Trạng thái"),
+        _("Người xử lý tiếp theo"),
+        _("Ngày nộp"),
+        _("Hẹn trả"),
+        _("Quá hạn"),
+    ]
+    table = [
+        [
+            w.row.code,
+            w.row.procedure_name,
+            w.row.applicant_name,
+            w.agency_name,
+            w.row.status_label,
+            w.next_label,
+            w.row.submitted_at,
+            w.row.due_on,
+            _("Có") if w.row.overdue else _("Không"),
+        ]
+        for w in rows
+    ]
+    today = timezone.localdate()
+    name = f"ho-so-{agency_id}-{today:%Y%m%d}" if agency_id else f"ho-so-cho-toi-{today:%Y%m%d}"
+    return table_response(header=header, rows=table, fmt=fmt, filename=name, sheet=_("Hồ sơ"))
+
+
+@require_GET
+@official_required
+def mine_export_view(request: HttpRequest, actor: Actor, fmt: str) -> HttpResponse:
+    return _queue_export(request, actor, None, fmt)
+
+
+@require_GET
+@official_required
+def queue_export_view(request: HttpRequest, actor: Actor, agency_id: int, fmt: str) -> HttpResponse:
+    return _queue_export(request, actor, agency_id, fmt)
 
 
 # --- one dossier --------------------------------------------------------------------------------
@@ -335,27 +578,31 @@ class ActionForm:
     """One allowed step as the page offers it; the step that was refused carries its errors."""
 
     transition: catalog.TransitionView
+    label: str
     officials: list[tuple[str, str]]
     note: str = ""
     assignee: str = ""
     errors: tuple[str, ...] = ()
 
+    @property
+    def confirmed(self) -> bool:
+        return self.transition.action in CONFIRMED_ACTIONS
 
-def _detail(actor: Actor, dossier_id: int) -> dossiers.DossierDetail:
-    try:
-        return dossiers.dossier_detail(actor=actor, dossier_id=dossier_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
+    @property
+    def warning(self) -> bool:
+        return self.transition.action in WARNING_ACTIONS
 
 
 def _value_text(prop: dict[str, Any], value: Any) -> str:
     if isinstance(value, bool):
-        return "Có / yes" if value else "Không / no"
+        return _("Có") if value else _("Không")
     if "enum" in prop and "x-enum-titles" in prop and value in prop["enum"]:
         return str(prop["x-enum-titles"][prop["enum"].index(value)])
     if prop.get("format") == "date":
         with contextlib.suppress(ValueError):
             return f"{date.fromisoformat(str(value)):%d/%m/%Y}"
+    if isinstance(value, int) and not isinstance(value, bool) and prop.get("type") == "integer":
+        return number_format(value, decimal_pos=0, force_grouping=True)
     return str(value)
 
 
@@ -391,7 +638,7 @@ def paper_rows(detail: dossiers.DossierDetail) -> list[PaperRow]:
         codes.add(component.code)
         rows.append(
             PaperRow(
-                name=" / ".join(n for n in (component.name, component.name_en) if n),
+                name=component.name,
                 required=component.required,
                 held_by=labels.get(need.held_by, need.held_by) if need.held_by else "",
                 form=not component.is_paper,
@@ -400,7 +647,32 @@ def paper_rows(detail: dossiers.DossierDetail) -> list[PaperRow]:
         )
     others = [f for f in detail.files if f.component not in codes]
     if others:
-        rows.append(PaperRow("Tệp khác / other files", False, "", False, others))
+        rows.append(PaperRow(_("Tệp khác"), False, "", False, others))
+    return rows
+
+
+@dataclass(frozen=True)
+class EventRow:
+    at: datetime
+    action: str
+    target: str
+    actor: str
+    note: str
+
+
+def event_rows(detail: dossiers.DossierDetail) -> list[EventRow]:
+    """The timeline in words: the step, the status it led to, and who took it by name."""
+    names = dict(dossiers.officials_of_agency(detail.agency_id))
+    rows = []
+    for e in detail.events:
+        kind, _sep, ref = e.actor.partition(":")
+        if kind == "official":
+            who = names.get(ref, ref)
+        elif kind == "citizen":
+            who = _("Công dân %(name)s") % {"name": detail.row.applicant_name}
+        else:
+            who = _("Hệ thống")
+        rows.append(EventRow(e.at, action_label(e.action), e.target_label, who, e.note))
     return rows
 
 
@@ -414,10 +686,12 @@ def _action_forms(
             if transition.action == "assign"
             else []
         )
+        label = action_label(transition.action, transition.name)
         if refused is not None and refused.data.get("action") == transition.action:
             forms_.append(
                 ActionForm(
                     transition,
+                    label,
                     officials,
                     note=refused.data.get("note", ""),
                     assignee=refused.data.get("assignee", ""),
@@ -425,12 +699,36 @@ def _action_forms(
                 )
             )
         else:
-            forms_.append(ActionForm(transition, officials))
+            forms_.append(ActionForm(transition, label, officials))
     return forms_
 
 
 def _form_errors(form: forms.Form) -> dict[str, str]:
     return {field: " ".join(str(m) for m in messages_) for field, messages_ in form.errors.items()}
+
+
+def exemption_label(detail: dossiers.DossierDetail) -> str:
+    """The fee exemption the dossier holds, in words (its code when the procedure no longer
+    names it)."""
+    english = get_language() == "en"
+    for exemption in detail.procedure.fee_exemptions:
+        if exemption.get("code") == detail.fee_exemption:
+            return str((english and exemption.get("label_en")) or exemption.get("label") or "")
+    return ""
+
+
+def partial_date(text: str) -> str:
+    """A registry date, whole (yyyy-mm-dd) or partial (yyyy-mm, yyyy), as people write it."""
+    parts = text.split("-") if text else []
+    if len(parts) == 3:
+        return f"{parts[2]}/{parts[1]}/{parts[0]}"
+    if len(parts) == 2:
+        return f"{parts[1]}/{parts[0]}"
+    return text
+
+
+def _may_preview(detail: dossiers.DossierDetail) -> bool:
+    return not detail.result_code and any(t.action == "approve" for t in detail.actions)
 
 
 def _dossier_page(
@@ -444,12 +742,7 @@ def _dossier_page(
     apology: ApologyForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    try:
-        detail = _detail(actor, dossier_id)
-    except DomainError as refused:  # e.g. an official without the right to read the registry
-        return render(
-            request, "backoffice/refused.html", {"error": refused.message}, status=refused.status
-        )
+    detail = dossiers.dossier_detail(actor=actor, dossier_id=dossier_id)
     if apology is None:
         apology = ApologyForm(initial={"version": detail.version})
     return render(
@@ -459,10 +752,19 @@ def _dossier_page(
             "d": detail,
             "declaration": declaration_rows(detail),
             "papers": paper_rows(detail),
+            "events": event_rows(detail),
             "action_forms": _action_forms(detail, step, step_errors or {}),
             "apology_form": apology,
             "error": error,
             "step_errors": step_errors or {},
+            "may_preview": _may_preview(detail),
+            "tag": STATUS_TAGS.get(detail.row.status, ""),
+            "exemption": exemption_label(detail),
+            "assignee_name": dict(dossiers.officials_of_agency(detail.agency_id)).get(
+                detail.assignee, detail.assignee
+            ),
+            "birth_date": partial_date(detail.applicant.birth_date if detail.applicant else ""),
+            "step_field": step.data.get("action", "") if step is not None else "",
         },
         status=status,
     )
@@ -473,35 +775,84 @@ def dossier_view(request: HttpRequest, actor: Actor, dossier_id: int) -> HttpRes
     return _dossier_page(request, actor, dossier_id)
 
 
-@require_POST
-@official_required
-def step_view(request: HttpRequest, actor: Actor, dossier_id: int) -> HttpResponse:
-    form = StepForm(request.POST)
-    if not form.is_valid():
-        errors = _form_errors(form)
-        return _dossier_page(
-            request,
-            actor,
-            dossier_id,
-            error="Dữ liệu không hợp lệ / Invalid data",
-            step=form,
-            step_errors=errors,
-            status=422,
+CONFIRM_SALT = "motcua.backoffice.step-confirm"
+CONFIRM_MAX_AGE = 15 * 60
+
+
+def _step_digest(dossier_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    said = f"{data['note']}\x00{data['assignee']}".encode()
+    return {
+        "d": dossier_id,
+        "a": data["action"],
+        "v": data["version"],
+        "h": hashlib.sha256(said).hexdigest(),
+    }
+
+
+def confirm_token(request: HttpRequest, dossier_id: int, data: dict[str, Any]) -> str:
+    """What the confirm page carries: this step, on this version, with this reason, by this
+    official, for a few minutes. A step posted without it is shown for confirmation, not taken."""
+    return signing.dumps(
+        _step_digest(dossier_id, data), salt=f"{CONFIRM_SALT}:{request.user.pk}", compress=True
+    )
+
+
+def _confirmed(request: HttpRequest, dossier_id: int, data: dict[str, Any], token: str) -> bool:
+    if not token:
+        return False
+    try:
+        said = signing.loads(
+            token, salt=f"{CONFIRM_SALT}:{request.user.pk}", max_age=CONFIRM_MAX_AGE
         )
+    except signing.BadSignature:
+        return False
+    return bool(said == _step_digest(dossier_id, data))
+
+
+def _confirm_page(
+    request: HttpRequest, actor: Actor, dossier_id: int, data: dict[str, Any]
+) -> HttpResponse:
+    detail = dossiers.dossier_detail(actor=actor, dossier_id=dossier_id)
+    transition = next((t for t in detail.actions if t.action == data["action"]), None)
+    if transition is None:  # not a step of this official now: the service says why
+        return _take_step(request, actor, dossier_id, data)
+    return render(
+        request,
+        "backoffice/confirm_step.html",
+        {
+            "d": detail,
+            "action": data["action"],
+            "label": action_label(transition.action, transition.name),
+            "target": catalog.Status(transition.target).label,
+            "note": data["note"],
+            "version": data["version"],
+            "assignee": data["assignee"],
+            "token": confirm_token(request, dossier_id, data),
+            "warning": data["action"] in WARNING_ACTIONS,
+            "may_preview": data["action"] == "approve" and _may_preview(detail),
+        },
+    )
+
+
+def _take_step(
+    request: HttpRequest,
+    actor: Actor,
+    dossier_id: int,
+    data: dict[str, Any],
+    form: StepForm | None = None,
+) -> HttpResponse:
     try:
         dossier = services.dossier_act(
             actor=actor,
             step=services.Step(
                 dossier_id=dossier_id,
-                action=form.cleaned_data["action"],
-                version=form.cleaned_data["version"],
-                note=form.cleaned_data["note"],
-                assignee=form.cleaned_data["assignee"],
+                action=data["action"],
+                version=data["version"],
+                note=data["note"],
+                assignee=data["assignee"],
             ),
         )
-    except NotFound as error:
-        raise Http404(error.message) from error
-    except DomainError as error:
+    except (ValidationFailed, Conflict) as error:
         return _dossier_page(
             request,
             actor,
@@ -513,9 +864,37 @@ def step_view(request: HttpRequest, actor: Actor, dossier_id: int) -> HttpRespon
         )
     label = catalog.Status(dossier.status).label
     messages.success(
-        request, f"Đã cập nhật hồ sơ {dossier.code}: {label} / the dossier was updated"
+        request,
+        _("Đã cập nhật hồ sơ %(code)s: %(status)s") % {"code": dossier.code, "status": label},
     )
     return redirect("backoffice:dossier", dossier_id=dossier_id)
+
+
+@require_POST
+@official_required
+def step_view(request: HttpRequest, actor: Actor, dossier_id: int) -> HttpResponse:
+    """A step from the dossier page. Refusing, rejecting and approving come back first as a
+    page that shows what will happen (the reason, the result to be issued) and asks to confirm:
+    only a post carrying that page's token for the same step, version and reason takes it."""
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        return _dossier_page(
+            request,
+            actor,
+            dossier_id,
+            error=_("Dữ liệu không hợp lệ"),
+            step=form,
+            step_errors=_form_errors(form),
+            status=422,
+        )
+    data = form.cleaned_data
+    if (
+        data["action"] in CONFIRMED_ACTIONS
+        and (data["note"].strip() or data["action"] == "approve")
+        and not _confirmed(request, dossier_id, data, request.POST.get("confirm", ""))
+    ):
+        return _confirm_page(request, actor, dossier_id, data)
+    return _take_step(request, actor, dossier_id, data, form)
 
 
 @require_POST
@@ -531,26 +910,19 @@ def apology_view(request: HttpRequest, actor: Actor, dossier_id: int) -> HttpRes
                 reason=form.cleaned_data["reason"],
                 new_due=form.cleaned_data["new_due"],
             )
-        except NotFound as error:
-            raise Http404(error.message) from error
-        except DomainError as error:
+        except (ValidationFailed, Conflict) as error:
             _apology_errors(form, error)
             return _dossier_page(
                 request, actor, dossier_id, error=error.message, apology=form, status=error.status
             )
         messages.success(
             request,
-            f"Đã lập phiếu xin lỗi, hẹn trả ngày {apology.new_due:%d/%m/%Y} / "
-            "apology slip issued with a new appointment",
+            _("Đã lập phiếu xin lỗi, hẹn trả ngày %(date)s")
+            % {"date": f"{apology.new_due:%d/%m/%Y}"},
         )
         return redirect("backoffice:dossier", dossier_id=dossier_id)
     return _dossier_page(
-        request,
-        actor,
-        dossier_id,
-        error="Dữ liệu không hợp lệ / Invalid data",
-        apology=form,
-        status=422,
+        request, actor, dossier_id, error=_("Dữ liệu không hợp lệ"), apology=form, status=422
     )
 
 
@@ -580,8 +952,21 @@ def paper_view(
     paper: str,
     apology_id: int | None = None,
 ) -> HttpResponse:
-    try:
-        detail = _detail(actor, dossier_id)
-    except DomainError as refused:
-        raise DjangoPermissionDenied(refused.message) from refused
+    detail = dossiers.dossier_detail(actor=actor, dossier_id=dossier_id)
     return paper_response(detail, paper, apology_id)
+
+
+@require_GET
+@official_required
+def preview_view(request: HttpRequest, actor: Actor, dossier_id: int) -> HttpResponse:
+    """The result notice the approval will issue, as it will read, before the approver
+    approves (its result code is given when the result is issued)."""
+    detail = dossiers.dossier_detail(actor=actor, dossier_id=dossier_id)
+    if not _may_preview(detail):
+        raise Http404
+    draft = replace(detail, result_code=_("(cấp khi ban hành kết quả)"))
+    response = HttpResponse(services.result_pdf(draft), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="du-thao-ket-qua-{detail.row.code}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,13 +1,14 @@
 """The back office's record-linkage pages: start a job with a sector dataset, follow its progress,
-read its report, download its results, and review the pairs it could not decide. Thin: parsing
-and rendering around linkage's services and selectors, which check who may do what and log every
-read of a citizen's facts."""
+read its report, download its results (as the engine wrote them, or as a spreadsheet in words),
+and review the pairs it could not decide. Thin: parsing and rendering around linkage's services
+and selectors, which check who may do what and log every read of a citizen's facts; their
+refusals (NotFound, PermissionDenied) become the error page in the domain-error middleware."""
 
 from __future__ import annotations
 
 import math
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -23,14 +24,22 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from motcua.core.actors import Actor
-from motcua.core.errors import DomainError, NotFound, PermissionDenied
+from motcua.core.errors import Conflict, PermissionDenied, ValidationFailed
 from motcua.dossiers import selectors as dossiers
 from motcua.linkage import selectors as linkage
 from motcua.linkage import services
-from motcua.web.backoffice import official_required
+from motcua.web.backoffice import (
+    EXPORT_FORMATS,
+    official_required,
+    page_of,
+    table_response,
+)
 
 PAGE_SIZE = 50
 # The engine's report is a self-contained HTML page (inline SVG and styles): shown as it is,
@@ -39,12 +48,39 @@ REPORT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'; sandbox"
 )
+STATUS_TAGS = {
+    "queued": "govuk-tag--grey",
+    "running": "govuk-tag--blue",
+    "done": "govuk-tag--green",
+    "failed": "govuk-tag--red",
+}
+DECISION_TAGS = {
+    "pending": "govuk-tag--yellow",
+    "confirmed": "govuk-tag--green",
+    "rejected": "govuk-tag--grey",
+}
 
 
-def _refused(request: HttpRequest, error: DomainError) -> HttpResponse:
-    return render(
-        request, "backoffice/linkage_refused.html", {"error": error.message}, status=error.status
-    )
+# --- who may use the pages ----------------------------------------------------------------------
+# Checked here first only to say it in words: the selectors and services check it again (and
+# their refusal names the permission's code, which a person should not have to read).
+
+
+def _may_see(actor: Actor) -> None:
+    if not (actor.can(services.RUN_PERMISSION) or actor.can(services.REVIEW_PERMISSION)):
+        raise PermissionDenied(_("Bạn chưa được giao quyền chạy liên kết dữ liệu hay đối soát."))
+
+
+def _may_run(actor: Actor) -> None:
+    if not actor.can(services.RUN_PERMISSION):
+        raise PermissionDenied(
+            _("Chỉ cán bộ được giao quyền chạy liên kết dữ liệu mới làm được việc này.")
+        )
+
+
+def _may_review(actor: Actor) -> None:
+    if not actor.can(services.REVIEW_PERMISSION):
+        raise PermissionDenied(_("Chỉ cán bộ được giao quyền đối soát mới làm được việc này."))
 
 
 # --- the jobs and the start form ----------------------------------------------------------------
@@ -59,7 +95,7 @@ def _columns(text: str) -> dict[str, str]:
         field, sep, column = line.partition("=")
         if not sep or not field.strip() or not column.strip():
             raise ValidationError(
-                f"Dòng {number}: viết trường=cột / line {number}: write field=column"
+                _("Dòng %(number)s: viết theo mẫu trường=cột") % {"number": number}
             )
         columns[field.strip()] = column.strip()
     return columns
@@ -67,16 +103,23 @@ def _columns(text: str) -> dict[str, str]:
 
 class StartForm(forms.Form):
     dataset = forms.FileField(
-        label="Tệp dữ liệu (.csv UTF-8 hoặc .parquet) / Dataset file",
+        label=gettext_lazy("Tệp dữ liệu"),
+        help_text=gettext_lazy("Tệp .csv (mã UTF-8) hoặc .parquet"),
         widget=forms.FileInput(attrs={"accept": ".csv,.parquet"}),
+        error_messages={"required": gettext_lazy("Chọn tệp dữ liệu")},
     )
-    kind = forms.ChoiceField(label="Loại dữ liệu / Kind of dataset")
+    kind = forms.ChoiceField(label=gettext_lazy("Loại dữ liệu"))
     columns = forms.CharField(
-        label="Tên cột khác của tệp (không bắt buộc) / The file's own column names (optional)",
+        label=gettext_lazy("Tên cột khác của tệp"),
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "full_name=hoten\nbirth_date=ns"}),
-        help_text="Mỗi dòng một trường=cột / one field=column per line",
+        widget=forms.Textarea(
+            attrs={"rows": 3, "spellcheck": "false", "placeholder": "full_name=hoten"}
+        ),
+        help_text=gettext_lazy(
+            "Mỗi dòng một cặp trường=cột, khi tên cột của tệp khác tên mặc định, ví dụ "
+            "full_name=hoten"
+        ),
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, min_length=8, max_length=64)
 
@@ -89,8 +132,8 @@ class StartForm(forms.Form):
         kind.choices = linkage.linkage_kinds()
         if agencies and len(agencies) > 1:  # an official of several agencies says for which
             self.fields["agency"] = forms.TypedChoiceField(
-                label="Cơ quan chủ trì / For the agency",
-                choices=[("", "—"), *agencies],
+                label=gettext_lazy("Cơ quan chủ trì"),
+                choices=[("", _("Chọn cơ quan")), *agencies],
                 coerce=int,
             )
         if not self.is_bound:
@@ -101,18 +144,10 @@ class StartForm(forms.Form):
 
 
 def _jobs_page(
-    request: HttpRequest,
-    actor: Actor,
-    form: StartForm | None,
-    *,
-    error: str = "",
-    errors: dict[str, str] | None = None,
-    status: int = 200,
+    request: HttpRequest, actor: Actor, form: StartForm | None, *, status: int = 200
 ) -> HttpResponse:
-    try:
-        jobs = linkage.linkage_jobs(actor=actor)
-    except PermissionDenied as refused:
-        return _refused(request, refused)
+    _may_see(actor)
+    jobs = linkage.linkage_jobs(actor=actor)
     may_run = actor.can(services.RUN_PERMISSION)
     if form is None and may_run:
         form = StartForm(agencies=dossiers.agencies_served(actor))
@@ -120,10 +155,8 @@ def _jobs_page(
         request,
         "backoffice/linkage_jobs.html",
         {
-            "jobs": jobs,
+            "jobs": [(j, STATUS_TAGS.get(j.status, "")) for j in jobs],
             "form": form if may_run else None,
-            "error": error,
-            "errors": errors or {},
             "any_running": any(j.status in ("queued", "running") for j in jobs),
         },
         status=status,
@@ -135,11 +168,10 @@ def _jobs_page(
 def jobs_view(request: HttpRequest, actor: Actor) -> HttpResponse:
     if request.method != "POST":
         return _jobs_page(request, actor, None)
+    _may_run(actor)
     form = StartForm(request.POST, request.FILES, agencies=dossiers.agencies_served(actor))
     if not form.is_valid():
-        return _jobs_page(
-            request, actor, form, error="Dữ liệu không hợp lệ / Invalid data", status=422
-        )
+        return _jobs_page(request, actor, form, status=422)
     try:
         started = services.linkage_job_start(
             actor=actor,
@@ -149,23 +181,17 @@ def jobs_view(request: HttpRequest, actor: Actor) -> HttpResponse:
             columns=form.cleaned_data["columns"],
             agency_id=form.cleaned_data.get("agency"),
         )
-    except DomainError as error:
-        if isinstance(error, PermissionDenied):
-            return _refused(request, error)
-        others = {}
+    except (ValidationFailed, Conflict) as error:
+        if error.message not in error.errors.values():
+            form.add_error(None, error.message)
         for field, message in error.errors.items():
-            if field in form.fields and field != "idempotency_key":
-                form.add_error(field, message)
-            else:
-                others[field] = message
-        return _jobs_page(
-            request, actor, form, error=error.message, errors=others, status=error.status
-        )
+            shown = field in form.fields and field != "idempotency_key"
+            form.add_error(field if shown else None, message)
+        return _jobs_page(request, actor, form, status=error.status)
     if started.created:
         messages.success(
             request,
-            f"Đã nhận tệp, lượt liên kết #{started.id} đang chờ chạy / "
-            "the dataset was accepted and the job is queued",
+            _("Đã nhận tệp, lượt liên kết số %(id)s đang chờ chạy") % {"id": started.id},
         )
     return redirect("backoffice:linkage_job", job_id=started.id)
 
@@ -176,33 +202,34 @@ def jobs_view(request: HttpRequest, actor: Actor) -> HttpResponse:
 @require_GET
 @official_required
 def job_view(request: HttpRequest, actor: Actor, job_id: int) -> HttpResponse:
-    try:
-        job = linkage.linkage_job_get(actor=actor, job_id=job_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
-    except PermissionDenied as error:
-        return _refused(request, error)
-    methods = sorted(job.by_method.items(), key=lambda item: -item[1])
+    _may_see(actor)
+    job = linkage.linkage_job_get(actor=actor, job_id=job_id)
+    methods = [
+        (linkage.method_label(method), count)
+        for method, count in sorted(job.by_method.items(), key=lambda item: -item[1])
+    ]
     return render(
         request,
         "backoffice/linkage_job.html",
-        {"job": job, "methods": methods, "stages": linkage.STAGES},
+        {
+            "job": job,
+            "methods": methods,
+            "stages": linkage.STAGES,
+            "tag": STATUS_TAGS.get(job.row.status, ""),
+        },
     )
 
 
 @require_POST
 @official_required
 def resume_view(request: HttpRequest, actor: Actor, job_id: int) -> HttpResponse:
+    _may_run(actor)
     try:
         services.linkage_job_resume(actor=actor, job_id=job_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
-    except PermissionDenied as error:
-        return _refused(request, error)
-    except DomainError as error:
+    except (ValidationFailed, Conflict) as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Đã xếp lượt chạy lại / the job is queued again")
+        messages.success(request, _("Đã xếp lượt chạy lại"))
     return redirect("backoffice:linkage_job", job_id=job_id)
 
 
@@ -210,17 +237,15 @@ def resume_view(request: HttpRequest, actor: Actor, job_id: int) -> HttpResponse
 @official_required
 def progress_view(request: HttpRequest, actor: Actor, job_id: int) -> JsonResponse:
     """What the job page polls every 2 seconds while the job runs."""
-    try:
-        p = linkage.linkage_job_progress(actor=actor, job_id=job_id)
-    except DomainError as error:
-        return JsonResponse(error.as_dict(), status=error.status)
+    _may_see(actor)
+    p = linkage.linkage_job_progress(actor=actor, job_id=job_id)
     response = JsonResponse(
         {
             "id": p.id,
             "status": p.status,
-            "status_label": p.status_label,
+            "status_label": str(p.status_label),
             "stage": p.stage,
-            "stage_label": p.stage_label,
+            "stage_label": str(p.stage_label),
             "done": p.done,
             "total": p.total,
             "percent": p.percent,
@@ -232,20 +257,11 @@ def progress_view(request: HttpRequest, actor: Actor, job_id: int) -> JsonRespon
     return response
 
 
-def _job_file(actor: Actor, job_id: int, which: Literal["report", "output"]) -> linkage.JobFile:
-    try:
-        return linkage.linkage_job_file(actor=actor, job_id=job_id, which=which)
-    except NotFound as error:
-        raise Http404(error.message) from error
-
-
 @require_GET
 @official_required
 def report_view(request: HttpRequest, actor: Actor, job_id: int) -> HttpResponseBase:
-    try:
-        found = _job_file(actor, job_id, "report")
-    except PermissionDenied as error:
-        return _refused(request, error)
+    _may_see(actor)
+    found = linkage.linkage_job_file(actor=actor, job_id=job_id, which="report")
     response = FileResponse(open(found.path, "rb"), content_type=found.content_type)  # noqa: SIM115
     response["Content-Security-Policy"] = REPORT_CSP
     response["X-Content-Type-Options"] = "nosniff"
@@ -259,10 +275,8 @@ def output_view(request: HttpRequest, actor: Actor, job_id: int) -> HttpResponse
     """The per-record results as the engine wrote them, or (?dinh-dang=csv) as CSV for a
     spreadsheet, with formula-like cells made text. Each citizen they name is logged."""
     as_csv = request.GET.get("dinh-dang") == "csv"
-    try:
-        found = _job_file(actor, job_id, "output")
-    except PermissionDenied as error:
-        return _refused(request, error)
+    _may_run(actor)
+    found = linkage.linkage_job_file(actor=actor, job_id=job_id, which="output")
     response: HttpResponseBase
     if as_csv:
         response = StreamingHttpResponse(
@@ -283,62 +297,110 @@ def output_view(request: HttpRequest, actor: Actor, job_id: int) -> HttpResponse
     return response
 
 
+@require_GET
+@official_required
+def results_export_view(request: HttpRequest, actor: Actor, job_id: int, fmt: str) -> HttpResponse:
+    """The per-record results in words (the result, how it was linked, the dataset's columns
+    named by what they hold), as CSV or Excel. Each citizen they name is logged."""
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
+    _may_run(actor)
+    table = linkage.linkage_results_table(actor=actor, job_id=job_id)
+    return table_response(
+        header=table.header,
+        rows=table.rows,
+        fmt=fmt,
+        filename=f"ket-qua-lien-ket-{job_id}-{timezone.localdate():%Y%m%d}",
+        sheet=_("Kết quả liên kết"),
+    )
+
+
 # --- review -------------------------------------------------------------------------------------
 
 
 class QueueForm(forms.Form):
     decision = forms.ChoiceField(
-        label="Trạng thái / Status",
+        label=gettext_lazy("Trạng thái"),
         required=False,
         choices=[
-            ("", "Tất cả / all"),
-            ("pending", "Chờ đối soát / pending"),
-            ("confirmed", "Đã xác nhận / confirmed"),
-            ("rejected", "Đã bác bỏ / rejected"),
+            ("", gettext_lazy("Tất cả")),
+            ("pending", gettext_lazy("Chờ đối soát")),
+            ("confirmed", gettext_lazy("Đã xác nhận")),
+            ("rejected", gettext_lazy("Đã bác bỏ")),
         ],
     )
-    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
 
-def _page_url(request: HttpRequest, page: int) -> str:
-    params = request.GET.copy()
-    params["page"] = str(page)
-    return f"?{params.urlencode()}"
+class _Pairs:
+    """A job's review queue as a sequence for page_of: the selector pages it itself, so the page
+    asked for is read once, with the total, and a slice is that page (page_of asks for whole
+    pages only, clamped as the selector clamps them)."""
+
+    def __init__(self, actor: Actor, job_id: int, decision: str, per_page: int, wanted: int):
+        self.actor, self.job_id, self.decision, self.per_page = actor, job_id, decision, per_page
+        self.loaded = self._page(wanted)
+
+    def _page(self, number: int) -> linkage.ReviewPage:
+        return linkage.review_queue(
+            actor=self.actor,
+            job_id=self.job_id,
+            decision=self.decision,
+            page=number,
+            page_size=self.per_page,
+        )
+
+    def __len__(self) -> int:
+        return self.loaded.total
+
+    def __getitem__(self, index: slice) -> list[linkage.PairRow]:
+        number = (index.start or 0) // self.per_page + 1
+        return self.loaded.rows if number == self.loaded.page else self._page(number).rows
 
 
 @require_GET
 @official_required
 def review_view(request: HttpRequest, actor: Actor, job_id: int) -> HttpResponse:
+    _may_review(actor)
     form = QueueForm(request.GET)
     chosen = form.cleaned_data if form.is_valid() else {}
     try:
-        queue = linkage.review_queue(
-            actor=actor,
-            job_id=job_id,
-            decision=chosen.get("decision") or "",
-            page=chosen.get("page") or 1,
-            page_size=PAGE_SIZE,
-        )
-    except NotFound as error:
-        raise Http404(error.message) from error
-    except PermissionDenied as error:
-        return _refused(request, error)
+        wanted = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        wanted = 1
+    pairs = _Pairs(actor, job_id, chosen.get("decision") or "", PAGE_SIZE, wanted)
+    page = page_of(request, pairs, PAGE_SIZE)
     return render(
         request,
         "backoffice/linkage_review.html",
         {
-            "q": queue,
+            "q": pairs.loaded,
+            "page": page,
+            "rows": [
+                (r, math.floor(r.probability * 1000) / 10, DECISION_TAGS.get(r.decision, ""))
+                for r in page.rows
+            ],
             "form": form,
-            "previous_url": _page_url(request, queue.page - 1) if queue.page > 1 else "",
-            "next_url": _page_url(request, queue.page + 1) if queue.page < queue.pages else "",
         },
     )
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("confirmed", "confirmed"), ("rejected", "rejected")])
-    version = forms.IntegerField()
-    note = forms.CharField(required=False, max_length=2000)
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Đây có phải cùng một người?"),
+        choices=[
+            ("confirmed", gettext_lazy("Cùng một người")),
+            ("rejected", gettext_lazy("Không phải cùng một người")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Chọn cùng một người hay không")},
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Ghi chú"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 def _pair_page(
@@ -346,24 +408,20 @@ def _pair_page(
     actor: Actor,
     pair_id: int,
     *,
-    error: str = "",
-    note: str = "",
+    form: DecisionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    try:
-        pair = linkage.review_pair_get(actor=actor, pair_id=pair_id)
-    except NotFound as refused:
-        raise Http404(refused.message) from refused
-    except PermissionDenied as refused:
-        return _refused(request, refused)
+    _may_review(actor)
+    pair = linkage.review_pair_get(actor=actor, pair_id=pair_id)
+    if form is None:
+        form = DecisionForm(initial={"version": pair.version})
     return render(
         request,
         "backoffice/linkage_pair.html",
         {
             "p": pair,
             "percent": math.floor(pair.probability * 1000) / 10,
-            "error": error,
-            "note": note,
+            "form": form,
         },
         status=status,
     )
@@ -378,16 +436,10 @@ def pair_view(request: HttpRequest, actor: Actor, pair_id: int) -> HttpResponse:
 @require_POST
 @official_required
 def decide_view(request: HttpRequest, actor: Actor, pair_id: int) -> HttpResponse:
+    _may_review(actor)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        return _pair_page(
-            request,
-            actor,
-            pair_id,
-            error="Dữ liệu không hợp lệ / Invalid data",
-            note=request.POST.get("note", ""),
-            status=422,
-        )
+        return _pair_page(request, actor, pair_id, form=form, status=422)
     try:
         decided = services.review_decide(
             actor=actor,
@@ -396,27 +448,15 @@ def decide_view(request: HttpRequest, actor: Actor, pair_id: int) -> HttpRespons
             note=form.cleaned_data["note"],
             version=form.cleaned_data["version"],
         )
-    except NotFound as error:
-        raise Http404(error.message) from error
-    except PermissionDenied as error:
-        return _refused(request, error)
-    except DomainError as error:
-        return _pair_page(
-            request,
-            actor,
-            pair_id,
-            error=" ".join([error.message, *error.errors.values()]),
-            note=form.cleaned_data["note"],
-            status=error.status,
-        )
+    except (ValidationFailed, Conflict) as error:
+        form.add_error(None, " ".join([error.message, *error.errors.values()]))
+        return _pair_page(request, actor, pair_id, form=form, status=error.status)
     said = (
-        "cùng một người / the same person"
-        if decided.decision == "confirmed"
-        else "không phải cùng một người / not the same person"
+        _("cùng một người") if decided.decision == "confirmed" else _("không phải cùng một người")
     )
-    messages.success(request, f"Đã ghi nhận / recorded: {said}")
+    messages.success(request, _("Đã ghi nhận: %(said)s") % {"said": said})
     following = linkage.review_next_pending(actor=actor, job_id=decided.job_id)
     if following is not None:
         return redirect("backoffice:linkage_pair", pair_id=following)
-    messages.info(request, "Đã đối soát hết các cặp / every pair is decided")
+    messages.info(request, _("Đã đối soát hết các cặp"))
     return redirect(reverse("backoffice:linkage_review", args=[decided.job_id]))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape as html_unescape
 from typing import Any
 
 import pytest
@@ -89,6 +90,14 @@ def state(dossier_id: int) -> tuple[str, int, int, int]:
     )
 
 
+def confirmed_step(html: str) -> dict[str, str]:
+    """What the confirm page's form posts: the step again, with its confirm token."""
+    form = html[html.index('id="confirm-form"') :]
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form)) | {
+        "note": html_unescape(re.search(r'name="note" value="([^"]*)"', form).group(1))  # type: ignore[union-attr]
+    }
+
+
 def make_overdue(dossier_id: int) -> None:
     Dossier.objects.filter(pk=dossier_id).update(due_on=timezone.localdate() - timedelta(days=5))
 
@@ -96,7 +105,7 @@ def make_overdue(dossier_id: int) -> None:
 # --- signing in ---------------------------------------------------------------------------------
 
 
-def test_an_official_signs_in_and_lands_on_the_queue_of_their_agency(commune: Agency) -> None:
+def test_an_official_signs_in_and_lands_on_what_waits_for_them(commune: Agency) -> None:
     make_official("hotich.an", commune, "receiver")
     authenticator(User.objects.get(username="hotich.an"))
     client = Client()
@@ -112,13 +121,15 @@ def test_an_official_signs_in_and_lands_on_the_queue_of_their_agency(commune: Ag
     assert "_auth_user_id" not in client.session
     assert client.get(reverse("backoffice:start")).status_code == 302
     step = client.get(reverse("backoffice:login_code")).content.decode()
-    assert 'autocomplete="one-time-code"' in step
+    assert 'autocomplete="one-time-code"' in step and 'inputmode="numeric"' in step
+    assert "govuk-input" in step and "Nhập mã xác thực" in step
 
     signed = sign_in(client, "hotich.an", PASSWORD)
     assert signed.status_code == 302
-    queue = client.get(signed["Location"], follow=True)
-    assert queue.redirect_chain[-1][0] == reverse("backoffice:queue", args=[commune.pk])
-    assert commune.name in queue.content.decode()
+    assert signed["Location"] == reverse("backoffice:start")
+    queue = client.get(signed["Location"]).content.decode()
+    assert "Chờ tôi xử lý" in queue
+    assert reverse("backoffice:queue", args=[commune.pk]) in queue  # the agency's queue
 
     assert client.get(reverse("backoffice:logout")).status_code == 405  # POST only
     client.post(reverse("backoffice:logout"))
@@ -132,7 +143,8 @@ def test_a_user_who_is_not_staff_is_refused(commune: Agency) -> None:
         reverse("backoffice:login"), {"username": "nguoi.dan", "password": PASSWORD}
     )
     assert refused.status_code == 200
-    assert "wrong username or password" in refused.content.decode()
+    assert "Sai tên đăng nhập hoặc mật khẩu" in refused.content.decode()
+    assert "govuk-error-summary" in refused.content.decode()
     assert "_auth_user_id" not in client.session
 
     client.force_login(User.objects.get(username="nguoi.dan"))  # signed in elsewhere
@@ -143,10 +155,10 @@ def test_a_staff_user_without_any_role_is_told_so(commune: Agency) -> None:
     user = User.objects.create_user("moi.vao", password=PASSWORD, is_staff=True)
     page = official_client(user).get(reverse("backoffice:start"))
     assert page.status_code == 403
-    assert "không có vai trò" in page.content.decode().lower() or "no role" in page.content.decode()
+    assert "chưa có vai trò ở cơ quan nào" in page.content.decode()
 
 
-def test_an_official_of_two_agencies_picks_one(commune: Agency, other_commune: Agency) -> None:
+def test_an_official_of_two_agencies_sees_both_queues(commune: Agency, other_commune: Agency) -> None:
     make_official("hai.noi", other_commune, "approver")
     client = signed_in("hai.noi", commune, "receiver")
     page = client.get(reverse("backoffice:start"))
@@ -173,14 +185,18 @@ def test_the_queue_shows_the_agencys_dossiers_and_its_filters_work(
     def codes(**params: Any) -> list[str]:
         page = client.get(url, params)
         assert page.status_code == 200
-        return re.findall(r'<td><a href="[^"]+">([^<]+)</a></td>', page.content.decode())
+        return re.findall(
+            r'<td class="govuk-table__cell motcua-nowrap"><a class="govuk-link" href="[^"]+">'
+            r"([^<]+)</a></td>",
+            page.content.decode(),
+        )
 
     everything = codes()
     assert set(everything) == {b.code for b in births} | {extract.code}
     assert elsewhere.code not in everything
     assert everything[0] == births[1].code  # the overdue one first: most urgent
     page = client.get(url).content.decode()
-    assert "Quá hạn / overdue" in page and "Trần Thị Bình" in page
+    assert "govuk-tag--red" in page and "Quá hạn" in page and "Trần Thị Bình" in page
     assert re.search(r'id="total"><strong>4</strong>', page)
 
     assert codes(overdue="on") == [births[1].code]
@@ -260,11 +276,14 @@ def test_a_birth_dossier_goes_all_the_way_through_the_pages(commune: Agency) -> 
     html = page.content.decode()
     assert page.status_code == 200
     assert done.code in html and "Đăng ký khai sinh" in html
-    assert "national code 1" in html
+    assert "national code" not in html and "Mới đăng ký" in html
     assert "Họ, chữ đệm và tên của trẻ" in html  # the declaration under the form's titles
-    assert "Nhà nước đã có / held by the state" in html
+    assert "Nhà nước đã có" in html
     assert "giay_chung_sinh.pdf" in html  # the uploaded paper, with its link
-    assert citizen.pin in html and "Phạm Thị Mẹ" in html and "access log" in html
+    assert citizen.pin in html and "Phạm Thị Mẹ" in html and "nhật ký truy cập" in html
+    # the evidence (declaration, papers, the registry's record) comes before the actions
+    assert html.index('id="declaration"') < html.index('id="papers"') < html.index('id="actions"')
+    assert html.index('id="applicant"') < html.index('id="actions"')
     file_link = re.search(r'href="(/can-bo/ho-so/\d+/tep/\d+/)"', html)
     assert file_link is not None
     downloaded = client.get(file_link.group(1))
@@ -275,10 +294,13 @@ def test_a_birth_dossier_goes_all_the_way_through_the_pages(commune: Agency) -> 
         actions = offered(client, done.id)
         assert action in actions, (action, actions)
         answer = client.post(step_url(done.id), {"action": action, "version": actions[action]})
+        if action == "approve":  # confirmed first, on a page of its own
+            assert answer.status_code == 200 and 'id="confirm-form"' in answer.content.decode()
+            answer = client.post(step_url(done.id), confirmed_step(answer.content.decode()))
         assert answer.status_code in (302, 303), answer.content.decode()[:2000]
         assert answer["Location"] == dossier_url(done.id)
         followed = client.get(answer["Location"]).content.decode()
-        assert "the dossier was updated" in followed
+        assert "Đã cập nhật hồ sơ" in followed
 
     dossier = Dossier.objects.get(pk=done.id)
     assert dossier.status == "returned"
@@ -290,7 +312,11 @@ def test_a_birth_dossier_goes_all_the_way_through_the_pages(commune: Agency) -> 
     receipt = client.get(reverse("backoffice:paper", args=[done.id, "bien-nhan"]))
     assert receipt.content.startswith(b"%PDF-")
     timeline = client.get(dossier_url(done.id)).content.decode()
-    assert timeline.count("official:hotich.an") == 4
+    timeline = timeline[timeline.index('id="timeline"') :]
+    assert "official:hotich.an" not in timeline and "return_result" not in timeline
+    for step in ("Nộp hồ sơ", "Tiếp nhận", "Phê duyệt", "Ban hành kết quả", "Trả kết quả"):
+        assert step in timeline
+    assert re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", timeline)  # local dates, dd/mm/yyyy
 
 
 def test_the_wrong_role_is_refused_with_403_and_nothing_changes(commune: Agency) -> None:
@@ -300,7 +326,7 @@ def test_the_wrong_role_is_refused_with_403_and_nothing_changes(commune: Agency)
     assert offered(client, done.id) == {}  # the page offers nothing to a processor here
     answer = client.post(step_url(done.id), {"action": "receive", "version": before[1]})
     assert answer.status_code == 403
-    assert "your role may not do this" in answer.content.decode()
+    assert "Vai trò của bạn không được" in answer.content.decode()
     assert state(done.id) == before
 
 
@@ -308,9 +334,14 @@ def test_a_refused_note_shows_beside_the_form_with_422(commune: Agency) -> None:
     done = submit(make_citizen(), commune)
     before = state(done.id)
     client = signed_in("hotich.an", commune, "receiver")
-    answer = client.post(step_url(done.id), {"action": "refuse", "version": 1, "note": "x"})
+    answer = client.post(step_url(done.id), {"action": "refuse", "version": 1, "note": ""})
     assert answer.status_code == 422
-    assert "state the reason" in answer.content.decode()
+    assert "Cần nêu rõ lý do hoặc nội dung" in answer.content.decode()
+    assert 'href="#note-refuse"' in answer.content.decode()  # the summary links to the field
+    shown = client.post(step_url(done.id), {"action": "refuse", "version": 1, "note": "x"})
+    answer = client.post(step_url(done.id), confirmed_step(shown.content.decode()))
+    assert answer.status_code == 422
+    assert "Cần nêu rõ lý do hoặc nội dung" in answer.content.decode()
     assert state(done.id) == before
     malformed = client.post(step_url(done.id), {"action": "receive", "version": "abc"})
     assert malformed.status_code == 422
@@ -332,12 +363,12 @@ def test_the_second_of_two_officials_on_the_same_page_gets_a_conflict(commune: A
         == 302
     )
     after_first = state(done.id)
-    answer = second.post(
+    answer = second.post(  # no longer a step from this status: refused before any confirmation
         step_url(done.id),
         {"action": "refuse", "version": seen_by_second["refuse"], "note": "Thiếu giấy tờ gốc"},
     )
     assert answer.status_code == 409
-    assert "reload the page" in answer.content.decode()
+    assert "hãy tải lại trang" in answer.content.decode()
     assert state(done.id) == after_first
     assert after_first[0] == "processing"
 
@@ -345,13 +376,13 @@ def test_the_second_of_two_officials_on_the_same_page_gets_a_conflict(commune: A
 def test_opening_a_dossier_is_in_the_applicants_access_log(commune: Agency) -> None:
     citizen = make_citizen()
     done = submit(citizen, commune)
-    AccessLog.objects.all().delete()
+    mark = AccessLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     client = signed_in("hotich.an", commune, "receiver")
     assert client.get(dossier_url(done.id)).status_code == 200
     logged = set(
-        AccessLog.objects.filter(subject_pin=citizen.pin, actor="official:hotich.an").values_list(
-            "data", flat=True
-        )
+        AccessLog.objects.filter(
+            pk__gt=mark, subject_pin=citizen.pin, actor="official:hotich.an"
+        ).values_list("data", flat=True)
     )
     assert {"registry.citizen", "dossiers.dossier"} <= logged
 
@@ -361,13 +392,13 @@ def test_an_overdue_dossier_needs_the_apology_before_it_moves_on(commune: Agency
     make_overdue(done.id)
     client = signed_in("hotich.an", commune, "receiver")
     page = client.get(dossier_url(done.id)).content.decode()
-    assert "Quá hạn / overdue" in page and 'id="apology-form"' in page
+    assert "Quá hạn" in page and 'id="apology-form"' in page
     assert offered(client, done.id) == {}
 
     before = state(done.id)
     refused = client.post(step_url(done.id), {"action": "receive", "version": before[1]})
     assert refused.status_code == 409
-    assert "issue the apology" in refused.content.decode()
+    assert "cần lập phiếu xin lỗi" in refused.content.decode()
     assert state(done.id) == before
 
     new_due = work_calendar().add_working_days(timezone.localdate(), 2)
@@ -376,7 +407,7 @@ def test_an_overdue_dossier_needs_the_apology_before_it_moves_on(commune: Agency
         apology_url, {"version": before[1], "reason": "Trễ", "new_due": new_due.isoformat()}
     )
     assert too_short.status_code == 422
-    assert "state why it is late" in too_short.content.decode()
+    assert "Nêu rõ lý do chậm trễ" in too_short.content.decode()
     answer = client.post(
         apology_url,
         {
@@ -387,7 +418,7 @@ def test_an_overdue_dossier_needs_the_apology_before_it_moves_on(commune: Agency
     )
     assert answer.status_code == 302
     html = client.get(dossier_url(done.id)).content.decode()
-    assert "apology slip issued" in html
+    assert "Đã lập phiếu xin lỗi" in html
     link = re.search(r'href="(/can-bo/ho-so/\d+/xin-loi/\d+\.pdf)"', html)
     assert link is not None
     slip = client.get(link.group(1))
@@ -421,7 +452,7 @@ def test_the_one_stop_desk_assigns_a_processing_officer_from_the_page(commune: A
     version = offered(desk, done.id)["assign"]
     nobody = desk.post(step_url(done.id), {"action": "assign", "version": version})
     assert nobody.status_code == 422
-    assert "pick a processing officer" in nobody.content.decode()
+    assert "Chọn một cán bộ xử lý của cơ quan" in nobody.content.decode()
     assigned = desk.post(
         step_url(done.id), {"action": "assign", "version": version, "assignee": "dieu.tra.vien"}
     )

@@ -34,6 +34,7 @@ from motcua.web.tests.staff import authenticator, code_now, official_client
 PASSWORD = "x-test-password-1"  # what make_user sets
 RUNNER = ("linkage.run_linkage", "linkage.review_pair", "registry.view_citizen")
 REVIEWER = ("linkage.review_pair",)
+NAV_LINK = 'class="govuk-service-navigation__link" href="/can-bo/lien-ket/"'
 # The linkage app keeps its tables to itself (import-linter): the tests reach them by name.
 LinkageJob: Any = apps.get_model("linkage", "LinkageJob")
 ReviewPair: Any = apps.get_model("linkage", "ReviewPair")
@@ -174,16 +175,21 @@ def test_the_pages_need_a_signed_in_official_with_a_linkage_right(tmp_path: Path
     ):
         page = outsider.get(url)
         assert page.status_code == 403, url
-        assert "Không có quyền / Not allowed" in page.content.decode()
+        assert "được giao quyền" in page.content.decode()
+        assert "linkage.run_linkage" not in page.content.decode()  # words, not the code
     assert outsider.get(reverse("backoffice:linkage_progress", args=[job.pk])).status_code == 403
-    assert 'id="nav-linkage"' not in outsider.get(jobs).content.decode()
+    assert NAV_LINK not in outsider.get(jobs).content.decode()
     assert AccessLog.objects.count() == 0
 
     # A reviewer sees the jobs but not the start form, nor the per-record results.
     reviewer = signed_in("doisoat", *REVIEWER)
     listed = reviewer.get(jobs).content.decode()
-    assert 'id="nav-linkage"' in listed and 'id="start-form"' not in listed
+    assert NAV_LINK in listed and 'id="start-form"' not in listed
     assert reviewer.get(reverse("backoffice:linkage_output", args=[job.pk])).status_code == 403
+    for fmt in ("csv", "xlsx"):
+        refused = reviewer.get(reverse("backoffice:linkage_results", args=[job.pk, fmt]))
+        assert refused.status_code == 403
+        assert "linkage.run_linkage" not in refused.content.decode()
 
 
 # --- starting a job -----------------------------------------------------------------------------
@@ -221,7 +227,7 @@ def test_an_official_starts_a_job_from_the_form_once(
     assert again["Location"] == posted["Location"] and LinkageJob.objects.count() == 1
 
     page = client.get(posted["Location"]).content.decode()
-    assert "Đã nhận tệp" in page and "gplx.csv" in page and "Đang chờ / queued" in page
+    assert "Đã nhận tệp" in page and "gplx.csv" in page and "Đang chờ" in page
     progress_url = reverse("backoffice:linkage_progress", args=[job.pk])
     assert f'data-url="{progress_url}"' in page
     assert re.search(r'<script src="[^"]*web/linkage-progress\.js" defer>', page)
@@ -253,7 +259,8 @@ def test_a_refused_dataset_is_explained_beside_the_form_and_nothing_is_made() ->
     )
     page = missing.content.decode()
     assert missing.status_code == 422
-    assert "Tệp dữ liệu không dùng được" in page and "ngay_sinh" in page and "(birth_date)" in page
+    assert "Tệp dữ liệu không dùng được" in page and "ngay_sinh" in page
+    assert "govuk-error-summary" in page
 
     columns = client.post(
         url,
@@ -283,9 +290,9 @@ def test_the_progress_endpoint_follows_the_job(tmp_path: Path) -> None:
     assert running.json() == {
         "id": job.pk,
         "status": "running",
-        "status_label": "Đang chạy / running",
+        "status_label": "Đang chạy",
         "stage": "predict",
-        "stage_label": "Chấm điểm các cặp / scoring candidate pairs",
+        "stage_label": "Chấm điểm các cặp",
         "done": 1,
         "total": 4,
         "percent": 25,
@@ -324,8 +331,10 @@ def test_a_finished_job_shows_its_results_report_and_download(tmp_path: Path) ->
     make_pair(job, 1)
     client = signed_in("lamsach.test", *RUNNER)
     page = client.get(reverse("backoffice:linkage_job", args=[job.pk])).content.decode()
-    assert re.search(r'id="linked">1300<', page) and re.search(r'id="review">120<', page)
-    assert "probabilistic" in page and "1 cặp cần xem, 1 đang chờ" in page
+    assert re.search(r'id="linked">1.300<', page) and re.search(r'id="review">120<', page)
+    assert "Mô hình xác suất" in page and "probabilistic" not in page
+    assert "1 cặp cần xem, 1 đang chờ" in page
+    assert reverse("backoffice:linkage_results", args=[job.pk, "xlsx"]) in page
     assert reverse("backoffice:linkage_report", args=[job.pk]) in page
     assert reverse("backoffice:linkage_output", args=[job.pk]) in page
 
@@ -368,7 +377,7 @@ def test_the_review_queue_pages_pending_pairs_in_constant_queries(tmp_path: Path
     with CaptureQueriesContext(connection) as many:
         second = client.get(url + "?page=2").content.decode()
     assert len(many) == len(few)
-    assert "trang 2/2" in second and 'rel="prev"' in second
+    assert "Trang 2 / 2" in second and 'rel="prev"' in second
     assert AccessLog.objects.count() == 0
 
 
@@ -381,6 +390,7 @@ def test_a_reviewer_decides_pairs_side_by_side(tmp_path: Path) -> None:
     page = client.get(reverse("backoffice:linkage_pair", args=[first.pk])).content.decode()
     assert "Nguyen Van An" in page and "Nguyễn Văn An" in page and "341234567" in page
     assert re.search(r'id="field-full_name">.*?<td[^>]*>8,10</td>', page, re.S)
+    assert '<th scope="col" class="govuk-table__header"></th>' not in page  # no empty header
     assert 'id="weight-dob"' in page and "csrfmiddlewaretoken" in page
     assert 'name="version" value="1"' in page
     log = AccessLog.objects.get()
@@ -510,21 +520,17 @@ def test_the_job_page_follows_the_progress_and_shows_the_results_when_done(
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto(live_server.url + reverse("backoffice:linkage_job", args=[job.pk]))
-    page.get_by_label("Tên đăng nhập / Username").fill("lamsach.test")
-    page.get_by_label("Mật khẩu / Password").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập / Sign in").click()
+    page.get_by_label("Tên đăng nhập").fill("lamsach.test")
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Tiếp tục").click()
     page.get_by_label("Mã xác thực").fill(code_now(device))
-    page.get_by_role("button", name="Xác nhận / Confirm").click()
-    expect(page.locator("#progress [data-stage]")).to_have_text(
-        "Chuẩn hoá dữ liệu / preparing the records"
-    )
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.locator("#progress [data-stage]")).to_have_text("Chuẩn hoá dữ liệu")
 
     LinkageJob.objects.filter(pk=job.pk).update(stage="predict", done=3, total=4)
     expect(page.locator("#progress [data-percent]")).to_have_text("75")
-    expect(page.locator("#progress [data-stage]")).to_have_text(
-        "Chấm điểm các cặp / scoring candidate pairs"
-    )
+    expect(page.locator("#progress [data-stage]")).to_have_text("Chấm điểm các cặp")
     LinkageJob.objects.filter(pk=job.pk).update(status="done", stage="report")
-    expect(page.locator("#linked")).to_have_text("1300")
+    expect(page.locator("#linked")).to_have_text("1.300")
     expect(page.locator("#progress")).to_have_count(0)
     context.close()
