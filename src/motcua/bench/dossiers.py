@@ -21,6 +21,7 @@ from datetime import timedelta
 from importlib import import_module
 from random import Random
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from django.conf import settings
@@ -52,6 +53,7 @@ from motcua.geo.selectors import unit_get, wards_of
 from motcua.registry.seed import population_load
 from motcua.registry.selectors import household_heads
 from motcua.web.backoffice import QueueForm
+from motcua.web.citizen import DRAFT_PARAM
 from motcua.web.portal import SESSION_KEY, acr_name
 
 PROVINCE = "2025:82"
@@ -105,7 +107,8 @@ def run(
         _log(f"queue page: {queue_requests} requests as an official ...")
         queue_ms, by_view = _queue_pages(base, busy, views, queue_requests)
         _log(f"submissions: {connections} clients for {duration_s:.0f} s ...")
-        key_prefix = "bench" + secrets.token_hex(4)
+        # Idempotency keys are 32 hex digits: 20 of this run, then the marker's 12 digits.
+        key_prefix = secrets.token_hex(10)
         requests = _submissions(base, _submitters(submitters, seed), key_prefix)
         submit = load_run(
             base,
@@ -113,7 +116,7 @@ def run(
             connections=connections,
             duration_s=duration_s,
             ok_statuses={302},
-            ok_location="/ho-so/",
+            ok_location="/ho-so/",  # the confirmation's redirect to the new dossier
             unique=MARKER,
         )
     created = _created(key_prefix)
@@ -380,11 +383,14 @@ AGENCY_SELECTED = re.compile(r'<option value="(\d+)" selected>')
 def _submissions(
     base: str, people: list[tuple[str, str]], key_prefix: str
 ) -> list[PreparedRequest]:
-    """One prepared multipart POST per citizen: their session cookie and CSRF token (from
-    opening the form once, as a browser would), their commune as the form proposes it, the
-    declaration and the certificate; the idempotency key ends in the load generator's marker."""
+    """One prepared journey per citizen, as the portal files a dossier: the form (a multipart POST
+    with the declaration and the certificate, answered by a redirect to "check your answers"),
+    then the confirmation on that page (answered by a redirect to the new dossier). Each carries
+    their session cookie and CSRF token (from opening the form once, as a browser would) and
+    their commune as the form proposes it; the draft's idempotency key ends in the load
+    generator's marker, the same number in both steps."""
     pdf = _certificate()
-    born = (timezone.localdate() - timedelta(days=3)).isoformat()
+    born = timezone.localdate() - timedelta(days=3)
 
     def prepare(person: tuple[str, str]) -> PreparedRequest:
         pin, name = person
@@ -404,7 +410,9 @@ def _submissions(
             "agency_id": agency[1],
             "ho_ten_tre": "Nguyễn Ngọc Bảo Anh",
             "gioi_tinh": "F",
-            "ngay_sinh": born,
+            "ngay_sinh_0": str(born.day),  # day / month / year, as the form asks
+            "ngay_sinh_1": str(born.month),
+            "ngay_sinh_2": str(born.year),
             "noi_sinh": "Bệnh viện Đa khoa tỉnh Đồng Tháp",
             "dan_toc": "Kinh",
             "que_quan": "Đồng Tháp",
@@ -414,11 +422,17 @@ def _submissions(
         body = _multipart(fields, {f"file_{UPLOAD}": ("giay-chung-sinh.pdf", pdf)})
         if body.count(MARKER) != 1:
             raise RuntimeError("the idempotency marker must occur once in a request")
-        headers = {
-            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
-            "Cookie": f"sessionid={session}; csrftoken={cookie}",
-        }
-        return PreparedRequest("POST", f"/thu-tuc/{BIRTH}/nop/", headers, body)
+        cookies = f"sessionid={session}; csrftoken={cookie}"
+        headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Cookie": cookies}
+        confirm = urlencode({"csrfmiddlewaretoken": token[1], DRAFT_PARAM: key_prefix}).encode()
+        confirm += MARKER
+        check = PreparedRequest(
+            "POST",
+            f"/thu-tuc/{BIRTH}/nop/kiem-tra/",
+            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookies},
+            confirm,
+        )
+        return PreparedRequest("POST", f"/thu-tuc/{BIRTH}/nop/", headers, body, then=check)
 
     with ThreadPoolExecutor(4) as pool:
         return list(pool.map(prepare, people))

@@ -27,6 +27,11 @@ count only redirects to a Location starting with "/x/" as successes. For request
 differ (idempotency keys), ``unique=b"@@@@@@@@@@@@"`` has every occurrence of the marker in a
 request replaced, at each send, by a new number of the marker's width (0-padded), so that the
 request keeps its length.
+
+A request with ``then`` is a journey of several requests sent one after the other on the same
+connection, each with the same number in place of the marker (a form, then its confirmation
+step): every step but the last must answer with a redirect, and the latency runs from the first
+byte of the first step to the last byte of the last.
 """
 
 from __future__ import annotations
@@ -58,6 +63,10 @@ class PreparedRequest:
     path: str
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    then: PreparedRequest | None = None  # the next step of the same journey
+
+    def steps(self) -> list[PreparedRequest]:
+        return [self, *(self.then.steps() if self.then else [])]
 
     def wire(self, host: str, prefix: str = "") -> bytes:
         """The request as sent: request line, Host, Content-Length (when there is a body or the
@@ -143,7 +152,10 @@ def load_run(
     spec = {
         "host": parts.hostname,
         "port": parts.port or 80,
-        "wires": [base64.b64encode(r.wire(host, prefix)).decode() for r in requests],
+        "wires": [
+            [base64.b64encode(step.wire(host, prefix)).decode() for step in r.steps()]
+            for r in requests
+        ],
         "connections": connections,
         "duration_s": duration_s,
         "warmup_s": warmup_s,
@@ -239,16 +251,18 @@ class _Tally:
 
 @dataclass
 class _Wire:
-    """A request as sent, in the pieces around its `unique` markers."""
+    """A request (or the steps of a journey) as sent, in the pieces around its `unique`
+    markers."""
 
-    pieces: list[bytes]
+    steps: list[list[bytes]]
     head_only: bool
     width: int  # of the marker; 0 without one
 
-    def bytes(self, stamp: Iterator[int]) -> bytes:
-        if len(self.pieces) == 1:
-            return self.pieces[0]
-        return f"{next(stamp):0{self.width}d}".encode().join(self.pieces)
+    def bytes(self, stamp: Iterator[int]) -> list[bytes]:
+        if all(len(pieces) == 1 for pieces in self.steps):
+            return [pieces[0] for pieces in self.steps]
+        number = f"{next(stamp):0{self.width}d}".encode()
+        return [number.join(pieces) for pieces in self.steps]
 
 
 async def _client(
@@ -288,8 +302,11 @@ async def _client(
                 if start > clock():
                     await asyncio.sleep(start - clock())
             try:
-                writer.write(wire)
-                status, keep, head = await _read_response(reader, head_only=chosen.head_only)
+                for step, request in enumerate(wire, start=1):
+                    writer.write(request)
+                    status, keep, head = await _read_response(reader, head_only=chosen.head_only)
+                    if step == len(wire) or not 300 <= status < 400 or not keep:
+                        break  # a step that does not lead on ends the journey with its answer
             except (OSError, EOFError, ValueError, ProtocolError, asyncio.LimitOverrunError):
                 # IncompleteReadError is an EOFError: the server closed the connection.
                 writer.close()
@@ -335,10 +352,11 @@ def _nearest_rank(ordered: list[float], p: float) -> float:
 async def _run(spec: Mapping[str, Any], loop_name: str) -> LoadResult:
     marker = base64.b64decode(spec["unique"]) if spec.get("unique") else None
     wires = []
-    for encoded in spec["wires"]:
-        wire = base64.b64decode(encoded)
-        pieces = wire.split(marker) if marker else [wire]
-        wires.append(_Wire(pieces, wire.startswith(b"HEAD "), len(marker) if marker else 0))
+    for encoded_steps in spec["wires"]:
+        steps = [base64.b64decode(encoded) for encoded in encoded_steps]
+        pieces = [wire.split(marker) if marker else [wire] for wire in steps]
+        head_only = steps[0].startswith(b"HEAD ")
+        wires.append(_Wire(pieces, head_only, len(marker) if marker else 0))
     location = spec.get("ok_location")
     ok_location = location.encode("latin-1") if location is not None else None
     ok_statuses = set(spec["ok_statuses"]) if spec.get("ok_statuses") is not None else None
@@ -430,7 +448,7 @@ def _spec_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "host": parts.hostname,
         "port": parts.port or 80,
-        "wires": [base64.b64encode(request.wire(parts.netloc)).decode()],
+        "wires": [[base64.b64encode(request.wire(parts.netloc)).decode()]],
         "connections": args.connections,
         "duration_s": args.duration,
         "warmup_s": args.warmup,

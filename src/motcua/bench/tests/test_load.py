@@ -61,7 +61,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\n\r\n")
             return
-        self.send_response({"/ok": 200, "/close": 200, "/teapot": 418}.get(self.path, 404))
+        self.send_response(
+            {"/ok": 200, "/close": 200, "/teapot": 418, "/form": 302}.get(self.path, 404)
+        )
+        if self.path == "/form":  # a form that leads on to its confirmation step
+            self.send_header("Location", "/ok")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         if self.path == "/close":
@@ -109,6 +113,21 @@ def test_reports_non_2xx_answers_by_status(server: tuple[str, _Counts]) -> None:
     assert result.ok + result.errors == result.requests
     # Requests go out in turn across connections: about half of each.
     assert abs(result.ok - result.errors) <= 10
+
+
+def test_a_journey_of_steps_counts_once_with_both_latencies(server: tuple[str, _Counts]) -> None:
+    base, counts = server
+    journey = PreparedRequest("POST", "/form", then=PreparedRequest("POST", "/ok"))
+    result = _short(base, [journey])
+    assert result.requests > 20 and result.ok == result.requests and result.errors == 0
+    assert counts.requests >= 2 * result.requests  # each journey is two requests
+
+
+def test_a_journey_whose_first_step_fails_stops_there(server: tuple[str, _Counts]) -> None:
+    base, _ = server
+    journey = PreparedRequest("POST", "/teapot", then=PreparedRequest("POST", "/ok"))
+    result = _short(base, [journey])
+    assert result.ok == 0 and set(result.errors_by_status) == {418}
 
 
 def test_a_callable_builds_the_requests(server: tuple[str, _Counts]) -> None:
