@@ -26,7 +26,15 @@ def test_home_page_is_vietnamese_and_its_links_work(live_server: LiveServer, pag
     expect(page).to_have_title(re.compile("Motcua"))
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Motcua")
-    expect(page.get_by_text("chỉ cung cấp thông tin một lần")).to_be_visible()
+    # A service start page: the search first, the sign-in, popular services, once-only.
+    expect(page.get_by_label("Tìm thủ tục hành chính")).to_be_visible()
+    expect(
+        page.get_by_role("button", name="Đăng nhập bằng tài khoản định danh điện tử")
+    ).to_be_visible()
+    expect(page.get_by_role("heading", name="Chỉ cung cấp thông tin một lần")).to_be_visible()
+    expect(
+        page.get_by_role("link", name=re.compile("Tra cứu hồ sơ bằng mã biên nhận"))
+    ).to_be_visible()
 
     # Officials' link: the admin sign-in page, in Vietnamese, with its static files served.
     page.get_by_role("link", name="Quản trị dữ liệu dân cư").click()

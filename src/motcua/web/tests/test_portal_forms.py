@@ -387,3 +387,33 @@ def test_the_registrys_verdict_comes_with_the_forms_own_in_one_pass(
     text = page.content.decode()
     assert page.status_code == 422
     assert {"id_ho_ten_tre", "id_me_pin"} <= summary_links(text)
+
+
+def test_the_start_page_offers_search_sign_in_and_the_popular_services(world: World) -> None:
+    page = Client().get("/").content.decode()
+    assert 'id="home-search"' in page and 'id="sign-in"' in page
+    assert page.count('<li><a class="govuk-link" href="/thu-tuc/') >= 6  # the popular ones
+    assert 'href="/tra-cuu-ho-so/"' in page
+
+
+def test_attack_script_in_the_search_or_the_lookup_is_shown_as_text(world: World) -> None:
+    script = '<script>alert("x")</script>'
+    page = Client().get("/thu-tuc/", {"q": script}).content.decode()
+    assert script not in page and "&lt;script&gt;" in page
+    lookup = Client(REMOTE_ADDR="10.9.0.6").post(
+        "/tra-cuu-ho-so/", {"code": script, "pin": "087195000000"}
+    )
+    assert script not in lookup.content.decode()
+
+
+def test_attack_another_citizens_confirmation_and_withdrawal_pages_are_not_found(
+    world: World, mother: Any
+) -> None:
+    row = _filed_dossier(world, mother)
+    other = make_citizen(full_name="Trần Thị Lan", sex="F", birth_date=date(1990, 1, 1))
+    intruder = signed_in(other.pin)
+    for path in (f"/ho-so/{row.id}/da-nop/", f"/ho-so/{row.id}/rut/"):
+        page = intruder.get(path)
+        assert page.status_code == 404 and row.code not in page.content.decode()
+    intruder.post(f"/ho-so/{row.id}/rut/", {"version": "1"})
+    assert filed(mother.pin)[0].status == "submitted"
