@@ -277,9 +277,11 @@ def _queue_sql(actor: Actor, agency: AgencyView, views: dict[str, str]) -> list[
     `dossier_queue` sends it, run again alone on a raw cursor."""
     statements = []
     for query in views.values():
-        form = QueueForm(QueryDict(query.removeprefix("?")))
+        asked = QueryDict(query.removeprefix("?"))
+        form = QueueForm(asked)
         form.is_valid()
-        chosen, page, size = form.chosen()
+        chosen, size = form.chosen()
+        page = int(asked.get("page", 1))
         with CaptureQueriesContext(connection) as captured:
             dossier_queue(
                 actor=actor, agency_id=agency.id, chosen=chosen, page=page, page_size=size
