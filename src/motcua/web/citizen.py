@@ -239,6 +239,16 @@ def _submit_page(
     status: int = 200,
 ) -> HttpResponse:
     procedure = form.procedure
+    if default is not None:
+        reason = (
+            _("Cơ quan nơi bạn thường trú (%(ward)s): %(agency)s. Bạn có thể chọn cơ quan khác.")
+            if default.residence == "permanent"
+            else _("Cơ quan nơi bạn tạm trú (%(ward)s): %(agency)s. Bạn có thể chọn cơ quan khác.")
+        )
+        form.fields["agency_id"].help_text = reason % {
+            "ward": default.ward_name,
+            "agency": default.agency_name,
+        }
     context = {
         "procedure": procedure,
         "form": form,

@@ -137,7 +137,7 @@ def walk(page: Page, site: str, words: Words, commune: Agency, mother: Person, p
     form = page.locator("#submit-form")
     expect(page.locator("#held-papers")).to_contain_text(words.held_by_state)
     expect(form.locator('[name="agency_id"]')).to_have_value(str(commune.pk))
-    expect(page.locator("#agency-reason")).to_contain_text(commune.name)
+    expect(page.locator("#id_agency_id-hint")).to_contain_text(commune.name)
 
     # One mistake in every field; the certificate is chosen once, here.
     born = timezone.localdate() - timedelta(days=3)
