@@ -489,10 +489,13 @@ def _role_label(role: str) -> str:
 
 
 def _acting(snapshot: ProcedureSnapshot, status: str) -> tuple[str, ...]:
+    """Who takes the next step from this status: the officials' roles, or the citizen when only
+    the citizen can move it (a supplement); the citizen's withdrawal is not a next step."""
     roles: list[str] = []
     for transition in snapshot.actions_from(status):
         roles += [r for r in transition.roles if r not in roles]
-    return tuple(roles)
+    officials = tuple(r for r in roles if r != CITIZEN_ROLE)
+    return officials or tuple(roles)
 
 
 def _mine(actor: Actor, rows: QuerySet[Dossier], served: dict[int, frozenset[str]]) -> Q:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -32,6 +33,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from motcua.core.actors import Actor
 from motcua.core.errors import Conflict, PermissionDenied, ValidationFailed
 from motcua.dossiers import selectors as dossiers
+from motcua.geo import selectors as geo
 from motcua.linkage import selectors as linkage
 from motcua.linkage import services
 from motcua.web.backoffice import (
@@ -420,11 +422,33 @@ def _pair_page(
         "backoffice/linkage_pair.html",
         {
             "p": pair,
+            "fields": shown_fields(pair.fields),
             "percent": math.floor(pair.probability * 1000) / 10,
             "form": form,
         },
         status=status,
     )
+
+
+def shown_fields(fields: list[linkage.FieldRow]) -> list[linkage.FieldRow]:
+    """The pair's facts as people read them: a ward by its name (the unit codes of either
+    scheme), the sex in words."""
+    wards = geo.units_get(
+        [f.record for f in fields if f.field == "ward"]
+        + [f.citizen for f in fields if f.field == "ward"]
+    )
+    sexes = {"M": _("Nam"), "F": _("Nữ"), "Nam": _("Nam"), "Nữ": _("Nữ")}
+
+    def text(field: str, value: str) -> str:
+        if field == "ward" and value in wards:
+            return wards[value].full_name or wards[value].name
+        if field == "sex":
+            return str(sexes.get(value, value))
+        return value
+
+    return [
+        replace(f, record=text(f.field, f.record), citizen=text(f.field, f.citizen)) for f in fields
+    ]
 
 
 @require_GET

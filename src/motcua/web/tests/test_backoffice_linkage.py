@@ -391,6 +391,7 @@ def test_a_reviewer_decides_pairs_side_by_side(tmp_path: Path) -> None:
     assert "Nguyen Van An" in page and "Nguyễn Văn An" in page and "341234567" in page
     assert re.search(r'id="field-full_name">.*?<td[^>]*>8,10</td>', page, re.S)
     assert '<th scope="col" class="govuk-table__header"></th>' not in page  # no empty header
+    assert "2025:29365" not in page and ">Nam" in page  # the ward by its name, the sex in words
     assert 'id="weight-dob"' in page and "csrfmiddlewaretoken" in page
     assert 'name="version" value="1"' in page
     log = AccessLog.objects.get()
