@@ -310,11 +310,25 @@ def results_export_view(request: HttpRequest, actor: Actor, job_id: int, fmt: st
     table = linkage.linkage_results_table(actor=actor, job_id=job_id)
     return table_response(
         header=table.header,
-        rows=table.rows,
+        rows=_wards_named(table.header, table.rows),
         fmt=fmt,
         filename=f"ket-qua-lien-ket-{job_id}-{timezone.localdate():%Y%m%d}",
         sheet=_("Kết quả liên kết"),
     )
+
+
+def _wards_named(header: list[str], rows: list[list[Any]]) -> list[list[Any]]:
+    """The dataset's ward column by the wards' names instead of their unit codes."""
+    label = str(linkage.FIELD_LABELS["ward"])
+    if label not in header:
+        return rows
+    at = header.index(label)
+    units = geo.units_get(str(row[at]) for row in rows if row[at])
+    for row in rows:
+        unit = units.get(str(row[at] or ""))
+        if unit is not None:
+            row[at] = unit.full_name or unit.name
+    return rows
 
 
 # --- review -------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def _full_results(job: Any) -> None:
                 "so_gplx": ["GPLX-1", "GPLX-2", "GPLX-3"],
                 "ho_ten": ["Nguyễn Văn An", "=1+2", "Lê Thị Hoa"],
                 "ngay_sinh": ["12/05/1984", "1990", "01/01/2000"],
+                "ma_xa": ["2025:29365", "", "khong-co"],
                 "linked_pin": ["087084000001", None, None],
                 "candidate_pin": [None, "087084000002", None],
                 "match_weight": [12.5, -1.25, None],
@@ -56,6 +57,7 @@ HEADER = [
     "Mã bản ghi",
     "Họ và tên",
     "Ngày sinh",
+    "Xã, phường",
     "Kết quả",
     "Cách liên kết",
     "Số định danh đã liên kết",
@@ -75,6 +77,9 @@ def test_the_results_download_as_csv_in_words_and_each_citizen_is_logged(tmp_pat
     text = answer.content.decode("utf-8")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows[0] == HEADER
+    assert rows[1][3] != "2025:29365" and rows[1][3]  # the ward by its name
+    assert rows[3][3] == "khong-co"  # an unknown code is left as the file had it
+    del rows[1][3]
     assert rows[1] == [
         "GPLX-1",
         "Nguyễn Văn An",
@@ -86,8 +91,8 @@ def test_the_results_download_as_csv_in_words_and_each_citizen_is_logged(tmp_pat
         "99.9",
     ]
     assert rows[2][1] == "'=1+2"  # shown, never run
-    assert rows[2][3:5] == ["Cần đối soát", "Mô hình xác suất"]
-    assert rows[3][3] == "Không tìm thấy"
+    assert rows[2][4:6] == ["Cần đối soát", "Mô hình xác suất"]
+    assert rows[3][4] == "Không tìm thấy"
     assert "linked" not in text.split("\n", 1)[1] and "probabilistic" not in text
     logged = sorted(AccessLog.objects.values_list("subject_pin", "actor"))
     assert logged == [
@@ -107,7 +112,7 @@ def test_the_results_download_as_excel(tmp_path: Path) -> None:
     assert sheet is not None
     values = list(sheet.iter_rows(values_only=True))
     assert list(values[0]) == HEADER
-    assert values[1][3] == "Đã liên kết" and values[1][7] == 99.9
+    assert values[1][4] == "Đã liên kết" and values[1][8] == 99.9
     assert values[2][1] == "'=1+2"
     assert AccessLog.objects.count() == 2
 
