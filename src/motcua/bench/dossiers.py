@@ -349,8 +349,11 @@ def _queue_pages(
 
 
 def _submitters(n: int, seed: int) -> list[tuple[str, str]]:
-    heads = household_heads(limit=max(n * 5, 1000))
-    return Random(seed).sample(heads, min(n, len(heads)))
+    """Mothers registering their child's birth: women heads of households (the PIN's fourth
+    digit is odd for a woman), as the registry checks the mother's PIN against her sex."""
+    heads = household_heads(limit=max(n * 10, 2000))
+    women = [(pin, name) for pin, name in heads if int(pin[3]) % 2 == 1]
+    return Random(seed).sample(women, min(n, len(women)))
 
 
 def _portal_session(pin: str, name: str) -> str:
