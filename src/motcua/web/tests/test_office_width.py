@@ -75,6 +75,13 @@ def test_no_back_office_page_is_wider_than_a_phone(
         ],
     )
     job = make_job(tmp_path)
+    wide = "".join(f"<td>{'cột-dữ-liệu-rất-dài-' * 3}{n}</td>" for n in range(12))
+    Path(job.report).write_text(  # a report as wide as the engine's, with a wide chart
+        '<!doctype html><html lang="vi"><meta charset="utf-8"><title>Báo cáo</title>'
+        f'<table><tr>{wide}</tr></table><svg width="980" height="200" viewBox="0 0 980 200">'
+        '<rect width="980" height="200"/></svg>',
+        "utf-8",
+    )
     pair = make_pair(job, 1)
     clerk = staff("lamsach.rong", *RUNNER)
     widths |= _width(
@@ -84,6 +91,7 @@ def test_no_back_office_page_is_wider_than_a_phone(
         [
             reverse("backoffice:linkage_jobs"),
             reverse("backoffice:linkage_job", args=[job.pk]),
+            reverse("backoffice:linkage_report", args=[job.pk]),
             reverse("backoffice:linkage_review", args=[job.pk]),
             reverse("backoffice:linkage_pair", args=[pair.pk]),
         ],
