@@ -275,23 +275,7 @@ def _submit_posted(
     data = request.POST.copy()
     data["idempotency_key"] = key
     uploads = {f"file_{p.component.code}" for p in start.papers if p.upload}
-    held = _claimed(
-        request,
-        {name: request.POST.get(HELD_PREFIX + name, "") for name in uploads},
-    )
-    refused: dict[str, str] = {}
-    for name in uploads & set(request.FILES):
-        upload = request.FILES.get(name)
-        if not isinstance(upload, UploadedFile):
-            continue
-        try:
-            checked = upload_check(upload, field=name)
-        except ValidationFailed as error:
-            refused.update(error.errors)
-            continue
-        if name in held:
-            held_release(request.session, held[name].token)
-        held[name] = held_store(request.session, upload, checked)
+    held, refused = _held_uploads(request, uploads)
     form = _submit_form(start, data, held, default_agency)
     form.is_valid()
     for name, message in refused.items():
@@ -519,12 +503,39 @@ def withdraw_view(request: HttpRequest, actor: Actor, dossier_id: int) -> HttpRe
     return _page(request, "web/withdraw.html", {"d": detail, "form": form}, status=422)
 
 
+def _held_uploads(
+    request: HttpRequest, names: set[str]
+) -> tuple[dict[str, HeldFile], dict[str, str]]:
+    """The files of a posted form, held for this session: those sent now (each checked; the
+    refused ones with their reason) and those received earlier, named by their tokens."""
+    held = _claimed(request, {name: request.POST.get(HELD_PREFIX + name, "") for name in names})
+    refused: dict[str, str] = {}
+    for name in names & set(request.FILES):
+        upload = request.FILES.get(name)
+        if not isinstance(upload, UploadedFile):
+            continue
+        try:
+            checked = upload_check(upload, field=name)
+        except ValidationFailed as error:
+            refused.update(error.errors)
+            continue
+        if name in held:
+            held_release(request.session, held[name].token)
+        held[name] = held_store(request.session, upload, checked)
+    return held, refused
+
+
 @require_POST
 @citizen_required
 def supplement_view(request: HttpRequest, actor: Actor, dossier_id: int) -> HttpResponse:
     detail = _detail(actor, dossier_id)
-    form = SupplementForm(request.POST, request.FILES, papers=detail.papers)
-    if form.is_valid():
+    names = {f"file_{p.component.code}" for p in detail.papers if p.upload}
+    held, refused = _held_uploads(request, names)
+    form = SupplementForm(request.POST, papers=detail.papers, held=held)
+    form.is_valid()
+    for name, message in refused.items():
+        form.errors[name] = form.error_class([message])
+    if not form.errors:
         try:
             services.dossier_act(
                 actor=actor,
@@ -532,12 +543,14 @@ def supplement_view(request: HttpRequest, actor: Actor, dossier_id: int) -> Http
                     dossier_id=dossier_id,
                     action="supplement",
                     version=form.cleaned_data["version"],
-                    files=form.files_by_component(),
+                    files={n.removeprefix("file_"): held_open(h) for n, h in held.items()},
                 ),
             )
         except ValidationFailed as error:
             errors_onto(form, error)
         else:
+            for h in held.values():
+                held_release(request.session, h.token)
             messages.success(request, _("Đã gửi giấy tờ bổ sung."))
             return redirect("citizen_dossier", dossier_id=dossier_id)
     return _detail_page(request, actor, dossier_id, supplement=form, status=422)

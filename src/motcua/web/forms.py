@@ -261,10 +261,20 @@ def _answer(field: forms.Field, value: Any) -> str:
 
 
 class SupplementForm(forms.Form):
+    """Papers sent when the agency asks for more. Files already received (held, see core.held)
+    stay when the form comes back because another file was refused."""
+
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, papers: list[PaperNeed], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        papers: list[PaperNeed],
+        held: dict[str, HeldFile] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.held = held or {}
         for paper in papers:
             if paper.upload:
                 self.fields[f"file_{paper.component.code}"] = _file_field(
@@ -273,16 +283,12 @@ class SupplementForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if not any(cleaned.get(name) for name in self.fields if name.startswith("file_")):
+        names = [name for name in self.fields if name.startswith("file_")]
+        if not any(cleaned.get(name) or name in self.held for name in names):
             raise forms.ValidationError(_("Chọn ít nhất một tệp để bổ sung"))
         return cleaned
 
-    def files_by_component(self) -> dict[str, Any]:
-        return {
-            name.removeprefix("file_"): upload
-            for name, upload in self.cleaned_data.items()
-            if name.startswith("file_") and upload
-        }
+    rows = SubmitForm.rows
 
 
 SCORES = (

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
@@ -417,3 +418,36 @@ def test_attack_another_citizens_confirmation_and_withdrawal_pages_are_not_found
         assert page.status_code == 404 and row.code not in page.content.decode()
     intruder.post(f"/ho-so/{row.id}/rut/", {"version": "1"})
     assert filed(mother.pin)[0].status == "submitted"
+
+
+def test_a_supplement_keeps_the_good_file_when_another_is_refused(
+    world: World, mother: Any
+) -> None:
+    from motcua.dossiers.tests.helpers import act, desk_of
+
+    row = _filed_dossier(world, mother)
+    desk = desk_of(world.commune)
+    act(desk.receiver, row.id, "receive")
+    act(desk.receiver, row.id, "request_supplement", note="Thiếu giấy tờ")
+    client = signed_in(mother.pin)
+    page = client.get(f"/ho-so/{row.id}/").content.decode()
+    version = re.search(r'name="version" value="(\d+)"', page)
+    assert version and 'id="supplement-form"' in page
+    fields = re.findall(r'name="(file_[a-z_]+)"', page)
+    assert len(fields) >= 2, fields
+    good, bad = fields[0], fields[1]
+    not_a_pdf = SimpleUploadedFile("virus.pdf", b"MZ not a pdf", content_type="application/pdf")
+    answer = client.post(
+        f"/ho-so/{row.id}/bo-sung/",
+        {"version": version.group(1), good: pdf_file("bo-sung.pdf"), bad: not_a_pdf},
+    )
+    text = answer.content.decode()
+    assert answer.status_code == 422 and "govuk-error-summary" in text
+    assert "Đã nhận tệp bo-sung.pdf" in text
+    token = re.search(rf'name="held_{good}" value="([^"]+)"', text)
+    assert token
+    done = client.post(
+        f"/ho-so/{row.id}/bo-sung/", {"version": version.group(1), f"held_{good}": token.group(1)}
+    )
+    assert done.status_code == 302
+    assert "bo-sung.pdf" in client.get(f"/ho-so/{row.id}/").content.decode()
