@@ -439,6 +439,102 @@ def papers_of(*, actor: Actor, procedure_code: str) -> list[PaperNeed] | None:
     return papers_needed(procedure_current(procedure_code), actor.pin)
 
 
+# --- the portal: open dossiers, the agency of one's residence, the lookup by receipt code --------
+
+
+def open_dossiers_of(*, actor: Actor, procedure_code: str) -> list[DossierRow]:
+    """The citizen's dossiers of this procedure that are still being handled: the portal warns
+    before a second submission of the same thing."""
+    if actor.kind != "citizen" or not actor.pin:
+        return []
+    return _rows(
+        Dossier.objects.filter(applicant_pin=actor.pin, procedure_code=procedure_code)
+        .exclude(status__in=CLOSED)
+        .order_by("-submitted_at")[:10]
+    )
+
+
+@dataclass(frozen=True)
+class AgencyDefault:
+    """The agency the submit form proposes, and why: the one serving the ward where the citizen
+    lives permanently, else temporarily."""
+
+    agency_id: int
+    agency_name: str
+    ward_name: str
+    residence: str  # "permanent" or "temporary"
+
+
+def submission_agency_default(*, actor: Actor, procedure_code: str) -> AgencyDefault | None:
+    if actor.kind != "citizen" or not actor.pin:
+        return None
+    procedure = procedure_current(procedure_code)
+    record = citizen_get(
+        actor=actor,
+        pin=actor.pin,
+        purpose=gettext_noop("Nộp hồ sơ %(code)s") % {"code": procedure.code},
+    )
+    today = timezone.localdate()
+    current = [r for r in record.residences if r.valid_to is None or r.valid_to >= today]
+    for kind in ("permanent", "temporary"):
+        for residence in (r for r in current if r.kind == kind):
+            agency = agency_serving(procedure.agency_kind, [residence.ward])
+            if agency is not None:
+                return AgencyDefault(agency.id, agency.name, residence.ward_name, kind)
+    return None
+
+
+@dataclass(frozen=True)
+class DossierStatusView:
+    """What anyone holding a receipt code and its applicant's PIN may see: no personal data."""
+
+    code: str
+    procedure_name: str
+    status: str
+    status_label: str
+    agency_name: str
+    received_on: date
+    due_on: date
+    finished_on: date | None
+    overdue: bool
+
+
+def dossier_status_lookup(*, code: str, pin: str) -> DossierStatusView | None:
+    """A dossier's progress by its receipt code and the applicant's PIN, without signing in (as
+    the national portal offers). None unless both match, so a wrong code and a wrong PIN get the
+    same answer. The look-up shows in the applicant's "who read my data"."""
+    code, pin = code.strip(), pin.strip()
+    if not code or not pin:
+        return None
+    values = (
+        Dossier.objects.filter(code=code, applicant_pin=pin)
+        .values(*ROW_FIELDS, "agency_id", procedure_name=_snapshot_name())
+        .first()
+    )
+    if values is None:
+        return None
+    row = _row(values, timezone.localdate())
+    access_log_record(
+        actor=Actor(kind="system", ref="tra-cuu-ho-so"),
+        subject_pins=[pin],
+        data=gettext_noop("Tình trạng hồ sơ"),
+        purpose=gettext_noop("Tra cứu hồ sơ %(code)s bằng mã biên nhận và số định danh")
+        % {"code": row.code},
+    )
+    finished = values["finished_at"]
+    return DossierStatusView(
+        code=row.code,
+        procedure_name=row.procedure_name,
+        status=row.status,
+        status_label=row.status_label,
+        agency_name=agency_get(values["agency_id"]).name,
+        received_on=timezone.localdate(row.submitted_at),
+        due_on=row.due_on,
+        finished_on=timezone.localdate(finished) if finished else None,
+        overdue=row.overdue,
+    )
+
+
 # --- the back office's work lists: waiting for me, waiting for my agency ------------------------
 # (appended for issue 14: who acts next on each dossier, the lists paged and exported; the
 # imports here keep this part whole on its own while the top of the module is being reworked)

@@ -613,3 +613,13 @@ def dossier_rate(*, actor: Actor, dossier_id: int, score: int, comment: str = ""
         after={"score": score},
     )
     return rating
+
+
+def dossier_submission_check(*, actor: Actor, submission: Submission) -> None:
+    """Every reason `dossier_submit` would refuse this submission, field by field, in one
+    ValidationFailed, without filing or storing anything: the portal shows them all together
+    with its form's own, before the check-your-answers step."""
+    pin = _citizen(actor)
+    snapshot = procedure_current(submission.procedure_code)
+    record = citizen_get(actor=actor, pin=pin, purpose=f"Nộp hồ sơ {snapshot.code}")
+    _checked_submission(snapshot, record, submission)
