@@ -10,6 +10,7 @@ urlpatterns = [
     path("dang-nhap/ma-xac-thuc/", backoffice.login_code_view, name="login_code"),
     path("dang-xuat/", backoffice.logout_view, name="logout"),
     path("", backoffice.start_view, name="start"),
+    path("cho-toi/", backoffice.start_view, name="mine"),
     path("cho-toi.<str:fmt>", backoffice.mine_export_view, name="mine_export"),
     path("co-quan/<int:agency_id>/", backoffice.queue_view, name="queue"),
     path(

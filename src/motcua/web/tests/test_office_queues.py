@@ -105,6 +105,10 @@ def test_waiting_for_me_holds_the_steps_of_my_role_and_my_assignments(
     assert mine["dtv.hai"] == set()  # another officer's dossier is not his
     empty = desk["clients"]["dtv.hai"].get(reverse("backoffice:start")).content.decode()
     assert "Không có hồ sơ nào đang chờ bạn" in empty
+    # The same list at its own address, linked from the page, marked as the current one.
+    assert f'href="{reverse("backoffice:mine")}" aria-current="page"' in empty
+    again = desk["clients"]["dtv.mot"].get(reverse("backoffice:mine")).content.decode()
+    assert set(_rows(again)) == {assigned.code}
 
 
 def test_waiting_for_my_agency_holds_everything_open_with_who_acts_next(
