@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from motcua.catalog.models import (
     Agency,
@@ -112,10 +113,12 @@ class ProcedureAdmin(admin.ModelAdmin):
         except ValidationFailed as error:
             # The admin saves inside one transaction: rolling it back undoes the whole edit.
             transaction.set_rollback(True)
-            messages.error(request, f"Không lưu / not saved: {error.errors}")
+            messages.error(request, _("Không lưu: %(errors)s") % {"errors": error.errors})
             return
         if version:
-            messages.info(request, f"Đã công bố phiên bản {version.number} / version published")
+            messages.info(
+                request, _("Đã công bố phiên bản %(number)s") % {"number": version.number}
+            )
 
 
 class TransitionInline(admin.TabularInline):

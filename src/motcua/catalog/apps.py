@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class CatalogConfig(AppConfig):
     name = "motcua.catalog"
     label = "catalog"
-    verbose_name = "Danh mục thủ tục / procedure catalog"
+    verbose_name = gettext_lazy("Danh mục thủ tục")

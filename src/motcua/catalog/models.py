@@ -8,41 +8,42 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 AGENCY_CODE = RegexValidator(
     r"\A[A-Z0-9][A-Z0-9.]{1,30}[A-Z0-9]\Z",
-    "Mã định danh cơ quan: chữ in hoa, số và dấu chấm / agency code: A-Z, 0-9 and dots",
+    gettext_lazy("Mã định danh cơ quan: chữ in hoa, số và dấu chấm"),
 )
 
 
 class AgencyKind(models.TextChoices):
-    COMMUNE = "commune", "UBND cấp xã / commune People's Committee"
-    COMMUNE_POLICE = "commune_police", "Công an cấp xã / commune police"
-    PROVINCE_POLICE = "province_police", "Công an tỉnh / provincial police"
-    JUSTICE_DEPARTMENT = "justice_department", "Sở Tư pháp / Department of Justice"
-    SOCIAL_INSURANCE = "social_insurance", "Bảo hiểm xã hội / social insurance"
-    PROVINCE_COMMITTEE = "province_committee", "UBND tỉnh / provincial People's Committee"
+    COMMUNE = "commune", gettext_lazy("UBND cấp xã")
+    COMMUNE_POLICE = "commune_police", gettext_lazy("Công an cấp xã")
+    PROVINCE_POLICE = "province_police", gettext_lazy("Công an tỉnh")
+    JUSTICE_DEPARTMENT = "justice_department", gettext_lazy("Sở Tư pháp")
+    SOCIAL_INSURANCE = "social_insurance", gettext_lazy("Bảo hiểm xã hội")
+    PROVINCE_COMMITTEE = "province_committee", gettext_lazy("UBND tỉnh")
 
 
 class Agency(models.Model):
     code = models.CharField(
-        "mã định danh điện tử / electronic code",
+        gettext_lazy("mã định danh điện tử"),
         max_length=32,
         unique=True,
         validators=[AGENCY_CODE],
     )
-    name = models.CharField("tên / name", max_length=200)
-    kind = models.CharField("loại / kind", max_length=24, choices=AgencyKind.choices)
+    name = models.CharField(gettext_lazy("tên"), max_length=200)
+    kind = models.CharField(gettext_lazy("loại"), max_length=24, choices=AgencyKind.choices)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     # The administrative unit the agency serves (a ward or a province), by geo code.
-    unit_code = models.CharField("đơn vị hành chính / unit", max_length=16, db_index=True)
+    unit_code = models.CharField(gettext_lazy("đơn vị hành chính"), max_length=16, db_index=True)
     active = models.BooleanField(default=True)
 
     class Meta:
-        verbose_name = "cơ quan / agency"
-        verbose_name_plural = "cơ quan / agencies"
+        verbose_name = gettext_lazy("cơ quan")
+        verbose_name_plural = pgettext_lazy("plural", "cơ quan")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -50,10 +51,10 @@ class Agency(models.Model):
 
 
 class Role(models.TextChoices):
-    RECEIVER = "receiver", "Cán bộ tiếp nhận / receiving officer"
-    PROCESSOR = "processor", "Cán bộ xử lý / processing officer"
-    APPROVER = "approver", "Lãnh đạo phê duyệt / approver"
-    CLERK = "clerk", "Cán bộ trả kết quả / result clerk"
+    RECEIVER = "receiver", gettext_lazy("Cán bộ tiếp nhận")
+    PROCESSOR = "processor", gettext_lazy("Cán bộ xử lý")
+    APPROVER = "approver", gettext_lazy("Lãnh đạo phê duyệt")
+    CLERK = "clerk", gettext_lazy("Cán bộ trả kết quả")
 
 
 class Official(models.Model):
@@ -64,8 +65,8 @@ class Official(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
 
     class Meta:
-        verbose_name = "cán bộ / official"
-        verbose_name_plural = "cán bộ / officials"
+        verbose_name = gettext_lazy("cán bộ")
+        verbose_name_plural = pgettext_lazy("plural", "cán bộ")
         constraints = [
             models.UniqueConstraint(fields=["user", "agency", "role"], name="official_role_once")
         ]
@@ -78,17 +79,17 @@ class Status(models.TextChoices):
     """The states a dossier passes through. `NATIONAL_CODES` maps them onto the status codes of
     the national portal (DOMAIN.md §6)."""
 
-    SUBMITTED = "submitted", "Mới đăng ký / newly registered"
-    RECEIVED = "received", "Đã tiếp nhận / received"
-    NOT_RECEIVED = "not_received", "Từ chối tiếp nhận / not received"
-    ASSIGNED = "assigned", "Đã phân công / assigned"
-    PROCESSING = "processing", "Đang xử lý / processing"
-    SUPPLEMENT_REQUESTED = "supplement_requested", "Yêu cầu bổ sung / supplement requested"
-    APPROVED = "approved", "Đã phê duyệt / approved"
-    REJECTED = "rejected", "Từ chối giải quyết / rejected"
-    RESULT_ISSUED = "result_issued", "Đã có kết quả / result issued"
-    RETURNED = "returned", "Đã trả kết quả / result returned"
-    WITHDRAWN = "withdrawn", "Công dân rút hồ sơ / withdrawn"
+    SUBMITTED = "submitted", gettext_lazy("Mới đăng ký")
+    RECEIVED = "received", gettext_lazy("Đã tiếp nhận")
+    NOT_RECEIVED = "not_received", gettext_lazy("Từ chối tiếp nhận")
+    ASSIGNED = "assigned", gettext_lazy("Đã phân công")
+    PROCESSING = "processing", gettext_lazy("Đang xử lý")
+    SUPPLEMENT_REQUESTED = "supplement_requested", gettext_lazy("Yêu cầu bổ sung")
+    APPROVED = "approved", gettext_lazy("Đã phê duyệt")
+    REJECTED = "rejected", gettext_lazy("Từ chối giải quyết")
+    RESULT_ISSUED = "result_issued", gettext_lazy("Đã có kết quả")
+    RETURNED = "returned", gettext_lazy("Đã trả kết quả")
+    WITHDRAWN = "withdrawn", gettext_lazy("Công dân rút hồ sơ")
 
 
 NATIONAL_CODES: dict[str, int] = {
@@ -112,8 +113,8 @@ class Workflow(models.Model):
     name = models.CharField(max_length=200)
 
     class Meta:
-        verbose_name = "quy trình / workflow"
-        verbose_name_plural = "quy trình / workflows"
+        verbose_name = gettext_lazy("quy trình")
+        verbose_name_plural = pgettext_lazy("plural", "quy trình")
 
     def __str__(self) -> str:
         return self.name
@@ -132,8 +133,8 @@ class Transition(models.Model):
     note_required = models.BooleanField(default=False)
 
     class Meta:
-        verbose_name = "bước chuyển / transition"
-        verbose_name_plural = "bước chuyển / transitions"
+        verbose_name = gettext_lazy("bước chuyển")
+        verbose_name_plural = pgettext_lazy("plural", "bước chuyển")
         constraints = [
             models.UniqueConstraint(fields=["workflow", "action"], name="transition_action_once")
         ]
@@ -143,47 +144,46 @@ class Transition(models.Model):
 
 
 class ServiceLevel(models.IntegerChoices):
-    NOT_ONLINE = 2, "Chưa trực tuyến / not online"
-    PARTLY = 3, "Trực tuyến một phần / partly online"
-    FULLY = 4, "Trực tuyến toàn trình / fully online"
+    NOT_ONLINE = 2, gettext_lazy("Chưa trực tuyến")
+    PARTLY = 3, gettext_lazy("Trực tuyến một phần")
+    FULLY = 4, gettext_lazy("Trực tuyến toàn trình")
 
 
 class EidLevel(models.IntegerChoices):
     """The e-ID level (Decree 69/2024) a citizen's sign-in must have to submit a procedure."""
 
-    LEVEL_1 = 1, "Mức 1 / level 1"
-    LEVEL_2 = 2, "Mức 2 / level 2"
+    LEVEL_1 = 1, gettext_lazy("Mức 1")
+    LEVEL_2 = 2, gettext_lazy("Mức 2")
 
 
 class Procedure(models.Model):
-    code = models.CharField("mã TTHC / code", max_length=20, unique=True)
-    name = models.CharField("tên / name", max_length=300)
-    name_en = models.CharField("tên tiếng Anh / English name", max_length=300, blank=True)
-    field = models.CharField("lĩnh vực / field", max_length=100)
+    code = models.CharField(gettext_lazy("mã TTHC"), max_length=20, unique=True)
+    name = models.CharField(gettext_lazy("tên"), max_length=300)
+    name_en = models.CharField(gettext_lazy("tên tiếng Anh"), max_length=300, blank=True)
+    field = models.CharField(gettext_lazy("lĩnh vực"), max_length=100)
     agency_kind = models.CharField(
-        "cơ quan thực hiện / competent agency", max_length=24, choices=AgencyKind.choices
+        gettext_lazy("cơ quan thực hiện"), max_length=24, choices=AgencyKind.choices
     )
-    legal_basis = models.TextField("căn cứ pháp lý / legal basis")
-    days = models.PositiveSmallIntegerField("thời hạn (ngày làm việc) / working days")
+    legal_basis = models.TextField(gettext_lazy("căn cứ pháp lý"))
+    days = models.PositiveSmallIntegerField(gettext_lazy("thời hạn (ngày làm việc)"))
     civil_status = models.BooleanField(
-        "hộ tịch (sau 15:00 tính ngày hôm sau) / civil status (15:00 cut-off)", default=False
+        gettext_lazy("hộ tịch (sau 15:00 tính ngày hôm sau)"), default=False
     )
-    fee = models.PositiveIntegerField("lệ phí (đồng) / fee (VND)", default=0)
-    fee_exemptions = models.JSONField("miễn giảm / exemptions", default=list, blank=True)
+    fee = models.PositiveIntegerField(gettext_lazy("lệ phí (đồng)"), default=0)
+    fee_exemptions = models.JSONField(gettext_lazy("miễn giảm"), default=list, blank=True)
     service_level = models.PositiveSmallIntegerField(
-        "mức độ / service level", choices=ServiceLevel.choices
+        gettext_lazy("mức độ"), choices=ServiceLevel.choices
     )
     essential_no = models.PositiveSmallIntegerField(
-        "DVC thiết yếu số / essential service no.", null=True, blank=True
+        gettext_lazy("DVC thiết yếu số"), null=True, blank=True
     )
     min_eid_level = models.PositiveSmallIntegerField(
-        "mức định danh điện tử tối thiểu / minimum e-ID level",
+        gettext_lazy("mức định danh điện tử tối thiểu"),
         choices=EidLevel.choices,
         default=EidLevel.LEVEL_2,
-        help_text="Mức 1 chỉ cho tra cứu, thông báo đơn giản / level 1 only for simple lookups "
-        "and notices",
+        help_text=gettext_lazy("Mức 1 chỉ cho tra cứu, thông báo đơn giản"),
     )
-    form_schema = models.JSONField("tờ khai (JSON Schema) / declaration form")
+    form_schema = models.JSONField(gettext_lazy("tờ khai (JSON Schema)"))
     workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT)
     active = models.BooleanField(default=True)
     # Accent-free lower-case name and code, for search without diacritics.
@@ -191,8 +191,8 @@ class Procedure(models.Model):
     current_version = models.PositiveIntegerField(editable=False, default=0)
 
     class Meta:
-        verbose_name = "thủ tục hành chính / procedure"
-        verbose_name_plural = "thủ tục hành chính / procedures"
+        verbose_name = gettext_lazy("thủ tục hành chính")
+        verbose_name_plural = pgettext_lazy("plural", "thủ tục hành chính")
         ordering = ["field", "name"]
 
     def __str__(self) -> str:
@@ -200,17 +200,17 @@ class Procedure(models.Model):
 
 
 class Source(models.TextChoices):
-    FORM = "form", "Tờ khai trực tuyến / online declaration"
-    UPLOAD = "upload", "Công dân nộp / uploaded by the citizen"
-    REGISTRY_IDENTITY = "registry_identity", "CSDL dân cư: nhân thân / registry: identity"
-    REGISTRY_RESIDENCE = "registry_residence", "CSDL dân cư: cư trú / registry: residence"
-    REGISTRY_HOUSEHOLD = "registry_household", "CSDL dân cư: hộ gia đình / registry: household"
+    FORM = "form", gettext_lazy("Tờ khai trực tuyến")
+    UPLOAD = "upload", gettext_lazy("Công dân nộp")
+    REGISTRY_IDENTITY = "registry_identity", gettext_lazy("CSDL dân cư: nhân thân")
+    REGISTRY_RESIDENCE = "registry_residence", gettext_lazy("CSDL dân cư: cư trú")
+    REGISTRY_HOUSEHOLD = "registry_household", gettext_lazy("CSDL dân cư: hộ gia đình")
     REGISTRY_CIVIL_STATUS = (
         "registry_civil_status",
-        "CSDL dân cư: hộ tịch / registry: civil status",
+        gettext_lazy("CSDL dân cư: hộ tịch"),
     )
-    RESULT = "result", "Kết quả đã cấp / an earlier result"
-    WALLET = "wallet", "Kho dữ liệu công dân / citizen's wallet"
+    RESULT = "result", gettext_lazy("Kết quả đã cấp")
+    WALLET = "wallet", gettext_lazy("Kho dữ liệu công dân")
 
 
 class Component(models.Model):
@@ -227,8 +227,8 @@ class Component(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        verbose_name = "thành phần hồ sơ / component"
-        verbose_name_plural = "thành phần hồ sơ / components"
+        verbose_name = gettext_lazy("thành phần hồ sơ")
+        verbose_name_plural = pgettext_lazy("plural", "thành phần hồ sơ")
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["procedure", "code"], name="component_code_once")
@@ -248,8 +248,8 @@ class ProcedureVersion(models.Model):
     published_by = models.CharField(max_length=150)
 
     class Meta:
-        verbose_name = "phiên bản thủ tục / procedure version"
-        verbose_name_plural = "phiên bản thủ tục / procedure versions"
+        verbose_name = gettext_lazy("phiên bản thủ tục")
+        verbose_name_plural = pgettext_lazy("plural", "phiên bản thủ tục")
         constraints = [
             models.UniqueConstraint(fields=["procedure", "number"], name="procedure_version_once")
         ]

@@ -8,6 +8,8 @@ from functools import lru_cache
 from typing import Any
 
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from motcua.catalog.models import (
     AGENCY_CODE,
@@ -15,10 +17,12 @@ from motcua.catalog.models import (
     NATIONAL_CODES,
     Agency,
     AgencyKind,
+    EidLevel,
     Official,
     Procedure,
     ProcedureVersion,
     Role,
+    ServiceLevel,
     Source,
     Status,
 )
@@ -49,6 +53,36 @@ REGISTRY_SOURCES = frozenset(
 HELD_IF_PRESENT = frozenset({Source.RESULT, Source.WALLET})
 
 
+# --- labels: what a page shows instead of a code ----------------------------------------------
+
+
+def status_label(status: str) -> str:
+    """A dossier status in words ("Đang xử lý" for `processing`)."""
+    return str(Status(status).label) if status in Status.values else status
+
+
+def agency_kind_label(kind: str) -> str:
+    return str(AgencyKind(kind).label) if kind in AgencyKind.values else kind
+
+
+def role_label(role: str) -> str:
+    return str(Role(role).label) if role in Role.values else role
+
+
+def source_label(source: str) -> str:
+    """Who holds a paper, in words."""
+    return str(Source(source).label) if source in Source.values else source
+
+
+def service_level_label(level: int) -> str:
+    return str(ServiceLevel(level).label) if level in ServiceLevel.values else str(level)
+
+
+def eid_level_label(level: int) -> str:
+    """The e-ID level a procedure asks for, in words ("Mức 2")."""
+    return str(EidLevel(level).label) if level in EidLevel.values else str(level)
+
+
 @dataclass(frozen=True)
 class ComponentView:
     code: str
@@ -57,6 +91,10 @@ class ComponentView:
     required: bool
     source: str
     source_ref: str
+
+    @property
+    def source_label(self) -> str:
+        return source_label(self.source)
 
     @property
     def held_by_registry(self) -> bool:
@@ -76,6 +114,11 @@ class TransitionView:
     target: str
     roles: tuple[str, ...]
     note_required: bool
+
+    @property
+    def label(self) -> str:
+        """The step's name in the reader's language (the data holds it in Vietnamese)."""
+        return pgettext("workflow step", self.name)
 
 
 @dataclass(frozen=True)
@@ -106,6 +149,18 @@ class ProcedureSnapshot:
         """The declaration's fields in the form's order (jsonb keeps no key order, so the
         order is stored beside them as `x-order`)."""
         return ordered_fields(self.form_schema)
+
+    @property
+    def agency_kind_label(self) -> str:
+        return agency_kind_label(self.agency_kind)
+
+    @property
+    def service_level_label(self) -> str:
+        return service_level_label(self.service_level)
+
+    @property
+    def min_eid_level_label(self) -> str:
+        return eid_level_label(self.min_eid_level)
 
     def transition(self, action: str) -> TransitionView | None:
         return next((t for t in self.transitions if t.action == action), None)
@@ -168,7 +223,7 @@ def version_get(version_id: int) -> ProcedureSnapshot:
     """Versions never change once published, so each process keeps the ones it has read."""
     row = ProcedureVersion.objects.filter(pk=version_id).values("number", "snapshot").first()
     if row is None:
-        raise NotFound(f"Không có phiên bản thủ tục / no procedure version {version_id}")
+        raise NotFound(_("Không có phiên bản thủ tục %(version_id)s") % {"version_id": version_id})
     return snapshot_of(version_id, row["number"], row["snapshot"])
 
 
@@ -181,7 +236,7 @@ def procedure_current(code: str) -> ProcedureSnapshot:
         .first()
     )
     if pk is None:
-        raise NotFound(f"Không có thủ tục / no such procedure: {code}")
+        raise NotFound(_("Không có thủ tục: %(code)s") % {"code": code})
     return version_get(pk)
 
 
@@ -202,6 +257,14 @@ class ProcedureSummary:
     papers: int
     papers_dropped: int
     min_eid_level: int = 2
+
+    @property
+    def service_level_label(self) -> str:
+        return service_level_label(self.service_level)
+
+    @property
+    def min_eid_level_label(self) -> str:
+        return eid_level_label(self.min_eid_level)
 
 
 def procedure_search(query: str = "", *, field: str = "") -> list[ProcedureSummary]:
@@ -319,6 +382,10 @@ class AgencyView:
     kind: str
     unit_code: str
 
+    @property
+    def kind_label(self) -> str:
+        return agency_kind_label(self.kind)
+
 
 def _agency_view(agency: Agency) -> AgencyView:
     return AgencyView(
@@ -333,14 +400,14 @@ def _agency_view(agency: Agency) -> AgencyView:
 def agency_get(agency_id: int) -> AgencyView:
     agency = Agency.objects.filter(pk=agency_id, active=True).first()
     if agency is None:
-        raise NotFound(f"Không có cơ quan / no such agency: {agency_id}")
+        raise NotFound(_("Không có cơ quan: %(agency_id)s") % {"agency_id": agency_id})
     return _agency_view(agency)
 
 
 def agency_by_code(code: str) -> AgencyView:
     agency = Agency.objects.filter(code=code, active=True).first()
     if agency is None:
-        raise NotFound(f"Không có cơ quan / no such agency: {code}")
+        raise NotFound(_("Không có cơ quan: %(code)s") % {"code": code})
     return _agency_view(agency)
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
@@ -69,39 +71,45 @@ def form_schema_errors(schema: Any) -> dict[str, str]:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
-        return {"form_schema": f"JSON Schema không hợp lệ / invalid JSON Schema: {error.message}"}
+        return {
+            "form_schema": _("JSON Schema không hợp lệ: %(message)s") % {"message": error.message}
+        }
     if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
-        return {"form_schema": "Tờ khai phải là một object / the form must be an object"}
+        return {"form_schema": _("Tờ khai phải là một object")}
     errors: dict[str, str] = {}
     for name, prop in schema["properties"].items():
         where = f"form_schema.{name}"
         if prop.get("type") not in FIELD_TYPES:
-            errors[where] = "Kiểu không hỗ trợ / unsupported type"
+            errors[where] = _("Kiểu không hỗ trợ")
         elif not prop.get("title"):
-            errors[where] = "Thiếu tiêu đề / title missing"
+            errors[where] = _("Thiếu tiêu đề")
         elif prop.get("x-prefill") and prop["x-prefill"] not in PREFILL_KEYS:
-            errors[where] = f"Không điền sẵn được từ / cannot prefill from {prop['x-prefill']}"
+            errors[where] = _("Không điền sẵn được từ %(x_prefill)s") % {
+                "x_prefill": prop["x-prefill"]
+            }
         elif "enum" in prop and len(prop.get("x-enum-titles", prop["enum"])) != len(prop["enum"]):
-            errors[where] = "x-enum-titles khác số phần tử enum / x-enum-titles length"
+            errors[where] = _("x-enum-titles khác số phần tử enum")
     for name in schema.get("required", []):
         if name not in schema["properties"]:
-            errors[f"form_schema.{name}"] = "Trường bắt buộc không tồn tại / unknown required field"
+            errors[f"form_schema.{name}"] = _("Trường bắt buộc không tồn tại")
     return errors
 
 
 def _component_errors(components: list[dict[str, Any]], codes: set[str]) -> dict[str, str]:
     errors: dict[str, str] = {}
     if sum(1 for c in components if c["source"] == Source.FORM) != 1:
-        errors["components"] = "Cần đúng một tờ khai / exactly one form component"
+        errors["components"] = _("Cần đúng một tờ khai")
     seen: set[str] = set()
     for c in components:
         where = f"components.{c['code']}"
         if c["code"] in seen:
-            errors[where] = "Mã trùng / duplicate code"
+            errors[where] = _("Mã trùng")
         elif c["source"] not in Source.values:
-            errors[where] = f"Nguồn không hợp lệ / unknown source {c['source']}"
+            errors[where] = _("Nguồn không hợp lệ %(source)s") % {"source": c["source"]}
         elif c["source"] == Source.RESULT and c.get("source_ref") not in codes:
-            errors[where] = f"Không có thủ tục / no procedure {c.get('source_ref')}"
+            errors[where] = _("Không có thủ tục %(source_ref)s") % {
+                "source_ref": c.get("source_ref")
+            }
         seen.add(c["code"])
     return errors
 
@@ -109,24 +117,22 @@ def _component_errors(components: list[dict[str, Any]], codes: set[str]) -> dict
 def _procedure_errors(data: dict[str, Any], codes: set[str]) -> dict[str, str]:
     errors: dict[str, str] = {}
     if data["agency_kind"] not in AgencyKind.values:
-        errors["agency_kind"] = (
-            f"Loại cơ quan không hợp lệ / unknown agency kind {data['agency_kind']}"
-        )
+        errors["agency_kind"] = _("Loại cơ quan không hợp lệ %(agency_kind)s") % {
+            "agency_kind": data["agency_kind"]
+        }
     if data["service_level"] not in ServiceLevel.values:
-        errors["service_level"] = "Mức độ 2, 3 hoặc 4 / service level 2, 3 or 4"
+        errors["service_level"] = _("Mức độ 2, 3 hoặc 4")
     if data.get("min_eid_level", EidLevel.LEVEL_2) not in EidLevel.values:
-        errors["min_eid_level"] = "Mức định danh 1 hoặc 2 / e-ID level 1 or 2"
+        errors["min_eid_level"] = _("Mức định danh 1 hoặc 2")
     if not 0 <= int(data["days"]) <= 365:
-        errors["days"] = "Thời hạn 0-365 ngày làm việc / 0-365 working days"
+        errors["days"] = _("Thời hạn 0-365 ngày làm việc")
     if int(data["fee"]) < 0:
-        errors["fee"] = "Lệ phí không âm / fee must not be negative"
+        errors["fee"] = _("Lệ phí không âm")
     errors.update(form_schema_errors(data["form_schema"]))
     fields = data["form_schema"].get("properties", {})
     for rule in data["fee_exemptions"]:
         if rule.get("since_field") and rule["since_field"] not in fields:
-            errors[f"fee_exemptions.{rule['code']}"] = (
-                "since_field không có trong tờ khai / not a form field"
-            )
+            errors[f"fee_exemptions.{rule['code']}"] = _("since_field không có trong tờ khai")
     errors.update(_component_errors(data["components"], codes))
     return {f"{data['code']}.{k}": v for k, v in errors.items()}
 
@@ -138,9 +144,9 @@ def _transition_errors(workflow: dict[str, Any]) -> dict[str, str]:
         states = [*t["sources"], t["target"]]
         where = f"{workflow['code']}.{t['action']}"
         if unknown := [s for s in states if s not in Status.values]:
-            errors[where] = f"Trạng thái không hợp lệ / unknown status {unknown}"
+            errors[where] = _("Trạng thái không hợp lệ %(unknown)s") % {"unknown": unknown}
         elif unknown := [r for r in t["roles"] if r not in roles]:
-            errors[where] = f"Vai trò không hợp lệ / unknown role {unknown}"
+            errors[where] = _("Vai trò không hợp lệ %(unknown)s") % {"unknown": unknown}
     return errors
 
 
@@ -189,7 +195,7 @@ def catalog_load(
 
 
 def _workflow_save(actor: Actor, data: dict[str, Any]) -> None:
-    workflow, _ = Workflow.objects.update_or_create(
+    workflow, _created = Workflow.objects.update_or_create(
         code=data["code"], defaults={"name": nfc(data["name"])}
     )
     workflow.transitions.exclude(action__in=[t["action"] for t in data["transitions"]]).delete()
@@ -221,7 +227,7 @@ def _with_order(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _procedure_save(data: dict[str, Any]) -> Procedure:
     default_workflow = "civil_status" if data["civil_status"] else "standard"
-    procedure, _ = Procedure.objects.update_or_create(
+    procedure, _created = Procedure.objects.update_or_create(
         code=data["code"],
         defaults={
             "name": nfc(data["name"]),
@@ -362,12 +368,12 @@ def agency_add(*, actor: Actor, agency: NewAgency) -> AgencyView:
     except Exception as error:  # Django's ValidationError carries the bilingual message
         errors["code"] = str(getattr(error, "message", error))
     if agency.kind not in AgencyKind.values:
-        errors["kind"] = "Loại cơ quan không hợp lệ / unknown agency kind"
+        errors["kind"] = _("Loại cơ quan không hợp lệ")
     if Agency.objects.filter(code=agency.code).exists():
-        errors["code"] = "Mã đã dùng / code already in use"
+        errors["code"] = _("Mã đã dùng")
     parent = Agency.objects.filter(code=agency.parent_code).first() if agency.parent_code else None
     if agency.parent_code and parent is None:
-        errors["parent_code"] = "Không có cơ quan cấp trên này / no such parent agency"
+        errors["parent_code"] = _("Không có cơ quan cấp trên này")
     if errors:
         raise ValidationFailed(errors)
     row = Agency.objects.create(
@@ -395,14 +401,14 @@ def official_assign(*, actor: Actor, username: str, agency_code: str, role: str)
     agency = Agency.objects.filter(code=agency_code, active=True).first()
     errors: dict[str, str] = {}
     if user is None:
-        errors["username"] = "Không có cán bộ này / no such staff user"
+        errors["username"] = _("Không có cán bộ này")
     if agency is None:
-        errors["agency_code"] = "Không có cơ quan này / no such agency"
+        errors["agency_code"] = _("Không có cơ quan này")
     if role not in Role.values:
-        errors["role"] = "Vai trò không hợp lệ / unknown role"
+        errors["role"] = _("Vai trò không hợp lệ")
     if errors:
         raise ValidationFailed(errors)
-    _, created = Official.objects.get_or_create(user=user, agency=agency, role=role)
+    _official, created = Official.objects.get_or_create(user=user, agency=agency, role=role)
     if created:
         audit_record(
             actor=actor,
@@ -427,25 +433,28 @@ def _province_agencies(province: Place) -> list[NewAgency]:
     root = f"000.00.00.{suffix}"
     return [
         NewAgency(
-            root, f"Ủy ban nhân dân {province.name}", AgencyKind.PROVINCE_COMMITTEE, province.key
+            root,
+            gettext_noop("Ủy ban nhân dân %(name)s") % {"name": province.name},
+            AgencyKind.PROVINCE_COMMITTEE,
+            province.key,
         ),
         NewAgency(
             f"000.00.10.{suffix}",
-            f"Công an {province.name}",
+            gettext_noop("Công an %(name)s") % {"name": province.name},
             AgencyKind.PROVINCE_POLICE,
             province.key,
             root,
         ),
         NewAgency(
             f"000.00.20.{suffix}",
-            f"Sở Tư pháp {province.name}",
+            gettext_noop("Sở Tư pháp %(name)s") % {"name": province.name},
             AgencyKind.JUSTICE_DEPARTMENT,
             province.key,
             root,
         ),
         NewAgency(
             f"000.00.30.{suffix}",
-            f"Bảo hiểm xã hội {province.name}",
+            gettext_noop("Bảo hiểm xã hội %(name)s") % {"name": province.name},
             AgencyKind.SOCIAL_INSURANCE,
             province.key,
             root,
@@ -458,14 +467,14 @@ def _ward_agencies(province: Place, ward: Place) -> list[NewAgency]:
     return [
         NewAgency(
             f"{ward.code}.01.{suffix}",
-            f"Ủy ban nhân dân {ward.name}",
+            gettext_noop("Ủy ban nhân dân %(name)s") % {"name": ward.name},
             AgencyKind.COMMUNE,
             ward.key,
             f"000.00.00.{suffix}",
         ),
         NewAgency(
             f"{ward.code}.02.{suffix}",
-            f"Công an {ward.name}",
+            gettext_noop("Công an %(name)s") % {"name": ward.name},
             AgencyKind.COMMUNE_POLICE,
             ward.key,
             f"000.00.10.{suffix}",

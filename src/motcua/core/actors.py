@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from django.utils.translation import gettext as _
+
 from motcua.core.errors import PermissionDenied
 
 ActorKind = Literal["official", "citizen", "partner", "system"]
@@ -22,7 +24,7 @@ class Actor:
 
     def require(self, permission: str) -> None:
         if not self.can(permission):
-            raise PermissionDenied(f"Không có quyền / Not allowed: {permission}")
+            raise PermissionDenied(_("Không có quyền: %(permission)s") % {"permission": permission})
 
     @property
     def label(self) -> str:

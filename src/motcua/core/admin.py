@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
@@ -56,7 +57,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 class HolidayYearFilter(admin.SimpleListFilter):
-    title = "năm / year"
+    title = gettext_lazy("năm")
     parameter_name = "year"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -78,7 +79,7 @@ class HolidayAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     ordering = ("day",)
 
-    @admin.display(description="thứ / weekday")
+    @admin.display(description=gettext_lazy("thứ"))
     def weekday(self, obj: Holiday) -> str:
         return f"{obj.day:%a}"
 

@@ -12,19 +12,26 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from motcua.core.actors import Actor
 from motcua.core.errors import PermissionDenied, ValidationFailed
 from motcua.core.models import ApiKey
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
 # One scope per section of the API and kind of operation that a key may call. A new section of
 # the API adds its scopes here (test_apikeys checks every operation's scope is listed).
-API_SCOPES: dict[str, str] = {
-    "registry:read": "Đọc cơ sở dữ liệu dân cư / read the population registry",
+API_SCOPES: dict[str, StrOrPromise] = {
+    "registry:read": gettext_lazy("Đọc cơ sở dữ liệu dân cư"),
 }
 DEFAULT_LIFETIME = timedelta(days=90)
 MAX_LIFETIME = timedelta(days=365)
@@ -53,11 +60,11 @@ def apikey_create(
     )
     errors: dict[str, str] = {}
     if unknown := [s for s in chosen if s not in API_SCOPES]:
-        errors["scopes"] = f"Phạm vi không tồn tại / unknown scopes: {', '.join(unknown)}"
+        errors["scopes"] = _("Phạm vi không tồn tại: %(join)s") % {"join": ", ".join(unknown)}
     elif not chosen:
-        errors["scopes"] = "Cần ít nhất một phạm vi / at least one scope is required"
+        errors["scopes"] = _("Cần ít nhất một phạm vi")
     if not timedelta(0) < lifetime <= MAX_LIFETIME:
-        errors["lifetime"] = "Thời hạn từ 1 giây đến 1 năm / between a second and a year"
+        errors["lifetime"] = _("Thời hạn từ 1 giây đến 1 năm")
     if errors:
         raise ValidationFailed(errors)
     key = "mck_" + secrets.token_urlsafe(32)
@@ -100,7 +107,5 @@ def apikey_actor(key: str, *, scope: str | None = None) -> Actor | None:
         return None
     username, scopes, permissions = row
     if scope is not None and scope not in scopes:
-        raise PermissionDenied(
-            f"Khoá API không có phạm vi / the API key does not hold the scope: {scope}"
-        )
+        raise PermissionDenied(_("Khoá API không có phạm vi: %(scope)s") % {"scope": scope})
     return Actor(kind="official", ref=username, permissions=frozenset(permissions))

@@ -97,7 +97,7 @@ def audit_record(
     or rolls back with the change it describes."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the transaction of the change")
-    head, _ = AuditHead.objects.select_for_update().get_or_create(
+    head, _created = AuditHead.objects.select_for_update().get_or_create(
         pk=1, defaults={"last_hash": GENESIS_HASH}
     )
     entry = AuditEntry(

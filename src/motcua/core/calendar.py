@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from motcua.core.errors import ValidationFailed
 from motcua.core.models import Holiday
@@ -53,7 +54,7 @@ class WorkCalendar:
         if days < 0:
             raise ValueError(f"days must be >= 0, not {days}")
         day = self.next_working_day(start)
-        for _ in range(days):
+        for _attempt in range(days):
             day = self.next_working_day(day + ONE_DAY)
         return day
 
@@ -151,12 +152,12 @@ def holidays_seed(first_year: int, last_year: int) -> int:
 def _check_years(first_year: int, last_year: int) -> None:
     known = range(holidays.VN.start_year, holidays.VN.end_year + 1)
     errors = {
-        flag: f"năm ngoài {known.start}–{known.stop - 1} / year outside the known range"
+        flag: _("năm ngoài %(start)s–%(value)s") % {"start": known.start, "value": known.stop - 1}
         for flag, year in (("from", first_year), ("to", last_year))
         if year not in known
     }
     if not errors and first_year > last_year:
-        errors["to"] = "năm kết thúc trước năm bắt đầu / --to is before --from"
+        errors["to"] = _("năm kết thúc trước năm bắt đầu")
     if errors:
         raise ValidationFailed(errors)
 

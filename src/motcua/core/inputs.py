@@ -12,15 +12,17 @@ from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import AfterValidator
 
 # C0 controls and DEL, except tab, line feed and carriage return (text areas send CR LF).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"[\t\n\r]")
 
-NUL_MESSAGE = "Có ký tự NUL không hợp lệ / contains a NUL character"
-CONTROL_MESSAGE = "Có ký tự điều khiển không hợp lệ / contains a control character"
-LINE_MESSAGE = "Không được xuống dòng / must be a single line"
+NUL_MESSAGE = gettext_lazy("Có ký tự NUL không hợp lệ")
+CONTROL_MESSAGE = gettext_lazy("Có ký tự điều khiển không hợp lệ")
+LINE_MESSAGE = gettext_lazy("Không được xuống dòng")
 DEFAULT_MAX_CHARS = 20_000
 
 
@@ -30,15 +32,15 @@ def max_chars() -> int:
 
 
 def too_long_message(limit: int) -> str:
-    return f"Dài quá {limit} ký tự / longer than {limit} characters"
+    return _("Dài quá %(limit)s ký tự") % {"limit": limit}
 
 
 def text_problem(value: str, *, limit: int | None = None, single_line: bool = False) -> str | None:
     """What is wrong with one text value, or None."""
     if _CONTROL.search(value):
-        return NUL_MESSAGE if "\x00" in value else CONTROL_MESSAGE
+        return str(NUL_MESSAGE if "\x00" in value else CONTROL_MESSAGE)
     if single_line and _LINE_BREAK.search(value):
-        return LINE_MESSAGE
+        return str(LINE_MESSAGE)
     limit = max_chars() if limit is None else limit
     if len(value) > limit:
         return too_long_message(limit)

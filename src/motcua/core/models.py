@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 class AuditEntry(models.Model):
@@ -27,8 +28,8 @@ class AuditEntry(models.Model):
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
-        verbose_name = "bản ghi nhật ký / audit entry"
-        verbose_name_plural = "nhật ký thay đổi / audit log"
+        verbose_name = gettext_lazy("bản ghi nhật ký")
+        verbose_name_plural = pgettext_lazy("plural", "nhật ký thay đổi")
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
@@ -57,8 +58,8 @@ class AccessLog(models.Model):
     purpose = models.CharField(max_length=300)
 
     class Meta:
-        verbose_name = "lượt truy cập dữ liệu / data access"
-        verbose_name_plural = "nhật ký truy cập / access log"
+        verbose_name = gettext_lazy("lượt truy cập dữ liệu")
+        verbose_name_plural = pgettext_lazy("plural", "nhật ký truy cập")
         indexes = [models.Index(fields=["subject_pin", "-at"])]
 
     def __str__(self) -> str:
@@ -84,7 +85,7 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "khoá API / API key"
+        verbose_name = gettext_lazy("khoá API")
 
     def __str__(self) -> str:
         return self.name
@@ -95,17 +96,17 @@ class Holiday(models.Model):
     (`motcua.core.calendar`). Saturdays and Sundays are off unless a `workday` row says so."""
 
     class Kind(models.TextChoices):
-        HOLIDAY = "holiday", "nghỉ lễ, Tết / public holiday"
-        DAY_OFF = "day_off", "nghỉ bù / day off"
-        WORKDAY = "workday", "làm bù / worked weekend day"
+        HOLIDAY = "holiday", gettext_lazy("nghỉ lễ, Tết")
+        DAY_OFF = "day_off", gettext_lazy("nghỉ bù")
+        WORKDAY = "workday", gettext_lazy("làm bù")
 
     day = models.DateField(unique=True)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices)
 
     class Meta:
-        verbose_name = "ngày nghỉ / holiday"
-        verbose_name_plural = "lịch ngày nghỉ / holiday calendar"
+        verbose_name = gettext_lazy("ngày nghỉ")
+        verbose_name_plural = pgettext_lazy("plural", "lịch ngày nghỉ")
         ordering = ["day"]
 
     def __str__(self) -> str:
@@ -119,7 +120,7 @@ class Sequence(models.Model):
     value = models.BigIntegerField()
 
     class Meta:
-        verbose_name = "bộ đếm / sequence"
+        verbose_name = gettext_lazy("bộ đếm")
 
     def __str__(self) -> str:
         return f"{self.scope} = {self.value}"

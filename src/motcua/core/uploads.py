@@ -10,7 +10,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 from django.conf import settings
 from django.core.files import File
@@ -19,11 +19,16 @@ from django.core.files.storage import Storage, storages
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
 
 from motcua.core.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 Kind = Literal["pdf", "jpeg", "png"]
 ImageKind = Literal["jpeg", "png"]
@@ -51,25 +56,19 @@ _ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/EmbeddedFiles", "/EF", "/XFA"}
 _ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute"})
 _ACTIVE_TYPES = frozenset({"/EmbeddedFile", "/FileAttachment", "/RichMedia"})
 
-EMPTY = "Tệp rỗng / the file is empty"
-TOO_LARGE = "Tệp vượt quá {mb} MB / the file is over {mb} MB"
-NOT_ACCEPTED = "Chỉ nhận tệp PDF, JPEG hoặc PNG / only PDF, JPEG or PNG files are accepted"
-IMAGE_ONLY = "Chỉ nhận ảnh JPEG hoặc PNG / JPEG or PNG only"
+EMPTY = gettext_lazy("Tệp rỗng")
+TOO_LARGE = gettext_lazy("Tệp vượt quá {mb} MB")
+NOT_ACCEPTED = gettext_lazy("Chỉ nhận tệp PDF, JPEG hoặc PNG")
+IMAGE_ONLY = gettext_lazy("Chỉ nhận ảnh JPEG hoặc PNG")
 TOO_MANY_PIXELS = (
     f"Ảnh quá lớn (quá {MAX_PIXELS // 1_000_000} triệu điểm ảnh) / "
     f"the image has over {MAX_PIXELS // 1_000_000} million pixels"
 )
-IMAGE_DAMAGED = "Tệp không phải ảnh hợp lệ / not a valid image"
-PDF_DAMAGED = "Tệp PDF bị hỏng, không đọc được / the PDF is damaged and cannot be read"
-PDF_NO_PAGES = "Tệp PDF không có trang nào / the PDF has no pages"
-PDF_ENCRYPTED = (
-    "Tệp PDF có mật khẩu hoặc bị mã hoá; hãy gửi bản không khoá / "
-    "the PDF is password-protected or encrypted; send an unlocked copy"
-)
-PDF_ACTIVE = (
-    "Tệp PDF chứa mã lệnh hoặc tệp đính kèm, không được chấp nhận / "
-    "the PDF contains scripts or attached files, which are not accepted"
-)
+IMAGE_DAMAGED = gettext_lazy("Tệp không phải ảnh hợp lệ")
+PDF_DAMAGED = gettext_lazy("Tệp PDF bị hỏng, không đọc được")
+PDF_NO_PAGES = gettext_lazy("Tệp PDF không có trang nào")
+PDF_ENCRYPTED = gettext_lazy("Tệp PDF có mật khẩu hoặc bị mã hoá; hãy gửi bản không khoá")
+PDF_ACTIVE = gettext_lazy("Tệp PDF chứa mã lệnh hoặc tệp đính kèm, không được chấp nhận")
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def upload_check(upload: UploadedFile, *, field: str, max_bytes: int | None = No
     encrypted file, and for a PDF that carries scripts or attachments.
     """
 
-    def refuse(why: str) -> ValidationFailed:
+    def refuse(why: StrOrPromise) -> ValidationFailed:
         return ValidationFailed({field: why})
 
     limit = settings.UPLOAD_MAX_BYTES if max_bytes is None else max_bytes
@@ -207,13 +206,13 @@ def _pdf_problem(stream: IO[bytes]) -> str | None:
         # strict: no silent repair of a broken cross-reference table or trailer.
         reader = PdfReader(stream, strict=True)
         if reader.is_encrypted:
-            return PDF_ENCRYPTED
+            return str(PDF_ENCRYPTED)
         if len(reader.pages) == 0:
-            return PDF_NO_PAGES
+            return str(PDF_NO_PAGES)
         if any(_is_active(d) for d in _reachable_dictionaries(reader.trailer.raw_get("/Root"))):
-            return PDF_ACTIVE
+            return str(PDF_ACTIVE)
     except Exception:  # pypdf raises many types (PdfReadError, ValueError, KeyError, ...)
-        return PDF_DAMAGED
+        return str(PDF_DAMAGED)
     return None
 
 
@@ -261,11 +260,11 @@ def _image_problem(stream: IO[bytes], kind: ImageKind) -> str | None:
         stream.seek(0)
         with Image.open(stream, formats=formats) as image:
             if image.width * image.height > MAX_PIXELS:
-                return TOO_MANY_PIXELS
+                return TOO_MANY_PIXELS.format(millions=MAX_PIXELS // 1_000_000)
             image.verify()  # structure and checksums (PNG chunk CRCs)
         stream.seek(0)
         with Image.open(stream, formats=formats) as image:
             image.load()  # decodes every pixel: a truncated or damaged file fails here
     except Exception:  # Pillow raises OSError, SyntaxError, ValueError, DecompressionBombError...
-        return IMAGE_DAMAGED
+        return str(IMAGE_DAMAGED)
     return None

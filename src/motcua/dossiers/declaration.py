@@ -3,14 +3,18 @@ procedure's JSON Schema, with one message per field."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from motcua.core.actors import Actor
 from motcua.identity.selectors import Contact
-from motcua.registry.selectors import CitizenRecord
+from motcua.registry.selectors import CitizenRecord, person_reference_problem
 
 # Identity facts the registry holds: shown, never editable (the once-only rule).
 LOCKED = frozenset(
@@ -18,16 +22,37 @@ LOCKED = frozenset(
 )
 
 MESSAGES = {
-    "required": "Bắt buộc / required",
-    "type": "Sai kiểu dữ liệu / wrong type",
-    "pattern": "Sai định dạng / wrong format",
-    "maxLength": "Quá dài / too long",
-    "minLength": "Quá ngắn / too short",
-    "enum": "Không phải một lựa chọn hợp lệ / not one of the choices",
-    "format": "Ngày không hợp lệ (YYYY-MM-DD) / invalid date",
-    "minimum": "Nhỏ hơn mức cho phép / below the minimum",
-    "maximum": "Lớn hơn mức cho phép / above the maximum",
+    "required": gettext_lazy("Bắt buộc"),
+    "type": gettext_lazy("Sai kiểu dữ liệu"),
+    "pattern": gettext_lazy("Sai định dạng"),
+    "maxLength": gettext_lazy("Quá dài"),
+    "minLength": gettext_lazy("Quá ngắn"),
+    "enum": gettext_lazy("Không phải một lựa chọn hợp lệ"),
+    "format": gettext_lazy("Ngày không hợp lệ (YYYY-MM-DD)"),
+    "minimum": gettext_lazy("Nhỏ hơn mức cho phép"),
+    "maximum": gettext_lazy("Lớn hơn mức cho phép"),
 }
+
+
+# Dates that cannot lie ahead: a birth, a death, a loss, an event that has happened. A field
+# says so with `"x-not-future": true`, or by its name (ngay_sinh, ngay_chet, ngay_mat, ...).
+_PAST_DATE_NAME = re.compile(r"(^|_)(ngay_sinh|ngay_chet|ngay_mat|ngay_phat_sinh|birth|death)")
+# Whose PIN a field holds, by its name: a mother's must be a woman's, a father's a man's. A
+# field may say so with `"x-sex": "F"`; the name beside it is `<prefix>_ho_ten`, if the form
+# asks for it.
+_PARENT_SEX = {"me": "F", "cha": "M"}
+
+
+def _must_be_past(name: str, prop: dict[str, Any]) -> bool:
+    if prop.get("format") != "date":
+        return False
+    return bool(prop.get("x-not-future", _PAST_DATE_NAME.search(name)))
+
+
+def _person_sex(name: str, prop: dict[str, Any]) -> str | None:
+    if "x-sex" in prop:
+        return str(prop["x-sex"])
+    return _PARENT_SEX.get(name.removesuffix("_pin"))
 
 
 def _address(record: CitizenRecord, kind: str) -> str:
@@ -91,14 +116,46 @@ def declaration_check(
         if name not in locked and submitted.get(name) not in (None, ""):
             values[name] = submitted[name]
     errors = {
-        name: MESSAGES["required"] for name in schema.get("required", []) if name not in values
+        name: str(MESSAGES["required"]) for name in schema.get("required", []) if name not in values
     }
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
     for error in validator.iter_errors(values):
         name = _field_of(error)
         if name and name not in errors:
-            errors[name] = MESSAGES.get(str(error.validator), error.message)
+            errors[name] = str(MESSAGES.get(str(error.validator), error.message))
+    today = date.today()
+    for name, prop in schema["properties"].items():
+        value = values.get(name)
+        if name in errors or name in locked or not isinstance(value, str):
+            continue
+        if _must_be_past(name, prop) and _is_full_date(value) and date.fromisoformat(value) > today:
+            errors[name] = _("Ngày này chưa đến: không được ở tương lai")
     return values, {f"declaration.{name}": message for name, message in errors.items()}
+
+
+def declaration_people_errors(
+    schema: dict[str, Any], values: dict[str, Any], *, actor: Actor, purpose: str
+) -> dict[str, str]:
+    """What is wrong with the other people a declaration names by PIN (`x-person` fields): a
+    mother's PIN that is a man's, a PIN nobody has, a name that is not that person's. All of
+    them at once, keyed like `declaration_check`'s errors."""
+    errors: dict[str, str] = {}
+    for name, prop in schema["properties"].items():
+        pin = values.get(name)
+        if not prop.get("x-person") or not isinstance(pin, str) or not pin:
+            continue
+        prefix = name.removesuffix("_pin")
+        given_name = values.get(f"{prefix}_ho_ten")
+        problem = person_reference_problem(
+            actor=actor,
+            pin=pin,
+            sex=_person_sex(name, prop),
+            full_name=given_name if isinstance(given_name, str) else None,
+            purpose=purpose,
+        )
+        if problem:
+            errors[f"declaration.{name}"] = problem
+    return errors
 
 
 def _field_of(error: ValidationError) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 # A dossier is finished for the deadline once one of these is reached.
 FINISHED = ("result_issued", "returned", "rejected", "not_received", "withdrawn")
@@ -13,13 +14,13 @@ CLOSED = ("returned", "rejected", "not_received", "withdrawn")
 
 
 class Channel(models.IntegerChoices):
-    IN_PERSON = 1, "Trực tiếp / in person"
-    ONLINE = 2, "Trực tuyến / online"
-    POST = 3, "Bưu chính công ích / public postal service"
+    IN_PERSON = 1, gettext_lazy("Trực tiếp")
+    ONLINE = 2, gettext_lazy("Trực tuyến")
+    POST = 3, gettext_lazy("Bưu chính công ích")
 
 
 class Dossier(models.Model):
-    code = models.CharField("mã hồ sơ / receipt code", max_length=48, unique=True)
+    code = models.CharField(gettext_lazy("mã hồ sơ"), max_length=48, unique=True)
     procedure_version = models.ForeignKey("catalog.ProcedureVersion", on_delete=models.PROTECT)
     procedure_code = models.CharField(max_length=20)
     agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT)
@@ -31,7 +32,7 @@ class Dossier(models.Model):
     fee = models.PositiveIntegerField(default=0)
     fee_exemption = models.CharField(max_length=60, blank=True)
     submitted_at = models.DateTimeField()
-    due_on = models.DateField("ngày hẹn trả / appointment")
+    due_on = models.DateField(gettext_lazy("ngày hẹn trả"))
     # While the citizen supplements, the clock stops: the day it stopped.
     paused_on = models.DateField(null=True, blank=True)
     supplement_requests = models.PositiveSmallIntegerField(default=0)
@@ -46,8 +47,8 @@ class Dossier(models.Model):
     idempotency_key = models.CharField(max_length=64)
 
     class Meta:
-        verbose_name = "hồ sơ / dossier"
-        verbose_name_plural = "hồ sơ / dossiers"
+        verbose_name = gettext_lazy("hồ sơ")
+        verbose_name_plural = pgettext_lazy("plural", "hồ sơ")
         constraints = [
             models.UniqueConstraint(
                 fields=["applicant_pin", "idempotency_key"], name="dossier_submitted_once"
@@ -69,9 +70,9 @@ class Dossier(models.Model):
 
 
 class Purpose(models.TextChoices):
-    SUBMISSION = "submission", "Nộp kèm hồ sơ / submitted"
-    SUPPLEMENT = "supplement", "Bổ sung / supplement"
-    RESULT = "result", "Kết quả / result"
+    SUBMISSION = "submission", gettext_lazy("Nộp kèm hồ sơ")
+    SUPPLEMENT = "supplement", gettext_lazy("Bổ sung")
+    RESULT = "result", gettext_lazy("Kết quả")
 
 
 class DossierFile(models.Model):
@@ -87,8 +88,8 @@ class DossierFile(models.Model):
     uploaded_by = models.CharField(max_length=170)
 
     class Meta:
-        verbose_name = "tệp hồ sơ / dossier file"
-        verbose_name_plural = "tệp hồ sơ / dossier files"
+        verbose_name = gettext_lazy("tệp hồ sơ")
+        verbose_name_plural = pgettext_lazy("plural", "tệp hồ sơ")
 
     def __str__(self) -> str:
         return self.original_name
@@ -106,8 +107,8 @@ class DossierEvent(models.Model):
     note = models.TextField(blank=True)
 
     class Meta:
-        verbose_name = "bước xử lý / dossier event"
-        verbose_name_plural = "bước xử lý / dossier events"
+        verbose_name = gettext_lazy("bước xử lý")
+        verbose_name_plural = pgettext_lazy("plural", "bước xử lý")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
@@ -125,8 +126,8 @@ class Apology(models.Model):
     issued_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = "phiếu xin lỗi và hẹn lại / apology slip"
-        verbose_name_plural = "phiếu xin lỗi và hẹn lại / apology slips"
+        verbose_name = gettext_lazy("phiếu xin lỗi và hẹn lại")
+        verbose_name_plural = pgettext_lazy("plural", "phiếu xin lỗi và hẹn lại")
 
     def __str__(self) -> str:
         return f"{self.previous_due} -> {self.new_due}"
@@ -141,8 +142,8 @@ class Rating(models.Model):
     at = models.DateTimeField()
 
     class Meta:
-        verbose_name = "đánh giá / rating"
-        verbose_name_plural = "đánh giá / ratings"
+        verbose_name = gettext_lazy("đánh giá")
+        verbose_name_plural = pgettext_lazy("plural", "đánh giá")
 
     def __str__(self) -> str:
         return f"{self.score}/5"

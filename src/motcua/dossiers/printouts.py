@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from motcua.core.documents import Document, document_pdf
 
@@ -25,7 +26,7 @@ def _fee(detail: DossierDetail) -> str:
 
 
 def _footer(detail: DossierDetail) -> str:
-    return f"Tra cứu hồ sơ / track the dossier: {settings.PUBLIC_URL}/ho-so/{detail.row.id}/"
+    return _("Tra cứu hồ sơ: %(url)s") % {"url": f"{settings.PUBLIC_URL}/ho-so/{detail.row.id}/"}
 
 
 def receipt_pdf(detail: DossierDetail) -> bytes:

@@ -37,6 +37,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from motcua.catalog.selectors import (
     CITIZEN,
@@ -105,10 +107,10 @@ CLOSE_OF_BUSINESS = time(17, 0)
 HOUR, DAY = 3600.0, 86400.0
 
 NOTES = {
-    "refuse": "Hồ sơ không thuộc thẩm quyền giải quyết của cơ quan / not ours to decide",
-    "reject": "Không đủ điều kiện theo quy định / the conditions are not met",
-    "request_supplement": "Đề nghị bổ sung bản chụp giấy tờ còn thiếu / please add the missing copy",
-    "withdraw": "Tôi muốn rút hồ sơ để nộp lại sau / I will file again later",
+    "refuse": gettext_noop("Hồ sơ không thuộc thẩm quyền giải quyết của cơ quan"),
+    "reject": gettext_noop("Không đủ điều kiện theo quy định"),
+    "request_supplement": gettext_noop("Đề nghị bổ sung bản chụp giấy tờ còn thiếu"),
+    "withdraw": gettext_noop("Tôi muốn rút hồ sơ để nộp lại sau"),
 }
 TEXTS = (
     "Theo giấy tờ kèm theo",
@@ -201,7 +203,7 @@ def _bfs(transitions: Sequence[TransitionView], goal: str) -> tuple[TransitionVi
 
 def _move(t: TransitionView, source: str) -> Move:
     role = CITIZEN if CITIZEN in t.roles else t.roles[0]
-    note = NOTES.get(t.action, "Ghi chú / note") if t.note_required else ""
+    note = NOTES.get(t.action, gettext_noop("Ghi chú")) if t.note_required else ""
     return Move(t.action, source, t.target, role, note)
 
 
@@ -249,7 +251,7 @@ def procedure_plan(snapshot: ProcedureSnapshot) -> ProcedurePlan:
     outcomes = [s for s in CLOSED_OUTCOMES if s in paths or (s == WITHDRAWN and withdrawals)]
     states = [s for s in OPEN_STATES if s in paths]
     if RETURNED not in paths:
-        raise SeedError(f"{snapshot.code}: quy trình không đi tới trả kết quả / no way to a result")
+        raise SeedError(_("%(code)s: quy trình không đi tới trả kết quả") % {"code": snapshot.code})
     return ProcedurePlan(
         version_id=snapshot.version_id,
         code=snapshot.code,
@@ -361,7 +363,7 @@ class DossierGenerator:
         for i, day in enumerate(days):
             picks: list[tuple[int, bool]] = []
             p_open = min(1.0, scale * recent[i])
-            for _ in range(general[i]):
+            for _pick in range(general[i]):
                 index = bisect(self.agency_weights, self.rng.random() * self.agency_weights[-1])
                 is_open = index not in self.open_in and self.rng.random() < p_open
                 picks.append((index, is_open))
@@ -534,9 +536,9 @@ class DossierGenerator:
         if finish >= now:
             finish = t0 + (now - t0) * rng.random()
         at = next(i for i, m in enumerate(moves) if m.target in FINISHED)
-        before = sorted(t0 + (finish - t0) * rng.random() for _ in range(at))
+        before = sorted(t0 + (finish - t0) * rng.random() for _i in range(at))
         after, last = [], finish
-        for _ in moves[at + 1 :]:
+        for _move_after in moves[at + 1 :]:
             last = min(now, last + 3 * DAY * rng.random())
             after.append(last)
         return [*before, finish, *after]
@@ -667,26 +669,26 @@ def dossier_generator(
     open_in = dict(open_in or {})
     errors = []
     if count <= 0:
-        errors.append(f"số hồ sơ phải lớn hơn 0 / the number of dossiers must be positive: {count}")
+        errors.append(_("số hồ sơ phải lớn hơn 0: %(count)s") % {"count": count})
     if not 0 <= open_share <= 1:
-        errors.append(f"tỉ lệ đang xử lý 0-1 / open_share must be within 0 and 1: {open_share}")
+        errors.append(_("tỉ lệ đang xử lý 0-1: %(open_share)s") % {"open_share": open_share})
     if any(n < 0 for n in open_in.values()) or sum(open_in.values()) > count:
-        errors.append("số hồ sơ đang xử lý vượt tổng số / more open dossiers than dossiers")
+        errors.append(_("số hồ sơ đang xử lý vượt tổng số"))
     if history_days < OPEN_WINDOW_DAYS:
-        errors.append(f"cần ít nhất {OPEN_WINDOW_DAYS} ngày / history_days >= {OPEN_WINDOW_DAYS}")
+        errors.append(_("cần ít nhất %(days)s ngày") % {"days": OPEN_WINDOW_DAYS})
     if errors:
         raise SeedError("; ".join(errors))
     plans, weights = _agency_plans([*agencies, *open_in])
     index = {plan.id: i for i, plan in enumerate(plans)}
     if not plans:
-        raise SeedError("không có cơ quan nào giải quyết thủ tục / no agency handles a procedure")
+        raise SeedError(_("không có cơ quan nào giải quyết thủ tục"))
     if missing := [a for a in open_in if a not in index]:
         raise SeedError(
-            f"cơ quan không giải quyết thủ tục nào / agencies without procedures: {missing}"
+            _("cơ quan không giải quyết thủ tục nào: %(missing)s") % {"missing": missing}
         )
     applicants = household_heads(limit=APPLICANT_POOL)
     if not applicants:
-        raise SeedError("Chưa có dân cư: chạy `motcua seed` trước / seed the registry first")
+        raise SeedError(_("Chưa có dân cư: chạy `motcua seed` trước"))
     return DossierGenerator(
         agencies=plans,
         agency_weights=weights,
@@ -759,7 +761,7 @@ def dossiers_load(
                         action="dossiers.seed",
                         object_type="dossiers.dossier",
                         object_id=f"seed-{seed}",
-                        reason="Hồ sơ tổng hợp / synthetic dossiers",
+                        reason=gettext_noop("Hồ sơ tổng hợp"),
                         after={"dossiers": loaded, "open": opened, "agencies": len(agencies)},
                     )
             if progress:

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from motcua.catalog.selectors import (
     NATIONAL_CODES,
@@ -176,7 +178,7 @@ def _visible(actor: Actor, dossier_id: int) -> tuple[Dossier, frozenset[str]]:
     dossier = Dossier.objects.filter(pk=dossier_id).select_related("rating").first()
     roles = actor_roles(actor, dossier) if dossier else frozenset()
     if dossier is None or not roles:
-        raise NotFound("Không có hồ sơ / no such dossier")
+        raise NotFound(_("Không có hồ sơ"))
     return dossier, roles
 
 
@@ -187,7 +189,7 @@ def dossier_detail(*, actor: Actor, dossier_id: int) -> DossierDetail:
     today = timezone.localdate()
     applicant = None
     if actor.kind == "official":
-        purpose = f"Giải quyết hồ sơ {dossier.code}"
+        purpose = gettext_noop("Giải quyết hồ sơ %(code)s") % {"code": dossier.code}
         access_log_record(
             actor=actor,
             subject_pins=[dossier.applicant_pin],
@@ -278,15 +280,15 @@ def _apologies(dossier: Dossier) -> list[ApologyView]:
 
 def dossier_file(*, actor: Actor, dossier_id: int, file_id: int) -> FileView:
     """One file of a dossier the actor may see; an official's read is in the access log."""
-    dossier, _ = _visible(actor, dossier_id)
+    dossier, _agency = _visible(actor, dossier_id)
     found = _files(dossier, file_id)
     if not found:
-        raise NotFound("Không có tệp / no such file")
+        raise NotFound(_("Không có tệp"))
     access_log_record(
         actor=actor,
         subject_pins=[dossier.applicant_pin],
         data="dossiers.file",
-        purpose=f"Xem giấy tờ hồ sơ {dossier.code}",
+        purpose=gettext_noop("Xem giấy tờ hồ sơ %(code)s") % {"code": dossier.code},
     )
     return found[0]
 
@@ -351,7 +353,7 @@ def dossier_queue(
     """The agency's open dossiers, most urgent first. A constant number of queries whatever the
     page size: the rows come in one, with their procedure names from the version snapshot."""
     if actor.kind != "official" or agency_id not in official_roles(actor.ref):
-        raise NotFound("Không có cơ quan / no such agency")
+        raise NotFound(_("Không có cơ quan"))
     page_size = max(1, min(page_size, 200))
     rows = _filtered(agency_id, chosen)
     total = rows.count()
@@ -372,7 +374,8 @@ def dossier_queue(
             actor=actor,
             subject_pins=[v["applicant_pin"] for v in values],
             data="dossiers.queue_search",
-            purpose=f"Tìm hồ sơ trong hàng đợi của {agency_name} / queue search",
+            purpose=gettext_noop("Tìm hồ sơ trong hàng đợi của %(agency_name)s")
+            % {"agency_name": agency_name},
         )
     return QueuePage(
         agency_id=agency_id,
@@ -416,9 +419,13 @@ class SubmissionStart:
 
 def submission_start(*, actor: Actor, procedure_code: str) -> SubmissionStart:
     if actor.kind != "citizen" or not actor.pin:
-        raise NotFound("Đăng nhập để nộp hồ sơ / sign in to submit")
+        raise NotFound(_("Đăng nhập để nộp hồ sơ"))
     procedure = procedure_current(procedure_code)
-    record = citizen_get(actor=actor, pin=actor.pin, purpose=f"Nộp hồ sơ {procedure.code}")
+    record = citizen_get(
+        actor=actor,
+        pin=actor.pin,
+        purpose=gettext_noop("Nộp hồ sơ %(code)s") % {"code": procedure.code},
+    )
     prefilled, locked = prefill(procedure.form_schema, known_facts(record, contact_of(record.pin)))
     wards = [r.ward for r in sorted(record.residences, key=lambda r: r.kind != "temporary")]
     default = agency_serving(procedure.agency_kind, wards)

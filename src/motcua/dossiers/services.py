@@ -14,6 +14,8 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from motcua.catalog.selectors import (
     CITIZEN,
@@ -35,7 +37,7 @@ from motcua.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from motcua.core.sequences import sequence_next
 from motcua.core.text import nfc
 from motcua.core.uploads import CheckedFile, private_storage, upload_check, upload_store
-from motcua.dossiers.declaration import declaration_check, known_facts
+from motcua.dossiers.declaration import declaration_check, declaration_people_errors, known_facts
 from motcua.dossiers.models import FINISHED, Apology, Dossier, DossierEvent, DossierFile, Rating
 from motcua.dossiers.notify import status_changed
 from motcua.dossiers.papers import papers_needed
@@ -72,7 +74,7 @@ class Submitted:
 
 def _citizen(actor: Actor) -> str:
     if actor.kind != "citizen" or not actor.pin:
-        raise PermissionDenied("Chỉ công dân đã đăng nhập mới nộp hồ sơ / sign in as a citizen")
+        raise PermissionDenied(_("Chỉ công dân đã đăng nhập mới nộp hồ sơ"))
     return actor.pin
 
 
@@ -89,10 +91,9 @@ class LevelTooLow(PermissionDenied):
 
     def __init__(self, needed: int) -> None:
         self.needed = needed
-        message = (
-            f"Thủ tục này cần đăng nhập bằng tài khoản định danh điện tử mức {needed} / "
-            f"this procedure needs a level-{needed} e-ID sign-in"
-        )
+        message = _("Thủ tục này cần đăng nhập bằng tài khoản định danh điện tử mức %(needed)s") % {
+            "needed": needed
+        }
         super().__init__(message, errors={"eid_level": message})
 
 
@@ -103,14 +104,16 @@ def dossier_submit(*, actor: Actor, submission: Submission, eid_level: int) -> S
     pin = _citizen(actor)
     key = submission.idempotency_key.strip()
     if not 8 <= len(key) <= 64:
-        raise ValidationFailed({"idempotency_key": "Khóa chống trùng 8-64 ký tự / 8-64 chars"})
+        raise ValidationFailed({"idempotency_key": _("Khóa chống trùng 8-64 ký tự")})
     snapshot = procedure_current(submission.procedure_code)
     if eid_level < snapshot.min_eid_level:
         raise LevelTooLow(snapshot.min_eid_level)
     if earlier := _earlier(pin, key):
         return earlier
-    record = citizen_get(actor=actor, pin=pin, purpose=f"Nộp hồ sơ {snapshot.code}")
-    checked = _checked_submission(snapshot, record, submission)
+    record = citizen_get(
+        actor=actor, pin=pin, purpose=gettext_noop("Nộp hồ sơ %(code)s") % {"code": snapshot.code}
+    )
+    checked = _checked_submission(actor, snapshot, record, submission)
     stored = {
         code: upload_store(submission.files[code], c, folder=FILE_FOLDER)
         for code, c in checked.files.items()
@@ -153,22 +156,31 @@ def _agency_or_none(agency_id: int) -> AgencyView | None:
 
 
 def _checked_submission(
-    snapshot: ProcedureSnapshot, record: CitizenRecord, submission: Submission
+    actor: Actor, snapshot: ProcedureSnapshot, record: CitizenRecord, submission: Submission
 ) -> Checked:
     """Everything about the submission that can be wrong, reported together, before any write."""
     errors: dict[str, str] = {}
     agency = _agency_or_none(submission.agency_id)
     if record.status != "living":
-        errors["applicant"] = "Người nộp đã được ghi nhận là đã mất / applicant recorded deceased"
+        errors["applicant"] = _("Người nộp đã được ghi nhận là đã mất")
     if agency is None:
-        errors["agency_id"] = "Chọn cơ quan giải quyết / pick the agency"
+        errors["agency_id"] = _("Chọn cơ quan giải quyết")
     elif agency.kind != snapshot.agency_kind:
-        errors["agency_id"] = "Cơ quan này không giải quyết thủ tục này / wrong agency"
+        errors["agency_id"] = _("Cơ quan này không giải quyết thủ tục này")
     facts = known_facts(record, contact_of(record.pin))
     declaration, declaration_errors = declaration_check(
         snapshot.form_schema, submission.declaration, facts
     )
     errors.update(declaration_errors)
+    people = {k: v for k, v in declaration.items() if f"declaration.{k}" not in errors}
+    errors.update(
+        declaration_people_errors(
+            snapshot.form_schema,
+            people,
+            actor=actor,
+            purpose=gettext_noop("Kiểm tra tờ khai hồ sơ %(code)s") % {"code": snapshot.code},
+        )
+    )
     fee, exemption, fee_errors = _fee(snapshot, record, declaration, submission.fee_exemption)
     errors.update(fee_errors)
     checked, file_errors = _checked_files(snapshot, record.pin, submission.files)
@@ -186,7 +198,7 @@ def _checked_files(
     checked: dict[str, CheckedFile] = {}
     for code in files:
         if code not in needed:
-            errors[f"file_{code}"] = "Thành phần này không cần nộp / this paper is not asked for"
+            errors[f"file_{code}"] = _("Thành phần này không cần nộp")
     for code, paper in needed.items():
         if code in files:
             try:
@@ -194,7 +206,7 @@ def _checked_files(
             except ValidationFailed as error:
                 errors.update(error.errors)
         elif paper.component.required:
-            errors[f"file_{code}"] = "Cần tải lên giấy tờ này / please upload this paper"
+            errors[f"file_{code}"] = _("Cần tải lên giấy tờ này")
     return checked, errors
 
 
@@ -233,7 +245,7 @@ def _fee(
     exemptions = {e["code"]: e for e in snapshot.fee_exemptions}
     if claimed:
         if claimed not in exemptions or not exemptions[claimed].get("declared"):
-            return snapshot.fee, "", {"fee_exemption": "Không có diện miễn này / no such exemption"}
+            return snapshot.fee, "", {"fee_exemption": _("Không có diện miễn này")}
         return 0, claimed, {}
     age = _age(record, timezone.localdate())
     for code, rule in exemptions.items():
@@ -359,12 +371,9 @@ def _locked(actor: Actor, dossier_id: int, version: int) -> tuple[Dossier, froze
     dossier = Dossier.objects.select_for_update().filter(pk=dossier_id).first()
     roles = actor_roles(actor, dossier) if dossier else frozenset()
     if dossier is None or not roles:
-        raise NotFound("Không có hồ sơ / no such dossier")
+        raise NotFound(_("Không có hồ sơ"))
     if dossier.version != version:
-        raise Conflict(
-            "Hồ sơ vừa được người khác cập nhật; hãy tải lại trang / "
-            "the dossier was changed by someone else; reload the page"
-        )
+        raise Conflict(_("Hồ sơ vừa được người khác cập nhật; hãy tải lại trang"))
     return dossier, roles
 
 
@@ -382,20 +391,20 @@ def _allowed(
 ) -> None:
     if not roles & set(transition.roles):
         raise PermissionDenied(
-            f"Vai trò của bạn không được '{transition.name}' / your role may not do this"
+            _("Vai trò của bạn không được '%(name)s'") % {"name": transition.name}
         )
     if transition.action == "start" and dossier.assignee and dossier.assignee != actor.ref:
-        raise PermissionDenied("Hồ sơ được giao cho cán bộ khác / assigned to another official")
+        raise PermissionDenied(_("Hồ sơ được giao cho cán bộ khác"))
 
 
 def _transition(snapshot: ProcedureSnapshot, dossier: Dossier, action: str) -> TransitionView:
     transition = snapshot.transition(action)
     if transition is None:
-        raise ValidationFailed({"action": "Quy trình không có bước này / no such step"})
+        raise ValidationFailed({"action": _("Quy trình không có bước này")})
     if dossier.status not in transition.sources:
         raise Conflict(
-            f"Không thể '{transition.name}' khi hồ sơ ở trạng thái này / "
-            f"not allowed while the dossier is {dossier.status}"
+            _("Không thể '%(name)s' khi hồ sơ ở trạng thái này %(status)s")
+            % {"name": transition.name, "status": dossier.status}
         )
     return transition
 
@@ -481,28 +490,27 @@ def _check_step(
 ) -> None:
     errors: dict[str, str] = {}
     if transition.note_required and len(note) < 5:
-        errors["note"] = "Cần nêu rõ lý do hoặc nội dung / state the reason"
+        errors["note"] = _("Cần nêu rõ lý do hoặc nội dung")
     if transition.action == "assign" and step.assignee not in {
         username for username, _ in officials_of(dossier.agency_id, Role.PROCESSOR)
     }:
-        errors["assignee"] = "Chọn một cán bộ xử lý của cơ quan / pick a processing officer"
+        errors["assignee"] = _("Chọn một cán bộ xử lý của cơ quan")
     if transition.action == "supplement":
         wanted = {
             p.component.code for p in papers_needed(snapshot, dossier.applicant_pin) if p.upload
         }
         if not checked:
-            errors["files"] = "Tải lên ít nhất một giấy tờ bổ sung / upload at least one paper"
+            errors["files"] = _("Tải lên ít nhất một giấy tờ bổ sung")
         for code in checked:
             if code not in wanted:
-                errors[f"file_{code}"] = "Thành phần này không cần nộp / not asked for"
+                errors[f"file_{code}"] = _("Thành phần này không cần nộp")
     elif checked:
-        errors["files"] = "Bước này không nhận tệp / this step takes no files"
+        errors["files"] = _("Bước này không nhận tệp")
     if errors:
         raise ValidationFailed(errors)
     if is_overdue(dossier, timezone.localdate()) and transition.action != "withdraw":
         raise Conflict(
-            "Hồ sơ đã quá hạn: cần lập phiếu xin lỗi và hẹn lại ngày trả kết quả trước / "
-            "overdue: issue the apology and new-appointment slip first"
+            _("Hồ sơ đã quá hạn: cần lập phiếu xin lỗi và hẹn lại ngày trả kết quả trước")
         )
 
 
@@ -539,17 +547,17 @@ def dossier_apologize(
     """The agency apologises for the delay and sets a new appointment; the dossier counts late."""
     dossier, roles = _locked(actor, dossier_id, version)
     if actor.kind != "official":
-        raise NotFound("Không có hồ sơ / no such dossier")
+        raise NotFound(_("Không có hồ sơ"))
     if not roles & APOLOGY_ROLES:
-        raise PermissionDenied("Chỉ bộ phận một cửa hoặc lãnh đạo / one-stop desk or leader only")
+        raise PermissionDenied(_("Chỉ bộ phận một cửa hoặc lãnh đạo"))
     today = timezone.localdate()
     errors: dict[str, str] = {}
     if not is_overdue(dossier, today):
-        errors["dossier"] = "Hồ sơ chưa quá hạn / the dossier is not overdue"
+        errors["dossier"] = _("Hồ sơ chưa quá hạn")
     if len(nfc(reason)) < 10:
-        errors["reason"] = "Nêu rõ lý do chậm trễ / state why it is late"
+        errors["reason"] = _("Nêu rõ lý do chậm trễ")
     if new_due <= today or not work_calendar().is_working_day(new_due):
-        errors["new_due"] = "Ngày hẹn mới phải là ngày làm việc sau hôm nay / a later working day"
+        errors["new_due"] = _("Ngày hẹn mới phải là ngày làm việc sau hôm nay")
     if errors:
         raise ValidationFailed(errors)
     now = timezone.now()
@@ -592,16 +600,16 @@ def dossier_rate(*, actor: Actor, dossier_id: int, score: int, comment: str = ""
     """The applicant rates the service once, after the result is returned."""
     dossier = Dossier.objects.select_for_update().filter(pk=dossier_id).first()
     if dossier is None or actor.kind != "citizen" or actor.pin != dossier.applicant_pin:
-        raise NotFound("Không có hồ sơ / no such dossier")
+        raise NotFound(_("Không có hồ sơ"))
     errors: dict[str, str] = {}
     if dossier.status != Status.RETURNED:
-        errors["dossier"] = "Chỉ đánh giá khi đã nhận kết quả / rate after the result is returned"
+        errors["dossier"] = _("Chỉ đánh giá khi đã nhận kết quả")
     if not 1 <= score <= 5:
-        errors["score"] = "Chọn từ 1 đến 5 / pick 1 to 5"
+        errors["score"] = _("Chọn từ 1 đến 5")
     if errors:
         raise ValidationFailed(errors)
     if Rating.objects.filter(dossier=dossier).exists():
-        raise Conflict("Hồ sơ này đã được đánh giá / already rated")
+        raise Conflict(_("Hồ sơ này đã được đánh giá"))
     rating = Rating.objects.create(
         dossier=dossier, score=score, comment=nfc(comment)[:MAX_NOTE], at=timezone.now()
     )
@@ -621,5 +629,7 @@ def dossier_submission_check(*, actor: Actor, submission: Submission) -> None:
     with its form's own, before the check-your-answers step."""
     pin = _citizen(actor)
     snapshot = procedure_current(submission.procedure_code)
-    record = citizen_get(actor=actor, pin=pin, purpose=f"Nộp hồ sơ {snapshot.code}")
-    _checked_submission(snapshot, record, submission)
+    record = citizen_get(
+        actor=actor, pin=pin, purpose=gettext_noop("Nộp hồ sơ %(code)s") % {"code": snapshot.code}
+    )
+    _checked_submission(actor, snapshot, record, submission)

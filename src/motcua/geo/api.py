@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Path, Query, Router, Schema
 from pydantic import Field
 
@@ -21,7 +23,9 @@ class UnitOut(Schema):
     scheme: Scheme
     code: str
     name: str
-    kind: str = Field(description="tỉnh, thành phố, quận, huyện, thị xã, phường, xã, …")
+    kind: str = Field(
+        description=gettext_noop("tỉnh, thành phố, quận, huyện, thị xã, phường, xã, …")
+    )
     level: Level
     parent_key: str | None
     province_key: str
@@ -44,7 +48,7 @@ UnitKey = Path(..., max_length=40, description="scheme:code, e.g. 2025:79")
 def _unit_or_404(key: str) -> UnitInfo:
     unit = selectors.unit_get(key)
     if unit is None:
-        raise NotFound(f"Không có đơn vị hành chính {key} / unknown administrative unit")
+        raise NotFound(_("Không có đơn vị hành chính %(key)s") % {"key": key})
     return unit
 
 

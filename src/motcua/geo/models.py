@@ -10,17 +10,19 @@ from __future__ import annotations
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Func, TextField
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Scheme(models.TextChoices):
-    CURRENT = "2025", "Từ 01/07/2025 (Nghị quyết 202/2025/QH15)"
-    PRE2025 = "pre2025", "Trước 01/07/2025"
+    CURRENT = "2025", _("Từ 01/07/2025 (Nghị quyết 202/2025/QH15)")
+    PRE2025 = "pre2025", _("Trước 01/07/2025")
 
 
 class Level(models.TextChoices):
-    PROVINCE = "province", "Tỉnh / thành phố"
-    DISTRICT = "district", "Quận / huyện"
-    WARD = "ward", "Phường / xã"
+    PROVINCE = "province", _("Tỉnh, thành phố")
+    DISTRICT = "district", _("Quận, huyện")
+    WARD = "ward", _("Phường, xã")
 
 
 def fold(expression: models.Expression | F) -> Func:
@@ -31,11 +33,11 @@ def fold(expression: models.Expression | F) -> Func:
 class AdministrativeUnit(models.Model):
     key = models.CharField(max_length=16, primary_key=True, help_text='"<scheme>:<code>"')
     scheme = models.CharField(max_length=8, choices=Scheme.choices)
-    code = models.CharField(max_length=5, help_text="Mã thống kê (statistics office code)")
+    code = models.CharField(max_length=5, help_text=_("Mã thống kê"))
     level = models.CharField(max_length=8, choices=Level.choices)
-    kind = models.CharField(max_length=16, help_text="Loại, as it prefixes the name: tỉnh, xã, …")
+    kind = models.CharField(max_length=16, help_text=_("Loại, đứng trước tên: tỉnh, xã, …"))
     name = models.CharField(max_length=100)
-    full_name = models.CharField(max_length=255, help_text="The name with its parents")
+    full_name = models.CharField(max_length=255, help_text=_("Tên kèm các cấp trên"))
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -46,8 +48,8 @@ class AdministrativeUnit(models.Model):
     valid_to = models.DateField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "đơn vị hành chính"
-        verbose_name_plural = "đơn vị hành chính"
+        verbose_name = _("đơn vị hành chính")
+        verbose_name_plural = pgettext_lazy("plural", "đơn vị hành chính")
         constraints = [
             models.UniqueConstraint(fields=["scheme", "code"], name="geo_unit_scheme_code_unique"),
         ]
@@ -60,8 +62,8 @@ class AdministrativeUnit(models.Model):
 
 
 class MappingBasis(models.TextChoices):
-    LAW = "law", "Nghị quyết 202/2025/QH15 (whole provinces merged)"
-    CODE_KEPT = "code_kept", "The new ward kept this old ward's code, so it covers (part of) it"
+    LAW = "law", _("Nghị quyết 202/2025/QH15 (sáp nhập nguyên tỉnh)")
+    CODE_KEPT = "code_kept", _("Xã mới giữ mã của xã cũ này nên bao gồm (một phần) xã cũ")
 
 
 class UnitMapping(models.Model):
@@ -76,8 +78,8 @@ class UnitMapping(models.Model):
     basis = models.CharField(max_length=16, choices=MappingBasis.choices)
 
     class Meta:
-        verbose_name = "chuyển đổi đơn vị cũ → mới"
-        verbose_name_plural = "chuyển đổi đơn vị cũ → mới"
+        verbose_name = _("chuyển đổi đơn vị cũ → mới")
+        verbose_name_plural = pgettext_lazy("plural", "chuyển đổi đơn vị cũ → mới")
         constraints = [
             models.UniqueConstraint(fields=["old", "new"], name="geo_mapping_old_new_unique"),
         ]

@@ -28,6 +28,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
@@ -39,7 +41,7 @@ from motcua.registry.services import population_load
 ACTOR = Actor(
     kind="system", ref="linkage-benchmark", permissions=frozenset({"registry.view_citizen"})
 )
-PURPOSE = "Tạo dữ liệu kiểm thử liên kết / linkage benchmark"
+PURPOSE = gettext_noop("Tạo dữ liệu kiểm thử liên kết")
 FORMATS = ("parquet", "csv")
 
 # --- the documented rates ---------------------------------------------------------------------
@@ -132,11 +134,17 @@ def benchmark_make(
 def _check_arguments(registry: int, records: int, kind: str, file_format: str) -> int:
     """How many records are about outsiders; BenchmarkError for a bad argument."""
     if registry <= 0 or records <= 0:
-        raise BenchmarkError("Phải là số dương / registry and records must be positive")
+        raise BenchmarkError(_("Phải là số dương"))
     if kind not in KINDS:
-        raise BenchmarkError(f"Không có loại dữ liệu '{kind}' / unknown kind: {', '.join(KINDS)}")
+        raise BenchmarkError(
+            _("Không có loại dữ liệu '%(kind)s': %(join)s")
+            % {"kind": kind, "join": ", ".join(KINDS)}
+        )
     if file_format not in FORMATS:
-        raise BenchmarkError(f"Định dạng '{file_format}' / unknown format: {', '.join(FORMATS)}")
+        raise BenchmarkError(
+            _("Định dạng '%(file_format)s': %(join)s")
+            % {"file_format": file_format, "join": ", ".join(FORMATS)}
+        )
     outsiders = round(records * NOT_IN_REGISTRY)
     if records - outsiders > registry:
         raise BenchmarkError(
@@ -154,14 +162,14 @@ def _province(province_key: str) -> tuple[str, list[str]]:
         or province.level != geo.Level.PROVINCE
         or province.scheme != geo.Scheme.CURRENT
     ):
-        raise BenchmarkError(f"Không có tỉnh '{province_key}' / unknown 2025 province key")
+        raise BenchmarkError(_("Không có tỉnh '%(province_key)s'") % {"province_key": province_key})
     return province.code, [w.key for w in geo.wards_of(province_key)]
 
 
 def _fill_registry(registry: int, seed: int, province_key: str, progress: Progress | None) -> None:
     missing = registry - registry_stats().citizens
     if missing > 0:
-        step = "Tạo dân cư / seeding"
+        step = _("Tạo dân cư")
         population_load(
             missing,
             province_key=province_key,
@@ -243,7 +251,7 @@ class _Generator:
             truth["corruptions"].append(",".join(applied))
             self.counts.update(applied)
             if progress and (done % PROGRESS_EVERY == 0 or done == records):
-                progress("Tạo bản ghi / records", done, records)
+                progress(_("Tạo bản ghi"), done, records)
         self.counts.update(
             not_in_registry=outsiders,
             with_pin=sum(1 for p in dataset["pin"] if p),
@@ -372,7 +380,7 @@ class _Generator:
 
     def _moved(self, ward: str, address: str | None, applied: list[str]) -> tuple[str, str | None]:
         """The home of another citizen in another ward of the province (a few tries)."""
-        for _ in range(10):
+        for _attempt in range(10):
             new_ward, new_address = self.rng.choice(self.homes)
             if new_ward != ward and new_address != address:
                 applied.append("moved")

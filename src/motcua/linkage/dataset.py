@@ -6,8 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 # The fields linkage understands; a dataset maps some of them to its own column names.
 FIELDS = ("sector_id", "full_name", "birth_date", "sex", "cmnd", "pin", "ward", "address")
@@ -16,7 +23,7 @@ REQUIRED = ("sector_id", "full_name", "birth_date")
 
 @dataclass(frozen=True)
 class Kind:
-    label: str
+    label: StrOrPromise
     columns: Mapping[str, str] = field(default_factory=dict)  # field -> the dataset's column
 
 
@@ -30,14 +37,12 @@ _VIETNAMESE_COLUMNS = {
     "address": "dia_chi",
 }
 KINDS: dict[str, Kind] = {
-    "gplx": Kind(
-        "Giấy phép lái xe / driver's licences", {"sector_id": "so_gplx", **_VIETNAMESE_COLUMNS}
-    ),
+    "gplx": Kind(gettext_lazy("Giấy phép lái xe"), {"sector_id": "so_gplx", **_VIETNAMESE_COLUMNS}),
     "bhyt": Kind(
-        "Thẻ bảo hiểm y tế / health insurance cards",
+        gettext_lazy("Thẻ bảo hiểm y tế"),
         {"sector_id": "ma_the", **_VIETNAMESE_COLUMNS},
     ),
-    "generic": Kind("Dữ liệu chuyên ngành / any sector dataset", {f: f for f in FIELDS}),
+    "generic": Kind(gettext_lazy("Dữ liệu chuyên ngành"), {f: f for f in FIELDS}),
 }
 
 
@@ -59,10 +64,12 @@ class DatasetInfo:
 def column_mapping(kind: str, overrides: Mapping[str, str]) -> dict[str, str]:
     if kind not in KINDS:
         choices = ", ".join(KINDS)
-        raise DatasetError({"kind": f"loại dữ liệu không rõ / unknown kind (one of {choices})"})
+        raise DatasetError({"kind": _("loại dữ liệu không rõ %(choices)s") % {"choices": choices}})
     unknown = sorted(set(overrides) - set(FIELDS))
     if unknown:
-        raise DatasetError({"columns": f"trường không rõ / unknown fields: {', '.join(unknown)}"})
+        raise DatasetError(
+            {"columns": _("trường không rõ: %(join)s") % {"join": ", ".join(unknown)}}
+        )
     return {**KINDS[kind].columns, **overrides}
 
 
@@ -128,16 +135,14 @@ def dataset_load(
     """Load the file into the table `raw` (every column as text, plus `row_no`) and check it
     whole: every problem is reported at once, before any linking starts."""
     if not path.is_file():
-        raise DatasetError({"dataset": f"không có tệp / no such file: {path}"})
+        raise DatasetError({"dataset": _("không có tệp: %(path)s") % {"path": path}})
     try:
         con.execute(
             f"CREATE OR REPLACE TABLE raw AS SELECT row_number() OVER () AS row_no, * "
             f"FROM {relation_sql(path)}"
         )
     except duckdb.Error as exc:
-        raise DatasetError(
-            {"dataset": f"không đọc được tệp / cannot read the file: {exc}"}
-        ) from None
+        raise DatasetError({"dataset": _("không đọc được tệp: %(exc)s") % {"exc": exc}}) from None
     columns = [row[0] for row in con.execute("DESCRIBE raw").fetchall()][1:]
     errors: dict[str, str] = {}
     present: dict[str, str] = {}
@@ -145,9 +150,10 @@ def dataset_load(
         if column in columns:
             present[name] = column
         elif name in REQUIRED or name in explicit:
-            errors[name] = (
-                f"thiếu cột / missing column '{column}' (the file has: {', '.join(columns)})"
-            )
+            errors[name] = _("thiếu cột '%(column)s' (tệp có: %(join)s)") % {
+                "column": column,
+                "join": ", ".join(columns),
+            }
     if errors:
         raise DatasetError(errors)
     errors.update(_value_errors(con, present))
@@ -155,7 +161,7 @@ def dataset_load(
         raise DatasetError(errors)
     (rows,) = con.execute("SELECT count(*) FROM raw").fetchall()[0]
     if rows == 0:
-        raise DatasetError({"dataset": "tệp không có bản ghi / the file has no records"})
+        raise DatasetError({"dataset": _("tệp không có bản ghi")})
     return DatasetInfo(rows=rows, columns=columns, mapping=present)
 
 
@@ -171,10 +177,12 @@ def _value_errors(con: duckdb.DuckDBPyConnection, present: Mapping[str, str]) ->
         f"count({sector_id}) - count(DISTINCT {sector_id}) FROM raw"
     ).fetchall()[0]
     if empty or duplicates:
-        errors["sector_id"] = (
-            f"mã bản ghi trống hoặc trùng / empty or repeated record ids: {empty} empty, "
-            f"{duplicates} repeated"
-        )
+        errors["sector_id"] = _(
+            "mã bản ghi trống hoặc trùng: %(empty)s trống, %(duplicates)s trùng"
+        ) % {
+            "empty": empty,
+            "duplicates": duplicates,
+        }
     for name, (bad_rows, message) in _CHECKS.items():
         if name not in present:
             continue
@@ -183,8 +191,14 @@ def _value_errors(con: duckdb.DuckDBPyConnection, present: Mapping[str, str]) ->
             f"ORDER BY row_no LIMIT {EXAMPLES}"
         ).fetchall()
         if bad:
-            examples = ", ".join(f"dòng / row {row[1]}: '{row[2]}'" for row in bad)
-            errors[name] = f"{message}; {bad[0][0]} sai / wrong, e.g. {examples}"
+            examples = ", ".join(
+                _("dòng %(row)s: %(value)s") % {"row": row[1], "value": repr(row[2])} for row in bad
+            )
+            errors[name] = _("%(message)s; %(count)s sai, ví dụ %(examples)s") % {
+                "message": message,
+                "count": bad[0][0],
+                "examples": examples,
+            }
     return errors
 
 
@@ -211,15 +225,15 @@ def _not_digits(count: str) -> Callable[[str], str]:
 
 
 # Each checked field: the query for its bad rows (given the quoted column), and the message.
-_CHECKS: dict[str, tuple[Callable[[str], str], str]] = {
+_CHECKS: dict[str, tuple[Callable[[str], str], StrOrPromise]] = {
     "birth_date": (
         _bad_dates,
-        "ngày sinh không đúng dạng / dates must be dd/mm/yyyy, mm/yyyy, yyyy or yyyy-mm-dd",
+        gettext_lazy("ngày sinh không đúng dạng"),
     ),
-    "sex": (_bad_sex, "giới tính phải là Nam/Nữ / sex must be Nam/Nữ (or M/F)"),
+    "sex": (_bad_sex, gettext_lazy("giới tính phải là Nam/Nữ (hoặc M/F)")),
     "cmnd": (
         _not_digits("\\d{9}|\\d{12}"),
-        "số CMND có 9 hoặc 12 chữ số / old ID numbers have 9 or 12 digits",
+        gettext_lazy("số CMND có 9 hoặc 12 chữ số"),
     ),
-    "pin": (_not_digits("\\d{12}"), "số định danh có 12 chữ số / PINs have 12 digits"),
+    "pin": (_not_digits("\\d{12}"), gettext_lazy("số định danh có 12 chữ số")),
 }

@@ -12,6 +12,7 @@ from typing import Any
 
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
+from django.utils.translation import gettext as _
 from splink import Linker, SettingsCreator, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.database_api import DatabaseAPISubClass
@@ -28,9 +29,7 @@ SEED = 6
 def _reordered() -> cll.CustomLevel:
     """The same words in another order: the family name written last where the first word
     also looks like a family name ("Hoàng Nam Nguyễn"), which normalisation leaves alone."""
-    return cll.CustomLevel(
-        "sorted_tokens_l = sorted_tokens_r", "Cùng các chữ, khác thứ tự / same words reordered"
-    )
+    return cll.CustomLevel("sorted_tokens_l = sorted_tokens_r", _("Cùng các chữ, khác thứ tự"))
 
 
 def _name_comparisons() -> list[cl.CustomComparison]:
@@ -42,12 +41,10 @@ def _name_comparisons() -> list[cl.CustomComparison]:
         output_column_name="given",
         comparison_levels=[
             cll.NullLevel("given"),
-            cll.ExactMatchLevel("given_acc").configure(
-                label_for_charts="Trùng có dấu / exact with accents"
-            ),
+            cll.ExactMatchLevel("given_acc").configure(label_for_charts=_("Trùng có dấu")),
             cll.ExactMatchLevel("given").configure(
                 tf_adjustment_column="given",
-                label_for_charts="Trùng không dấu / exact without accents",
+                label_for_charts=_("Trùng không dấu"),
             ),
             _reordered(),
             # Given names are short: one slip ("Lan" → "Lam") is already far in Jaro-Winkler.
@@ -73,9 +70,9 @@ def _name_comparisons() -> list[cl.CustomComparison]:
         output_column_name="middle",
         comparison_levels=[
             # One side without a middle name (often left out in sector data) says nothing.
-            cll.CustomLevel(
-                "(middle_l = '') <> (middle_r = '')", "Một bên thiếu / missing on one side"
-            ).configure(is_null_level=True),
+            cll.CustomLevel("(middle_l = '') <> (middle_r = '')", _("Một bên thiếu")).configure(
+                is_null_level=True
+            ),
             cll.ExactMatchLevel("middle"),
             cll.JaroWinklerLevel("middle", 0.88),
             cll.ElseLevel(),
@@ -93,24 +90,24 @@ def _date_comparison() -> cl.CustomComparison:
             cll.CustomLevel("birth_year_l IS NULL OR birth_year_r IS NULL").configure(
                 is_null_level=True
             ),
-            cll.CustomLevel("dob_l = dob_r", "Trùng ngày / same date"),
+            cll.CustomLevel("dob_l = dob_r", _("Trùng ngày")),
             cll.CustomLevel(
                 "birth_year_l = birth_year_r AND birth_month_l = birth_day_r AND birth_day_l = birth_month_r",
-                "Đảo ngày-tháng / day↔month",
+                _("Đảo ngày-tháng"),
             ),
             cll.CustomLevel(
                 "birth_year_l = birth_year_r AND birth_month_l = birth_month_r AND (birth_day_l IS NULL OR birth_day_r IS NULL)",
-                "Trùng tháng-năm, thiếu ngày / month and year, day unknown",
+                _("Trùng tháng-năm, thiếu ngày"),
             ),
             cll.CustomLevel(
                 "birth_year_l = birth_year_r AND (birth_month_l IS NULL OR birth_month_r IS NULL)",
-                "Trùng năm, thiếu tháng / year, month unknown",
+                _("Trùng năm, thiếu tháng"),
             ),
             cll.CustomLevel(
                 "abs(birth_year_l - birth_year_r) = 1 AND birth_month_l = birth_month_r AND birth_day_l = birth_day_r",
-                "Lệch một năm / year off by one",
+                _("Lệch một năm"),
             ),
-            cll.CustomLevel("birth_year_l = birth_year_r", "Cùng năm / same year only"),
+            cll.CustomLevel("birth_year_l = birth_year_r", _("Cùng năm")),
             cll.ElseLevel(),
         ],
     )

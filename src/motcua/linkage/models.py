@@ -5,21 +5,22 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from motcua.linkage.dataset import KINDS
 
 
 class Status(models.TextChoices):
-    QUEUED = "queued", "Đang chờ / queued"
-    RUNNING = "running", "Đang chạy / running"
-    DONE = "done", "Hoàn thành / done"
-    FAILED = "failed", "Lỗi / failed"
+    QUEUED = "queued", gettext_lazy("Đang chờ")
+    RUNNING = "running", gettext_lazy("Đang chạy")
+    DONE = "done", gettext_lazy("Hoàn thành")
+    FAILED = "failed", gettext_lazy("Lỗi")
 
 
 class Decision(models.TextChoices):
-    PENDING = "pending", "Chờ đối soát / pending"
-    CONFIRMED = "confirmed", "Cùng một người / same person"
-    REJECTED = "rejected", "Không phải / not the same person"
+    PENDING = "pending", gettext_lazy("Chờ đối soát")
+    CONFIRMED = "confirmed", gettext_lazy("Cùng một người")
+    REJECTED = "rejected", gettext_lazy("Không phải")
 
 
 class LinkageJob(models.Model):
@@ -61,8 +62,8 @@ class LinkageJob(models.Model):
     finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "lượt liên kết dữ liệu / linkage job"
-        verbose_name_plural = "lượt liên kết dữ liệu / linkage jobs"
+        verbose_name = gettext_lazy("lượt liên kết dữ liệu")
+        verbose_name_plural = pgettext_lazy("plural", "lượt liên kết dữ liệu")
         constraints = [
             models.UniqueConstraint(
                 fields=["created_by", "idempotency_key"], name="linkage_job_started_once"
@@ -73,8 +74,8 @@ class LinkageJob(models.Model):
             models.Index(fields=["agency", "-created"], name="linkage_job_agency_newest"),
         ]
         permissions = [
-            ("run_linkage", "Chạy liên kết dữ liệu chuyên ngành / run record linkage"),
-            ("review_pair", "Đối soát cặp bản ghi / review linkage pairs"),
+            ("run_linkage", gettext_lazy("Chạy liên kết dữ liệu chuyên ngành")),
+            ("review_pair", gettext_lazy("Đối soát cặp bản ghi")),
         ]
 
     def __str__(self) -> str:
@@ -102,8 +103,8 @@ class ReviewPair(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
-        verbose_name = "cặp cần đối soát / review pair"
-        verbose_name_plural = "cặp cần đối soát / review pairs"
+        verbose_name = gettext_lazy("cặp cần đối soát")
+        verbose_name_plural = pgettext_lazy("plural", "cặp cần đối soát")
         constraints = [
             models.UniqueConstraint(fields=["job", "sector_id", "pin"], name="review_pair_once")
         ]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from django.utils.translation import gettext as _
 from splink import DuckDBAPI
 
 from motcua.linkage import model, report
@@ -82,11 +83,13 @@ class LinkResult:
 def dataset_check(spec: LinkSpec) -> DatasetInfo:
     """Everything that can be said about the input before linking starts (raises DatasetError)."""
     if spec.output_format not in OUTPUT_FORMATS:
-        raise DatasetError({"format": f"định dạng / format must be one of {OUTPUT_FORMATS}"})
+        raise DatasetError(
+            {"format": _("định dạng %(OUTPUT_FORMATS)s") % {"OUTPUT_FORMATS": OUTPUT_FORMATS}}
+        )
     if spec.backend not in BACKENDS:
         raise DatasetError({"backend": f"backend must be one of {BACKENDS}"})
     if spec.labels and not spec.labels.is_file():
-        raise DatasetError({"labels": f"không có tệp / no such file: {spec.labels}"})
+        raise DatasetError({"labels": _("không có tệp: %(labels)s") % {"labels": spec.labels}})
     with _duckdb(spec, spec.out_dir) as con:
         return _load(con, spec)
 
@@ -164,7 +167,7 @@ def link(
             manifest.mark("features")
         features_open(con, out)
         if not con.execute("SELECT count(*) FROM registry").fetchall()[0][0]:
-            raise DatasetError({"registry": "CSDL dân cư trống / the registry is empty"})
+            raise DatasetError({"registry": _("CSDL dân cư trống")})
         tell(Progress("deterministic", 0, info.rows))
         if not manifest.has("deterministic"):
             con.execute(f"COPY ({deterministic_sql()}) TO '{out / 'deterministic.parquet'}'")

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from motcua.linkage.dataset import KINDS, DatasetInfo
 from motcua.linkage.resolve import CLASSES, COMPARISONS, LINK_EVIDENCE, MARGIN, REVIEW_EVIDENCE
@@ -24,18 +26,18 @@ EXAMPLES = 5
 BIN = 2.0  # match weight per histogram bar
 COLOURS = {"linked": "#2e7d32", "review": "#f9a825", "unlinked": "#9e9e9e"}
 CLASS_LABELS = {
-    "linked": "Liên kết / linked",
-    "review": "Cần đối soát / review",
-    "unlinked": "Không liên kết / unlinked",
+    "linked": gettext_lazy("Liên kết"),
+    "review": gettext_lazy("Cần đối soát"),
+    "unlinked": gettext_lazy("Không liên kết"),
 }
 FIELD_LABELS = {
-    "family": "Họ / family name",
-    "middle": "Tên đệm / middle name",
-    "given": "Tên / given name",
-    "dob": "Ngày sinh / date of birth",
-    "sex": "Giới tính / sex",
-    "cmnd": "Số CMND / old ID",
-    "place": "Nơi ở / ward, province",
+    "family": gettext_lazy("Họ"),
+    "middle": gettext_lazy("Tên đệm"),
+    "given": gettext_lazy("Tên"),
+    "dob": gettext_lazy("Ngày sinh"),
+    "sex": gettext_lazy("Giới tính"),
+    "cmnd": gettext_lazy("Số CMND"),
+    "place": gettext_lazy("Nơi ở"),
 }
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#222}
@@ -60,9 +62,9 @@ def write(
         _examples(con),
         _parameters(spec.out_dir / "model.json"),
     ]
-    title = "Báo cáo liên kết dữ liệu / linkage report"
+    title = _("Báo cáo liên kết dữ liệu")
     path.write_text(
-        f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>{title}</title>'
+        f'<!doctype html><html lang="{get_language() or "vi"}"><meta charset="utf-8"><title>{title}</title>'
         f"<style>{STYLE}</style><h1>{title}</h1>{''.join(sections)}</html>",
         encoding="utf-8",
     )
@@ -91,15 +93,19 @@ def _summary(spec: LinkSpec, info: DatasetInfo, counts: dict[str, dict[str, int]
     ]
     methods = [[m, n] for m, n in counts["method"].items()]
     return (
-        f"<p>{escape(KINDS[spec.kind].label)} — {escape(spec.dataset.name)}: "
-        f"{info.rows:,} bản ghi / records.</p>"
-        + _table(["Kết quả / class", "Số / count", "Tỉ lệ / share"], classes)
-        + "<h2>Liên kết theo cách / links by method</h2>"
-        + _table(["Cách / method", "Số / count"], methods)
-        + f"<p><small>Liên kết khi bằng chứng (trọng số trừ tiên nghiệm) ≥ {LINK_EVIDENCE:g} bit và "
-        f"hơn mọi ứng viên khác {MARGIN:g} bit; đối soát từ {REVIEW_EVIDENCE:g} bit. / Linked when "
-        f"the fields' evidence (match weight less the prior) is ≥ {LINK_EVIDENCE:g} bits and "
-        f"{MARGIN:g} bits ahead of any rival; review from {REVIEW_EVIDENCE:g} bits.</small></p>"
+        f"<p>{escape(str(KINDS[spec.kind].label))} — {escape(spec.dataset.name)}: "
+        + escape(_("%(rows)s bản ghi.") % {"rows": f"{info.rows:,}"})
+        + "</p>"
+        + _table([_("Kết quả"), _("Số"), _("Tỉ lệ")], classes)
+        + f"<h2>{_('Liên kết theo cách')}</h2>"
+        + _table([_("Cách"), _("Số")], methods)
+        + "<p><small>"
+        + _(
+            "Liên kết khi bằng chứng (trọng số trừ tiên nghiệm) ≥ %(link)s bit và hơn mọi ứng "
+            "viên khác %(margin)s bit; đối soát từ %(review)s bit."
+        )
+        % {"link": f"{LINK_EVIDENCE:g}", "margin": f"{MARGIN:g}", "review": f"{REVIEW_EVIDENCE:g}"}
+        + "</small></p>"
     )
 
 
@@ -109,7 +115,7 @@ def _histogram(con: duckdb.DuckDBPyConnection) -> str:
         "WHERE match_weight IS NOT NULL GROUP BY ALL ORDER BY 1"
     ).fetchall()
     if not rows:
-        return "<h2>Phân bố trọng số / match weights</h2><p>Không có cặp được chấm điểm / no scored pairs.</p>"
+        return f"<h2>{_('Phân bố trọng số')}</h2><p>{_('Không có cặp được chấm điểm.')}</p>"
     bins = sorted({r[0] for r in rows})
     stacks = {b: {c: 0 for c in CLASSES} for b in bins}
     for b, cls, n in rows:
@@ -134,11 +140,12 @@ def _histogram(con: duckdb.DuckDBPyConnection) -> str:
         f'<span style="color:{COLOURS[c]}">■</span> {CLASS_LABELS[c]}' for c in CLASSES
     )
     return (
-        "<h2>Phân bố trọng số / match weights</h2>"
+        f"<h2>{_('Phân bố trọng số')}</h2>"
         f'<svg width="{width}" height="{height + 20}" role="img" aria-label="histogram">'
         + "".join(shapes)
-        + f"</svg><p>{legend}</p><p><small>Bản ghi theo trọng số của cặp tốt nhất (log2 của tỉ số "
-        "khả năng) / records by the match weight of their best pair.</small></p>"
+        + f"</svg><p>{legend}</p><p><small>"
+        + _("Bản ghi theo trọng số của cặp tốt nhất (log2 của tỉ số khả năng).")
+        + "</small></p>"
     )
 
 
@@ -148,17 +155,17 @@ def _contributions(con: duckdb.DuckDBPyConnection) -> str:
         f"SELECT s.class, count(*), {averages} FROM results s "
         "JOIN candidates c ON c.rec_id = s.rec_id AND c.pin = s.pin GROUP BY 1 ORDER BY 1"
     ).fetchall()
-    head = ["Kết quả / class", "Cặp / pairs", *(FIELD_LABELS[f] for f in COMPARISONS)]
+    head = [_("Kết quả"), _("Cặp"), *(str(FIELD_LABELS[f]) for f in COMPARISONS)]
     return (
-        "<h2>Đóng góp của từng trường / how each field contributed</h2>"
-        "<p><small>Trọng số trung bình mỗi trường góp vào cặp được chọn (dương: ủng hộ, âm: phản "
-        "đối). / Average match weight each field added to the chosen pair.</small></p>"
+        f"<h2>{_('Đóng góp của từng trường')}</h2><p><small>"
+        + _("Trọng số trung bình mỗi trường góp vào cặp được chọn (dương: ủng hộ, âm: phản đối).")
+        + "</small></p>"
         + _table(head, [[CLASS_LABELS[r[0]], *r[1:]] for r in rows])
     )
 
 
 def _examples(con: duckdb.DuckDBPyConnection) -> str:
-    parts = ["<h2>Ví dụ / examples</h2>"]
+    parts = [f"<h2>{_('Ví dụ')}</h2>"]
     for cls in CLASSES:
         rows = con.execute(
             "SELECT r.unique_id, r.full_name, r.dob, r.birth_year, g.full_name, g.dob, s.match_weight, s.method "
@@ -175,13 +182,13 @@ def _examples(con: duckdb.DuckDBPyConnection) -> str:
             f"<h3>{CLASS_LABELS[cls]}</h3>"
             + _table(
                 [
-                    "Mã / id",
-                    "Họ tên / name",
-                    "Sinh / born",
-                    "Công dân / citizen",
-                    "Sinh / born",
-                    "Trọng số / weight",
-                    "Cách / method",
+                    _("Mã"),
+                    _("Họ tên"),
+                    _("Sinh"),
+                    _("Công dân"),
+                    _("Sinh"),
+                    _("Trọng số"),
+                    _("Cách"),
                 ],
                 table,
             )
@@ -210,8 +217,10 @@ def _parameters(model_json: Path) -> str:
                 ]
             )
     return (
-        "<h2>Mô hình đã học / the trained model</h2><p><small>m: tỉ lệ ở các cặp đúng, u: ở các "
-        "cặp ngẫu nhiên (ước lượng EM và lấy mẫu ngẫu nhiên). / m: share among true pairs, u: "
-        "among random pairs (EM and random sampling).</small></p>"
-        + _table(["Trường / field", "Mức / level", "m", "u"], rows)
+        f"<h2>{_('Mô hình đã học')}</h2><p><small>"
+        + _(
+            "m: tỉ lệ ở các cặp đúng, u: ở các cặp ngẫu nhiên (ước lượng EM và lấy mẫu ngẫu nhiên)."
+        )
+        + "</small></p>"
+        + _table([_("Trường"), _("Mức"), "m", "u"], rows)
     )

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from motcua.core.access import access_log_record
 from motcua.core.actors import Actor
@@ -22,23 +24,27 @@ from motcua.linkage.export import parquet_as_csv
 from motcua.linkage.models import Decision, LinkageJob, ReviewPair, Status
 from motcua.linkage.services import NO_JOB, REVIEW_PERMISSION, RUN_PERMISSION, agencies_of
 
-STAGES: dict[str, str] = {
-    "registry": "Đọc CSDL dân cư / reading the registry",
-    "features": "Chuẩn hoá dữ liệu / preparing the records",
-    "deterministic": "Khớp theo số định danh, CMND / exact matches on PIN and ID numbers",
-    "train": "Huấn luyện mô hình / training the model",
-    "predict": "Chấm điểm các cặp / scoring candidate pairs",
-    "resolve": "Chọn kết quả / resolving the links",
-    "report": "Lập báo cáo / writing the report",
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+STAGES: dict[str, StrOrPromise] = {
+    "registry": gettext_lazy("Đọc CSDL dân cư"),
+    "features": gettext_lazy("Chuẩn hoá dữ liệu"),
+    "deterministic": gettext_lazy("Khớp theo số định danh, CMND"),
+    "train": gettext_lazy("Huấn luyện mô hình"),
+    "predict": gettext_lazy("Chấm điểm các cặp"),
+    "resolve": gettext_lazy("Chọn kết quả"),
+    "report": gettext_lazy("Lập báo cáo"),
 }
 # The facts a pair compares, in the order the page shows them.
-PAIR_FIELDS: tuple[tuple[str, str], ...] = (
-    ("full_name", "Họ và tên / Name"),
-    ("birth_date", "Ngày sinh / Born"),
-    ("sex", "Giới tính / Sex"),
-    ("cmnd", "CMND / Old ID number"),
-    ("ward", "Xã, phường / Ward"),
-    ("address", "Địa chỉ / Address"),
+PAIR_FIELDS: tuple[tuple[str, StrOrPromise], ...] = (
+    ("full_name", gettext_lazy("Họ và tên")),
+    ("birth_date", gettext_lazy("Ngày sinh")),
+    ("sex", gettext_lazy("Giới tính")),
+    ("cmnd", gettext_lazy("Số CMND")),
+    ("ward", gettext_lazy("Xã, phường")),
+    ("address", gettext_lazy("Địa chỉ")),
 )
 # Which of the engine's comparisons weigh on each fact shown (their sum is shown beside it).
 CONTRIBUTION_FIELDS: dict[str, tuple[str, ...]] = {
@@ -49,22 +55,24 @@ CONTRIBUTION_FIELDS: dict[str, tuple[str, ...]] = {
     "ward": ("place", "ward"),
     "address": ("address",),
 }
-COMPARISON_LABELS: dict[str, str] = {
-    "family": "Họ / family name",
-    "middle": "Tên đệm / middle name",
-    "given": "Tên / given name",
-    "dob": "Ngày sinh / date of birth",
-    "sex": "Giới tính / sex",
-    "cmnd": "CMND / old ID number",
-    "place": "Nơi ở / place",
+COMPARISON_LABELS: dict[str, StrOrPromise] = {
+    "family": gettext_lazy("Họ"),
+    "middle": gettext_lazy("Tên đệm"),
+    "given": gettext_lazy("Tên"),
+    "dob": gettext_lazy("Ngày sinh"),
+    "sex": gettext_lazy("Giới tính"),
+    "cmnd": gettext_lazy("Số CMND"),
+    "place": gettext_lazy("Nơi ở"),
 }
 ACCESS_DATA = "registry.linkage_candidate"
-DOWNLOAD_DATA = "kết quả liên kết / record linkage results"
+DOWNLOAD_DATA = gettext_lazy("kết quả liên kết")
 
 
 def _may_see(actor: Actor) -> None:
     if not (actor.can(RUN_PERMISSION) or actor.can(REVIEW_PERMISSION)):
-        raise PermissionDenied(f"Không có quyền / Not allowed: {RUN_PERMISSION}")
+        raise PermissionDenied(
+            _("Không có quyền: %(RUN_PERMISSION)s") % {"RUN_PERMISSION": RUN_PERMISSION}
+        )
 
 
 def _jobs_of(actor: Actor) -> QuerySet[LinkageJob]:
@@ -73,7 +81,7 @@ def _jobs_of(actor: Actor) -> QuerySet[LinkageJob]:
 
 
 def _kind_label(kind: str) -> str:
-    return KINDS[kind].label if kind in KINDS else kind
+    return str(KINDS[kind].label) if kind in KINDS else kind
 
 
 def _percent(done: int, total: int) -> int:
@@ -82,7 +90,7 @@ def _percent(done: int, total: int) -> int:
 
 def linkage_kinds() -> list[tuple[str, str]]:
     """The kinds of sector dataset linkage understands, as (key, label)."""
-    return [(key, kind.label) for key, kind in KINDS.items()]
+    return [(key, str(kind.label)) for key, kind in KINDS.items()]
 
 
 # --- jobs ---------------------------------------------------------------------------------------
@@ -137,7 +145,7 @@ def _row(v: dict[str, Any]) -> JobRow:
         status=v["status"],
         status_label=str(Status(v["status"]).label),
         stage=v["stage"],
-        stage_label=STAGES.get(v["stage"], v["stage"]),
+        stage_label=str(STAGES.get(v["stage"], v["stage"])),
         percent=_percent(v["done"], v["total"]),
         linked=v["linked"],
         review=v["review"],
@@ -266,7 +274,7 @@ def linkage_job_progress(*, actor: Actor, job_id: int) -> JobProgress:
         status=v["status"],
         status_label=str(Status(v["status"]).label),
         stage=v["stage"],
-        stage_label=STAGES.get(v["stage"], v["stage"]),
+        stage_label=str(STAGES.get(v["stage"], v["stage"])),
         done=v["done"],
         total=v["total"],
         percent=100 if v["status"] == Status.DONE else _percent(v["done"], v["total"]),
@@ -307,7 +315,7 @@ def linkage_job_file(*, actor: Actor, job_id: int, which: Literal["report", "out
     )
     path = _inside(job[which], job["out_dir"]) if job else None
     if job is None or path is None:
-        raise NotFound("Chưa có tệp này / the file is not there (yet)")
+        raise NotFound(_("Chưa có tệp này"))
     if which == "report":
         return JobFile(path, f"lien-ket-{job['kind']}-{job_id}.html", "text/html; charset=utf-8")
     with transaction.atomic():  # the rows go in batches, all or none
@@ -315,10 +323,7 @@ def linkage_job_file(*, actor: Actor, job_id: int, which: Literal["report", "out
             actor=actor,
             subject_pins=_pins_in(path),
             data=f"{DOWNLOAD_DATA}: {_kind_label(job['kind'])}",
-            purpose=(
-                f"Tải kết quả liên kết dữ liệu, lượt {job_id} / download of the record linkage "
-                f"results of job {job_id}"
-            ),
+            purpose=(_("Tải kết quả liên kết dữ liệu, lượt %(job_id)s") % {"job_id": job_id}),
         )
     content_type = "text/csv" if path.suffix == ".csv" else "application/vnd.apache.parquet"
     return JobFile(path, f"lien-ket-{job['kind']}-{job_id}{path.suffix}", content_type)
@@ -516,7 +521,7 @@ def review_pair_get(*, actor: Actor, pair_id: int) -> PairDetail:
         .first()
     )
     if pair is None:
-        raise NotFound("Không có cặp bản ghi này / no such pair")
+        raise NotFound(_("Không có cặp bản ghi này"))
     contributions = {str(k): _number(v) for k, v in (pair.contributions or {}).items()}
     fields = []
     for field, label in PAIR_FIELDS:
@@ -529,7 +534,7 @@ def review_pair_get(*, actor: Actor, pair_id: int) -> PairDetail:
         fields.append(
             FieldRow(
                 field=field,
-                label=label,
+                label=str(label),
                 record=record,
                 citizen=citizen,
                 contribution=round(sum(shares), 2) if shares else None,
@@ -537,7 +542,7 @@ def review_pair_get(*, actor: Actor, pair_id: int) -> PairDetail:
             )
         )
     table = [
-        (name, COMPARISON_LABELS.get(name, name), None if value is None else round(value, 2))
+        (name, str(COMPARISON_LABELS.get(name, name)), None if value is None else round(value, 2))
         for name, value in contributions.items()
     ]
     access_log_record(
@@ -545,8 +550,8 @@ def review_pair_get(*, actor: Actor, pair_id: int) -> PairDetail:
         subject_pins=[pair.pin],
         data=ACCESS_DATA,
         purpose=(
-            f"Đối soát liên kết dữ liệu {pair.job.kind}, lượt {pair.job_id} / "
-            f"record linkage review, job {pair.job_id}"
+            gettext_noop("Đối soát liên kết dữ liệu %(kind)s, lượt %(job_id)s")
+            % {"kind": pair.job.kind, "job_id": pair.job_id}
         ),
     )
     return PairDetail(

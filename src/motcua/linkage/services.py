@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -28,6 +28,8 @@ from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from motcua.catalog.selectors import official_roles
 from motcua.core.actors import SYSTEM, Actor
@@ -51,6 +53,10 @@ from motcua.linkage.trail import citizens_told
 from motcua.registry.selectors import VIEW_PERMISSION as REGISTRY_VIEW
 from motcua.registry.selectors import linkage_extract
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
 RUN_PERMISSION = "linkage.run_linkage"
 REVIEW_PERMISSION = "linkage.review_pair"
 DATASET_FOLDER = "linkage"
@@ -63,16 +69,13 @@ IMPORT_BATCH = 5000
 # Session-level advisory locks of PostgreSQL in this key space belong to running linkage jobs.
 _LOCK_SPACE = 0x4C4B << 32
 
-EMPTY = "Tệp rỗng / the file is empty"
-TOO_LARGE = "Tệp vượt quá {mb} MB / the file is over {mb} MB"
-NOT_ACCEPTED = "Chỉ nhận tệp .csv hoặc .parquet / only .csv or .parquet files are accepted"
-NOT_PARQUET = "Tệp không phải Parquet hợp lệ / the file is not a valid Parquet file"
-NOT_CSV = "Tệp CSV phải là văn bản mã hoá UTF-8 / the CSV file must be text encoded as UTF-8"
-NO_JOB = "Không có lượt liên kết này / no such linkage job"
-NO_AGENCY = (
-    "Chỉ cán bộ của một cơ quan mới chạy liên kết dữ liệu / only an official of an agency runs "
-    "record linkage"
-)
+EMPTY = gettext_lazy("Tệp rỗng")
+TOO_LARGE = gettext_lazy("Tệp vượt quá {mb} MB")
+NOT_ACCEPTED = gettext_lazy("Chỉ nhận tệp .csv hoặc .parquet")
+NOT_PARQUET = gettext_lazy("Tệp không phải Parquet hợp lệ")
+NOT_CSV = gettext_lazy("Tệp CSV phải là văn bản mã hoá UTF-8")
+NO_JOB = gettext_lazy("Không có lượt liên kết này")
+NO_AGENCY = gettext_lazy("Chỉ cán bộ của một cơ quan mới chạy liên kết dữ liệu")
 PARQUET_MAGIC = b"PAR1"
 
 
@@ -112,7 +115,7 @@ def dataset_upload_check(upload: UploadedFile, *, field: str = "dataset") -> Che
 
     The name only says which of the two the file claims to be; its bytes must agree."""
 
-    def refuse(why: str) -> ValidationFailed:
+    def refuse(why: StrOrPromise) -> ValidationFailed:
         return ValidationFailed({field: why})
 
     name = display_name(upload.name)
@@ -224,9 +227,8 @@ def _columns_checked(columns: Mapping[str, str] | None) -> dict[str, str]:
     if bad:
         raise ValidationFailed(
             {
-                "columns": "Không hiểu trường / unknown fields: "
-                + ", ".join(bad)
-                + f" (trường hợp lệ / valid fields: {', '.join(FIELDS)})"
+                "columns": _("Không hiểu trường: %(bad)s (trường hợp lệ: %(valid)s)")
+                % {"bad": ", ".join(bad), "valid": ", ".join(FIELDS)}
             }
         )
     return cleaned
@@ -247,9 +249,9 @@ def _owner_agency(actor: Actor, agency_id: int | None) -> int:
     if agency_id is None and len(served) == 1:
         return next(iter(served))
     if agency_id is None:
-        raise ValidationFailed({"agency": "Chọn cơ quan / pick the agency"})
+        raise ValidationFailed({"agency": _("Chọn cơ quan")})
     if agency_id not in served:
-        raise ValidationFailed({"agency": "Không phải cơ quan của bạn / not one of your agencies"})
+        raise ValidationFailed({"agency": _("Không phải cơ quan của bạn")})
     return agency_id
 
 
@@ -281,9 +283,9 @@ def linkage_job_start(
     key = idempotency_key.strip()
     errors: dict[str, str] = {}
     if not 8 <= len(key) <= 64:
-        errors["idempotency_key"] = "Khóa chống trùng 8-64 ký tự / 8-64 chars"
+        errors["idempotency_key"] = _("Khóa chống trùng 8-64 ký tự")
     if kind not in KINDS:
-        errors["kind"] = "Chọn loại dữ liệu / pick the kind of dataset"
+        errors["kind"] = _("Chọn loại dữ liệu")
     if errors:
         raise ValidationFailed(errors)
     if earlier := _earlier(actor.ref, key):
@@ -316,7 +318,7 @@ def _engine_accepts(name: str, kind: str, columns: dict[str, str]) -> int:
     except DatasetError as error:
         raise ValidationFailed(
             dict(error.errors) or {"dataset": str(error)},
-            "Tệp dữ liệu không dùng được / the dataset cannot be used",
+            _("Tệp dữ liệu không dùng được"),
         ) from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)  # a remote storage's local copy
@@ -383,7 +385,7 @@ def linkage_job_resume(*, actor: Actor, job_id: int) -> None:
     if job is None:
         raise NotFound(NO_JOB)
     if job.status != Status.FAILED:
-        raise Conflict("Chỉ chạy lại lượt bị lỗi / only a failed job can be run again")
+        raise Conflict(_("Chỉ chạy lại lượt bị lỗi"))
     before = {"status": job.status, "error": job.error}
     job.status = Status.QUEUED
     job.save(update_fields=["status"])
@@ -466,7 +468,7 @@ def _exclusive(job_id: int) -> Iterator[None]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         if not cursor.fetchone()[0]:
-            raise Conflict("Lượt liên kết này đang chạy / this job is already running")
+            raise Conflict(_("Lượt liên kết này đang chạy"))
     try:
         yield
     finally:
@@ -491,7 +493,7 @@ def _run_started(job_id: int) -> LinkageJob | None:
         action="linkage.job_run",
         object_type="linkage.linkagejob",
         object_id=str(job.pk),
-        reason=f"Chạy thay cho / on behalf of {job.created_by}",
+        reason=gettext_noop("Chạy thay cho %(created_by)s") % {"created_by": job.created_by},
         before=before,
         after={"status": job.status},
     )
@@ -504,14 +506,14 @@ def _runner(job: LinkageJob) -> Actor:
     user = User.objects.filter(username=job.created_by, is_active=True).first()
     if user is None:
         raise PermissionDenied(
-            f"Tài khoản {job.created_by} không còn hoạt động / the account is no longer active"
+            _("Tài khoản %(created_by)s không còn hoạt động") % {"created_by": job.created_by}
         )
     actor = Actor.from_user(user)
     actor.require(RUN_PERMISSION)
     if job.agency_id is None or job.agency_id not in agencies_of(actor):
         raise PermissionDenied(
-            f"{job.created_by} không còn là cán bộ của cơ quan chủ lượt này / no longer an "
-            "official of the job's agency"
+            _("%(created_by)s không còn là cán bộ của cơ quan chủ lượt này")
+            % {"created_by": job.created_by}
         )
     return actor
 
@@ -529,7 +531,8 @@ def _registry_extracted(
     linkage_extract(
         actor=actor,
         path=str(part),
-        purpose=f"Liên kết dữ liệu {job.kind}, lượt {job.pk} / record linkage job {job.pk}",
+        purpose=gettext_noop("Liên kết dữ liệu %(kind)s, lượt %(pk)s")
+        % {"kind": job.kind, "pk": job.pk},
     )
     os.replace(part, path)
     with transaction.atomic(durable=True):
@@ -538,7 +541,7 @@ def _registry_extracted(
             action="linkage.registry_extract",
             object_type="linkage.linkagejob",
             object_id=str(job.pk),
-            reason="Trích xuất CSDL dân cư để liên kết / registry extract for linkage",
+            reason=gettext_noop("Trích xuất CSDL dân cư để liên kết"),
             after={"bytes": path.stat().st_size},
         )
     return path
@@ -723,21 +726,18 @@ def review_decide(
     actor.require(REVIEW_PERMISSION)
     note = nfc(note)[:MAX_NOTE]
     if decision not in DECISIONS:
-        raise ValidationFailed({"decision": "Chọn xác nhận hoặc bác bỏ / pick confirm or reject"})
+        raise ValidationFailed({"decision": _("Chọn xác nhận hoặc bác bỏ")})
     pair = (
         ReviewPair.objects.select_for_update(of=("self",))
         .filter(pk=pair_id, job__agency_id__in=agencies_of(actor))
         .first()
     )
     if pair is None:
-        raise NotFound("Không có cặp bản ghi này / no such pair")
+        raise NotFound(_("Không có cặp bản ghi này"))
     if pair.version != version:
-        raise Conflict(
-            "Cặp này vừa được người khác cập nhật; hãy tải lại trang / "
-            "the pair was changed by someone else; reload the page"
-        )
+        raise Conflict(_("Cặp này vừa được người khác cập nhật; hãy tải lại trang"))
     if pair.decision != Decision.PENDING:
-        raise Conflict("Cặp này đã được đối soát / the pair was already decided")
+        raise Conflict(_("Cặp này đã được đối soát"))
     before = {"decision": pair.decision, "version": pair.version}
     pair.decision = decision
     pair.decided_by, pair.decided_at, pair.note = actor.label, timezone.now(), note

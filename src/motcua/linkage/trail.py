@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from motcua.core.access import access_log_record
 from motcua.core.actors import Actor
@@ -16,7 +17,7 @@ from motcua.core.audit import audit_record
 from motcua.linkage.dataset import KINDS
 from motcua.linkage.pipeline import LinkResult, LinkSpec
 
-PURPOSE = "làm sạch dữ liệu chuyên ngành / sector data cleaning"
+PURPOSE = gettext_noop("làm sạch dữ liệu chuyên ngành")
 
 
 def run_record(*, actor: Actor, spec: LinkSpec, result: LinkResult, job: str) -> None:
@@ -51,6 +52,6 @@ def citizens_told(*, actor: Actor, kind: str, out_dir: Path) -> int:
     return access_log_record(
         actor=actor,
         subject_pins=pins,
-        data=f"liên kết hồ sơ / record linkage: {KINDS[kind].label}",
+        data=gettext_noop("liên kết hồ sơ: %(label)s") % {"label": KINDS[kind].label},
         purpose=PURPOSE,
     )

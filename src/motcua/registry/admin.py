@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from motcua.core.access import access_log_record
 from motcua.core.actors import Actor
@@ -79,9 +80,9 @@ class AccessLoggedAdmin(admin.ModelAdmin):
                 subject_pins=pins,
                 data=f"{self.access_data}_list",
                 purpose=(
-                    "Tìm kiếm qua trang quản trị / admin search"
+                    gettext_noop("Tìm kiếm qua trang quản trị")
                     if searched
-                    else "Danh sách qua trang quản trị / admin list"
+                    else gettext_noop("Danh sách qua trang quản trị")
                 ),
             )
         return response
@@ -93,7 +94,7 @@ class AccessLoggedAdmin(admin.ModelAdmin):
             actor=Actor.from_user(request.user),
             subject_pins=self.people_read(object_id),
             data=self.access_data,
-            purpose="Tra cứu qua trang quản trị / admin lookup",
+            purpose=gettext_noop("Tra cứu qua trang quản trị"),
         )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -115,7 +116,7 @@ class CitizenAdmin(AccessLoggedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="Nhật ký thay đổi / audit trail")
+    @admin.display(description=gettext_lazy("Nhật ký thay đổi"))
     def audit_trail(self, obj: Citizen) -> str:
         entries = audit_trail(object_type="citizen", object_id=obj.pk)
         return (

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Path, Query, Router, Schema
 
 from motcua.core.api_auth import STAFF_AUTH, request_actor
@@ -16,9 +17,7 @@ from motcua.registry import selectors
 
 router = Router(auth=STAFF_AUTH, tags=["registry"])
 
-Purpose = Query(
-    ..., min_length=3, max_length=300, description="Mục đích truy cập / purpose of the access"
-)
+Purpose = Query(..., min_length=3, max_length=300, description=gettext_lazy("Mục đích truy cập"))
 
 
 class ResidenceOut(Schema):
@@ -107,7 +106,7 @@ class RenewalDueOut(Schema):
 # 401: no or a wrong key; 403: the key may not read this; 422: bad input (core.inputs included).
 ERRORS = error_responses(401, 403, 404, 422)
 # A PIN is 12 digits (the selectors say what is wrong with a short or odd one).
-Pin = Path(..., max_length=20, description="Số định danh cá nhân / personal identification number")
+Pin = Path(..., max_length=20, description=gettext_lazy("Số định danh cá nhân"))
 
 
 @router.get("/citizens/{pin}", response={200: CitizenOut, **ERRORS})

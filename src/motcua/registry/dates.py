@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.translation import gettext as _
+
 _PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -20,13 +22,15 @@ class PartialDate:
         match = _PATTERN.match(text.strip())
         if not match:
             raise ValueError(
-                f"'{text}' không đúng dạng YYYY-MM-DD, YYYY-MM hoặc YYYY / expected YYYY-MM-DD, YYYY-MM or YYYY"
+                _("'%(text)s' không đúng dạng YYYY-MM-DD, YYYY-MM hoặc YYYY") % {"text": text}
             )
         year, month, day = match.groups()
         try:
             value = date(int(year), int(month or 1), int(day or 1))
         except ValueError as exc:
-            raise ValueError(f"'{text}' không phải ngày có thật / not a real date: {exc}") from None
+            raise ValueError(
+                _("'%(text)s' không phải ngày có thật: %(exc)s") % {"text": text, "exc": exc}
+            ) from None
         precision = "day" if day else "month" if month else "year"
         return cls(value, precision)
 

@@ -9,24 +9,25 @@ from typing import Any
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Func, Q
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgettext_lazy
 
 
 class Sex(models.TextChoices):
-    MALE = "M", "Nam / Male"
-    FEMALE = "F", "Nữ / Female"
+    MALE = "M", gettext_lazy("Nam")
+    FEMALE = "F", gettext_lazy("Nữ")
 
 
 class DatePrecision(models.TextChoices):
-    DAY = "day", "ngày / day"
-    MONTH = "month", "tháng / month"
-    YEAR = "year", "năm / year"
+    DAY = "day", gettext_lazy("ngày")
+    MONTH = "month", gettext_lazy("tháng")
+    YEAR = "year", gettext_lazy("năm")
 
 
 class ContactSource(models.TextChoices):
     """Where a contact on record was given, in person."""
 
-    CARD_ISSUANCE = "card_issuance", "cấp thẻ căn cước / card issuance"
-    RESIDENCE_REGISTRATION = "residence_registration", "đăng ký cư trú / residence registration"
+    CARD_ISSUANCE = "card_issuance", gettext_lazy("cấp thẻ căn cước")
+    RESIDENCE_REGISTRATION = "residence_registration", gettext_lazy("đăng ký cư trú")
 
 
 class Fold(Func):
@@ -45,47 +46,47 @@ class FixedCharField(models.CharField):
 
 
 class Citizen(models.Model):
-    pin = FixedCharField("số định danh / PIN", max_length=12, primary_key=True)
-    full_name = models.CharField("họ và tên / full name", max_length=150)
-    sex = models.CharField("giới tính / sex", max_length=1, choices=Sex.choices)
+    pin = FixedCharField(gettext_lazy("số định danh"), max_length=12, primary_key=True)
+    full_name = models.CharField(gettext_lazy("họ và tên"), max_length=150)
+    sex = models.CharField(gettext_lazy("giới tính"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(
-        "ngày sinh / date of birth", help_text="first day of the known period"
+        gettext_lazy("ngày sinh"), help_text="first day of the known period"
     )
     birth_date_precision = models.CharField(
         max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
     )
-    birth_place = models.CharField("nơi đăng ký khai sinh / place of birth", max_length=40)
-    hometown = models.CharField("quê quán / hometown", max_length=40, blank=True)
-    ethnicity = models.CharField("dân tộc / ethnicity", max_length=40, default="Kinh")
-    religion = models.CharField("tôn giáo / religion", max_length=40, default="Không")
-    nationality = models.CharField("quốc tịch / nationality", max_length=2, default="VN")
+    birth_place = models.CharField(gettext_lazy("nơi đăng ký khai sinh"), max_length=40)
+    hometown = models.CharField(gettext_lazy("quê quán"), max_length=40, blank=True)
+    ethnicity = models.CharField(gettext_lazy("dân tộc"), max_length=40, default="Kinh")
+    religion = models.CharField(
+        gettext_lazy("tôn giáo"), max_length=40, default=gettext_noop("Không")
+    )
+    nationality = models.CharField(gettext_lazy("quốc tịch"), max_length=2, default="VN")
     father_pin = models.CharField(max_length=12, blank=True, default="")
     mother_pin = models.CharField(max_length=12, blank=True, default="")
     spouse_pin = models.CharField(max_length=12, blank=True, default="")
     cmnd = FixedCharField(
-        "số CMND cũ / old ID number", max_length=9, null=True, blank=True, unique=True
+        gettext_lazy("số CMND cũ"), max_length=9, null=True, blank=True, unique=True
     )
-    death_date = models.DateField("ngày mất / date of death", null=True, blank=True)
+    death_date = models.DateField(gettext_lazy("ngày mất"), null=True, blank=True)
     # Contacts on record: given in person where a card was issued or a residence registered,
     # never typed by whoever registers an e-ID. One-time codes that prove a level-1
     # registration go only here.
-    phone = models.CharField("điện thoại / phone", max_length=15, blank=True, default="")
+    phone = models.CharField(gettext_lazy("điện thoại"), max_length=15, blank=True, default="")
     phone_source = models.CharField(
         max_length=24, choices=ContactSource.choices, blank=True, default=""
     )
     phone_recorded_at = models.DateTimeField(null=True, blank=True)
-    email = models.CharField("thư điện tử / e-mail", max_length=254, blank=True, default="")
+    email = models.CharField(gettext_lazy("thư điện tử"), max_length=254, blank=True, default="")
     email_source = models.CharField(
         max_length=24, choices=ContactSource.choices, blank=True, default=""
     )
     email_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "công dân / citizen"
-        verbose_name_plural = "công dân / citizens"
-        permissions = [
-            ("verify_citizen", "Đối chiếu thông tin công dân / verify a citizen's identity")
-        ]
+        verbose_name = gettext_lazy("công dân")
+        verbose_name_plural = pgettext_lazy("plural", "công dân")
+        permissions = [("verify_citizen", gettext_lazy("Đối chiếu thông tin công dân"))]
         indexes = [
             models.Index(fields=["birth_date"], name="citizen_birth_date"),
             GinIndex(OpClass(Fold("full_name"), name="gin_trgm_ops"), name="citizen_name_trgm"),
@@ -104,14 +105,14 @@ class LifeEvent(models.Model):
     `after` holds the citizen fields the event set; folding them in order rebuilds the record."""
 
     class Kind(models.TextChoices):
-        REGISTERED = "registered", "đăng ký lần đầu / initial registration"
-        BIRTH = "birth", "khai sinh / birth"
-        DEATH = "death", "khai tử / death"
-        MARRIAGE = "marriage", "kết hôn / marriage"
-        DIVORCE = "divorce", "ly hôn / divorce"
-        RESIDENCE = "residence", "thay đổi cư trú / residence change"
-        CARD = "card", "cấp thẻ căn cước / ID card issued"
-        CORRECTION = "correction", "điều chỉnh thông tin / correction"
+        REGISTERED = "registered", gettext_lazy("đăng ký lần đầu")
+        BIRTH = "birth", gettext_lazy("khai sinh")
+        DEATH = "death", gettext_lazy("khai tử")
+        MARRIAGE = "marriage", gettext_lazy("kết hôn")
+        DIVORCE = "divorce", gettext_lazy("ly hôn")
+        RESIDENCE = "residence", gettext_lazy("thay đổi cư trú")
+        CARD = "card", gettext_lazy("cấp thẻ căn cước")
+        CORRECTION = "correction", gettext_lazy("điều chỉnh thông tin")
 
     citizen = models.ForeignKey(
         Citizen,
@@ -124,14 +125,14 @@ class LifeEvent(models.Model):
     occurred_on = models.DateField()
     recorded_at = models.DateTimeField()
     actor = models.CharField(max_length=200)
-    legal_basis = models.CharField("căn cứ pháp lý / legal basis", max_length=300, blank=True)
+    legal_basis = models.CharField(gettext_lazy("căn cứ pháp lý"), max_length=300, blank=True)
     reason = models.TextField(blank=True)
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
 
     class Meta:
-        verbose_name = "sự kiện hộ tịch / life event"
-        verbose_name_plural = "sự kiện hộ tịch / life events"
+        verbose_name = gettext_lazy("sự kiện hộ tịch")
+        verbose_name_plural = pgettext_lazy("plural", "sự kiện hộ tịch")
         indexes = [models.Index(fields=["citizen", "id"], name="lifeevent_citizen")]
 
     def __str__(self) -> str:
@@ -146,21 +147,21 @@ class Household(models.Model):
     created_on = models.DateField()
 
     class Meta:
-        verbose_name = "hộ gia đình / household"
+        verbose_name = gettext_lazy("hộ gia đình")
 
     def __str__(self) -> str:
-        return f"Hộ {self.pk}"
+        return gettext("Hộ %(id)s") % {"id": self.pk}
 
 
 class Relation(models.TextChoices):
-    HEAD = "head", "chủ hộ / head"
-    SPOUSE = "spouse", "vợ/chồng / spouse"
-    CHILD = "child", "con / child"
-    PARENT = "parent", "cha/mẹ / parent"
-    GRANDCHILD = "grandchild", "cháu / grandchild"
-    GRANDPARENT = "grandparent", "ông/bà / grandparent"
-    SIBLING = "sibling", "anh/chị/em / sibling"
-    OTHER = "other", "khác / other"
+    HEAD = "head", gettext_lazy("chủ hộ")
+    SPOUSE = "spouse", gettext_lazy("vợ/chồng")
+    CHILD = "child", gettext_lazy("con")
+    PARENT = "parent", gettext_lazy("cha/mẹ")
+    GRANDCHILD = "grandchild", gettext_lazy("cháu")
+    GRANDPARENT = "grandparent", gettext_lazy("ông/bà")
+    SIBLING = "sibling", gettext_lazy("anh/chị/em")
+    OTHER = "other", gettext_lazy("khác")
 
 
 class HouseholdMember(models.Model):
@@ -170,7 +171,7 @@ class HouseholdMember(models.Model):
         Citizen, on_delete=models.PROTECT, db_column="citizen_pin", db_index=False
     )
     relation = models.CharField(
-        "quan hệ với chủ hộ / relation to head", max_length=12, choices=Relation.choices
+        gettext_lazy("quan hệ với chủ hộ"), max_length=12, choices=Relation.choices
     )
     joined_on = models.DateField()
     left_on = models.DateField(null=True, blank=True)
@@ -195,8 +196,8 @@ class Residence(models.Model):
     """Residence history: the open row (valid_to null) of each kind is the current one."""
 
     class Kind(models.TextChoices):
-        PERMANENT = "permanent", "thường trú / permanent"
-        TEMPORARY = "temporary", "tạm trú / temporary"
+        PERMANENT = "permanent", gettext_lazy("thường trú")
+        TEMPORARY = "temporary", gettext_lazy("tạm trú")
 
     citizen = models.ForeignKey(
         Citizen, on_delete=models.PROTECT, db_column="citizen_pin", related_name="residences"
@@ -226,9 +227,9 @@ class Residence(models.Model):
 
 class IdCard(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "còn hiệu lực / active"
-        REPLACED = "replaced", "đã cấp đổi / replaced"
-        REVOKED = "revoked", "đã thu hồi / revoked"
+        ACTIVE = "active", gettext_lazy("còn hiệu lực")
+        REPLACED = "replaced", gettext_lazy("đã cấp đổi")
+        REVOKED = "revoked", gettext_lazy("đã thu hồi")
 
     citizen = models.ForeignKey(
         Citizen, on_delete=models.PROTECT, db_column="citizen_pin", related_name="cards"
@@ -237,11 +238,11 @@ class IdCard(models.Model):
     expires_on = models.DateField(
         null=True, blank=True, help_text="empty: valid for life (issued at 58 or later)"
     )
-    issued_by = models.CharField(max_length=200, default="Cục Cảnh sát QLHC về TTXH")
+    issued_by = models.CharField(max_length=200, default=gettext_noop("Cục Cảnh sát QLHC về TTXH"))
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
 
     class Meta:
-        verbose_name = "thẻ căn cước / ID card"
+        verbose_name = gettext_lazy("thẻ căn cước")
         constraints = [
             models.UniqueConstraint(
                 fields=["citizen"], condition=Q(status="active"), name="one_active_card"

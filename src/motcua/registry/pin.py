@@ -10,6 +10,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 # The pre-2025 province codes (Circular 07/2016/TT-BCA); a fixed historical table, not renumbered
 # by the 2025 merger. Codes for births registered abroad are not published, so none are listed.
 PROVINCE_CODES: dict[str, str] = {
@@ -51,24 +53,25 @@ class InvalidPin(ValueError):
 
 def century_sex_digit(*, sex: str, birth_year: int) -> int:
     if not FIRST_CENTURY <= birth_year <= LAST_YEAR:
-        raise InvalidPin(f"năm sinh {birth_year} ngoài khoảng 1900–2399 / year out of range")
+        raise InvalidPin(
+            _("năm sinh %(birth_year)s ngoài khoảng 1900–2399") % {"birth_year": birth_year}
+        )
     return (birth_year - FIRST_CENTURY) // 100 * 2 + (1 if sex == "F" else 0)
 
 
 def pin_parse(pin: str) -> PinInfo:
     """Explain a PIN, or raise InvalidPin saying precisely what is wrong."""
     if len(pin) != 12:
-        raise InvalidPin(
-            f"phải có 12 chữ số, có {len(pin)} ký tự / must be 12 digits, got {len(pin)}"
-        )
+        raise InvalidPin(_("phải có 12 chữ số, có %(pin)s ký tự") % {"pin": len(pin)})
     if not (pin.isascii() and pin.isdigit()):
         bad = next(i for i, ch in enumerate(pin) if not (ch.isascii() and ch.isdigit()))
         raise InvalidPin(
-            f"ký tự thứ {bad + 1} ({pin[bad]!r}) không phải chữ số / position {bad + 1} is not a digit"
+            _("ký tự thứ %(value)s (%(value2)r) không phải chữ số")
+            % {"value": bad + 1, "value2": pin[bad]}
         )
     province = pin[:3]
     if province not in PROVINCE_CODES:
-        raise InvalidPin(f"mã tỉnh {province} không tồn tại / unknown province code {province}")
+        raise InvalidPin(_("mã tỉnh %(province)s không tồn tại") % {"province": province})
     digit, yy = int(pin[3]), int(pin[4:6])
     return PinInfo(
         pin=pin,
@@ -82,7 +85,9 @@ def pin_parse(pin: str) -> PinInfo:
 
 def pin_prefix(*, province_code: str, sex: str, birth_year: int) -> str:
     if province_code not in PROVINCE_CODES:
-        raise InvalidPin(f"mã tỉnh {province_code} không tồn tại / unknown province code")
+        raise InvalidPin(
+            _("mã tỉnh %(province_code)s không tồn tại") % {"province_code": province_code}
+        )
     return (
         f"{province_code}{century_sex_digit(sex=sex, birth_year=birth_year)}{birth_year % 100:02d}"
     )
@@ -94,12 +99,15 @@ def pin_disagreements(pin: str, *, sex: str, birth_year: int) -> dict[str, str]:
     errors: dict[str, str] = {}
     if info.sex != sex:
         errors["sex"] = (
-            f"số định danh {pin} là của người giới tính {info.sex} / PIN encodes sex {info.sex}"
-        )
+            _("số định danh %(pin)s là của một người nam")
+            if info.sex == "M"
+            else _("số định danh %(pin)s là của một người nữ")
+        ) % {"pin": pin}
     if info.birth_year != birth_year:
-        errors["birth_date"] = (
-            f"số định danh {pin} mã hoá năm sinh {info.birth_year} / PIN encodes year {info.birth_year}"
-        )
+        errors["birth_date"] = _("số định danh %(pin)s mã hoá năm sinh %(birth_year)s") % {
+            "pin": pin,
+            "birth_year": info.birth_year,
+        }
     return errors
 
 
@@ -116,9 +124,18 @@ def pin_explain(pin: str) -> tuple[bool, str]:
     try:
         info = pin_parse(pin)
     except InvalidPin as exc:
-        return False, f"{pin}: không hợp lệ / invalid — {exc}"
-    sex = "nam / male" if info.sex == "M" else "nữ / female"
+        return False, _("%(pin)s: không hợp lệ — %(exc)s") % {"pin": pin, "exc": exc}
+    sex = _("nam") if info.sex == "M" else _("nữ")
     return True, (
-        f"{pin}: hợp lệ / valid — nơi đăng ký khai sinh {info.province_code} {info.province_name}, "
-        f"{sex}, sinh năm / born {info.birth_year}"
+        _(
+            "%(pin)s: hợp lệ — nơi đăng ký khai sinh %(province_code)s "
+            "%(province_name)s, %(sex)s, sinh năm %(birth_year)s"
+        )
+        % {
+            "pin": pin,
+            "province_code": info.province_code,
+            "province_name": info.province_name,
+            "sex": sex,
+            "birth_year": info.birth_year,
+        }
     )

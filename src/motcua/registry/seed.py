@@ -27,6 +27,8 @@ from random import Random
 from typing import Any, Generic, Protocol, TypeVar
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from psycopg import sql
 
 from motcua.core.actors import Actor
@@ -97,7 +99,7 @@ def province_plan(key_or_code: str) -> ProvincePlan:
         for w in geo.wards_of(province.key)
     )
     if not home or not wards:
-        raise SeedError(f"{province.name}: thiếu dữ liệu đơn vị hành chính / geo data missing")
+        raise SeedError(_("%(name)s: thiếu dữ liệu đơn vị hành chính") % {"name": province.name})
     return ProvincePlan(
         province_key=province.key,
         name=province.name,
@@ -115,8 +117,8 @@ def _current_province(key_or_code: str) -> geo.UnitInfo:
     current = geo.unit_current(unit.key) if unit and unit.level == geo.Level.PROVINCE else []
     if len(current) != 1 or current[0].level != geo.Level.PROVINCE:
         raise SeedError(
-            f"Không có tỉnh/thành phố '{key_or_code}' / unknown province: give a 2025 key "
-            f"such as {DEFAULT_PROVINCE} or a 3-digit PIN province code such as 087"
+            _("Không có tỉnh/thành phố '%(key_or_code)s' %(DEFAULT_PROVINCE)s")
+            % {"key_or_code": key_or_code, "DEFAULT_PROVINCE": DEFAULT_PROVINCE}
         )
     return current[0]
 
@@ -207,7 +209,7 @@ class SerialSequence:
 
     def __call__(self) -> int:
         if self.position >= self.modulus:
-            raise SeedError("hết số sê-ri / serial numbers exhausted for this prefix")
+            raise SeedError(_("hết số sê-ri"))
         value = (self.start + self.position * self.step) % self.modulus
         self.position += 1
         return value
@@ -441,7 +443,7 @@ class PopulationGenerator:
         # kind, occurred_on, recorded_at, actor, legal_basis, reason, before
         self.event_columns = (
             "registered", self.iso[self.today], recorded_at, SEED_ACTOR.label, "",
-            f"Dân cư tổng hợp (seed {seed}) / synthetic population", "{}",
+            gettext_noop("Dân cư tổng hợp (seed %(seed)s)") % {"seed": seed}, "{}",
         )  # fmt: skip
 
     def batches(self, n: int, batch_size: int) -> Iterator[PopulationBatch]:
@@ -855,9 +857,7 @@ def generate_population(
 
 def _require_positive(n: int) -> None:
     if n <= 0:
-        raise SeedError(
-            f"Số công dân phải lớn hơn 0, nhận {n} / the number of citizens must be positive"
-        )
+        raise SeedError(_("Số công dân phải lớn hơn 0, nhận %(n)s") % {"n": n})
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -975,7 +975,8 @@ def _audit(plan: ProvincePlan, seed: int, stats: LoadStats) -> None:
         action="registry.seed",
         object_type="province",
         object_id=plan.province_key,
-        reason=f"Dân cư tổng hợp / synthetic population: {plan.name}, seed {seed}",
+        reason=gettext_noop("Dân cư tổng hợp: %(name)s, seed %(seed)s")
+        % {"name": plan.name, "seed": seed},
         after=stats.counts(),
     )
 

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from motcua.core.access import access_log_record
 from motcua.core.actors import Actor
@@ -18,10 +19,61 @@ from motcua.geo.selectors import UnitInfo, units_get
 from motcua.registry.dates import PartialDate as PartialDate  # re-exported: the registry's dates
 from motcua.registry.dates import add_years
 from motcua.registry.dates import age_on as age_on  # re-exported
-from motcua.registry.models import Citizen, Household, HouseholdMember, IdCard, LifeEvent
+from motcua.registry.models import (
+    Citizen,
+    ContactSource,
+    Household,
+    HouseholdMember,
+    IdCard,
+    LifeEvent,
+    Relation,
+    Residence,
+    Sex,
+)
 from motcua.registry.pin import InvalidPin, pin_parse
 
 VIEW_PERMISSION = "registry.view_citizen"
+
+
+# --- labels: what a page shows instead of a code ----------------------------------------------
+
+
+def _label(choices: type[Sex] | type[Relation] | type[ContactSource], code: str | None) -> str:
+    return str(choices(code).label) if code in choices.values else (code or "")
+
+
+def sex_label(sex: str) -> str:
+    """M/F in words: "Nam", "Nữ" (or "Male", "Female" in English)."""
+    return _label(Sex, sex)
+
+
+def life_event_label(kind: str) -> str:
+    """A life event's kind in words ("khai sinh" for `birth`)."""
+    return str(LifeEvent.Kind(kind).label) if kind in LifeEvent.Kind.values else kind
+
+
+def residence_kind_label(kind: str) -> str:
+    """`permanent` / `temporary` in words."""
+    return str(Residence.Kind(kind).label) if kind in Residence.Kind.values else kind
+
+
+def relation_label(relation: str | None) -> str:
+    """A household member's relation to the head in words."""
+    return _label(Relation, relation)
+
+
+def contact_source_label(source: str) -> str:
+    return _label(ContactSource, source)
+
+
+def citizen_status_label(status: str) -> str:
+    return _("Đã mất") if status == "deceased" else _("Còn sống")
+
+
+def partial_date_label(value: str) -> str:
+    """A registry date as people write it: 17/05/1956, 05/1956 or 1956 (not ISO)."""
+    parts = value.split("-")
+    return "/".join(reversed(parts)) if all(p.isdigit() for p in parts) else value
 
 
 def age_from_partial_date(birth_date: str, *, on: date) -> int:
@@ -39,6 +91,10 @@ class ResidenceView:
     household_id: int | None
     valid_from: date
     valid_to: date | None
+
+    @property
+    def kind_label(self) -> str:
+        return residence_kind_label(self.kind)
 
 
 @dataclass(frozen=True)
@@ -73,6 +129,22 @@ class CitizenRecord:
     household_id: int | None = None
     relation_to_head: str | None = None
 
+    @property
+    def sex_label(self) -> str:
+        return sex_label(self.sex)
+
+    @property
+    def status_label(self) -> str:
+        return citizen_status_label(self.status)
+
+    @property
+    def birth_date_label(self) -> str:
+        return partial_date_label(self.birth_date)
+
+    @property
+    def relation_to_head_label(self) -> str:
+        return relation_label(self.relation_to_head)
+
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -82,6 +154,14 @@ class SearchHit:
     birth_date: str
     birth_place: str
     score: float
+
+    @property
+    def sex_label(self) -> str:
+        return sex_label(self.sex)
+
+    @property
+    def birth_date_label(self) -> str:
+        return partial_date_label(self.birth_date)
 
 
 @dataclass(frozen=True)
@@ -96,6 +176,10 @@ class EventView:
     before: dict[str, object]
     after: dict[str, object]
 
+    @property
+    def kind_label(self) -> str:
+        return life_event_label(self.kind)
+
 
 @dataclass(frozen=True)
 class HouseholdMemberView:
@@ -103,6 +187,10 @@ class HouseholdMemberView:
     full_name: str
     relation: str
     joined_on: date
+
+    @property
+    def relation_label(self) -> str:
+        return relation_label(self.relation)
 
 
 @dataclass(frozen=True)
@@ -122,7 +210,7 @@ class RenewalDue:
 
 
 def citizen_not_found(pin: str) -> NotFound:
-    return NotFound(f"Không có công dân với số định danh {pin} / no citizen with this PIN")
+    return NotFound(_("Không có công dân với số định danh %(pin)s") % {"pin": pin})
 
 
 def _checked_pin(pin: str) -> str:
@@ -136,9 +224,7 @@ def _checked_pin(pin: str) -> str:
 def _authorised(actor: Actor, purpose: str) -> None:
     actor.require(VIEW_PERMISSION)
     if len(purpose.strip()) < 3:
-        raise ValidationFailed(
-            {"purpose": "Phải nêu mục đích truy cập / state the purpose of the access"}
-        )
+        raise ValidationFailed({"purpose": _("Phải nêu mục đích truy cập")})
 
 
 def _may_read(actor: Actor, pin: str, purpose: str) -> None:
@@ -281,7 +367,7 @@ def citizen_search(
     _authorised(actor, purpose)
     errors: dict[str, str] = {}
     if len(name.strip()) < 3:
-        errors["name"] = "Nhập ít nhất 3 ký tự / at least 3 characters"
+        errors["name"] = _("Nhập ít nhất 3 ký tự")
     partial = None
     if birth_date:
         try:
@@ -350,7 +436,7 @@ def household_of(*, actor: Actor, pin: str, purpose: str) -> HouseholdView:
         .first()
     )
     if membership is None:
-        raise NotFound(f"{pin} không thuộc hộ nào / belongs to no household")
+        raise NotFound(_("%(pin)s không thuộc hộ nào") % {"pin": pin})
     household = membership.household
     members = list(
         HouseholdMember.objects.filter(household=household, left_on__isnull=True)
@@ -381,7 +467,7 @@ def cards_due_for_renewal(
     """Living people whose active card must be renewed within the next `within_days` days."""
     _authorised(actor, purpose)
     if not 0 <= within_days <= 3660:
-        raise ValidationFailed({"within_days": "Từ 0 đến 3660 ngày / between 0 and 3660 days"})
+        raise ValidationFailed({"within_days": _("Từ 0 đến 3660 ngày")})
     today = today or date.today()
     rows = (
         IdCard.objects.filter(
@@ -564,6 +650,10 @@ class ContactOnRecord:
     source: str  # "card_issuance" or "residence_registration"
     recorded_at: datetime | None
 
+    @property
+    def source_label(self) -> str:
+        return contact_source_label(self.source)
+
 
 def mask_phone(phone: str) -> str:
     """0912345612 -> 09******12."""
@@ -572,7 +662,7 @@ def mask_phone(phone: str) -> str:
 
 def mask_email(email: str) -> str:
     """nguyen.van.an@gmail.com -> ng***@gmail.com."""
-    local, _, domain = email.partition("@")
+    local, _at, domain = email.partition("@")
     return f"{local[:2]}***@{domain}"
 
 
@@ -596,3 +686,39 @@ def citizen_contacts_on_record(*, pin: str) -> list[ContactOnRecord]:
     if email:
         contacts.append(ContactOnRecord("email", email, mask_email(email), email_source, email_at))
     return contacts
+
+
+# A person named in someone else's declaration (a child's mother or father, the deceased, ...):
+# the registry says what is wrong with the reference, never what it holds.
+_PERSON_SQL = "SELECT full_name, death_date FROM registry_citizen WHERE pin = %s"
+
+
+def person_reference_problem(
+    *, actor: Actor, pin: str, sex: str | None = None, full_name: str | None = None, purpose: str
+) -> str | None:
+    """What is wrong with a PIN a declaration gives for another person, or None:
+
+    - not a PIN (12 digits, a known province, a valid century/sex digit);
+    - the wrong sex for the role (`sex` "F" for a mother: the century/sex digit tells, so a
+      man's PIN given as a mother's is refused without reading the registry);
+    - nobody in the registry has it;
+    - the name given beside it is not that person's (compared like `name_key`).
+
+    A registry hit leaves an access-log row for the person named, with `purpose`."""
+    try:
+        info = pin_parse(pin)
+    except InvalidPin as exc:
+        return str(exc)
+    if sex == "F" and info.sex != "F":
+        return _("Số định danh này là của một người nam, không thể là của mẹ")
+    if sex == "M" and info.sex != "M":
+        return _("Số định danh này là của một người nữ, không thể là của cha")
+    with connection.cursor() as cursor:
+        cursor.execute(_PERSON_SQL, [pin])
+        row = cursor.fetchone()
+    if row is None:
+        return _("Không có công dân với số định danh %(pin)s") % {"pin": pin}
+    access_log_record(actor=actor, subject_pins=[pin], data="registry.reference", purpose=purpose)
+    if full_name and name_key(full_name) != name_key(row[0]):
+        return _("Họ tên không khớp với số định danh %(pin)s") % {"pin": pin}
+    return None

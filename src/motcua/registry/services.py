@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
@@ -103,22 +105,20 @@ def _check_record(citizen: Citizen, *, today: date) -> dict[str, str]:
     """Every rule a citizen record must satisfy on its own and against its relatives."""
     errors: dict[str, str] = {}
     if not citizen.full_name or not all(ch.isalpha() or ch in " '-" for ch in citizen.full_name):
-        errors["full_name"] = "Họ tên chỉ gồm chữ cái và dấu cách / letters and spaces only"
+        errors["full_name"] = _("Họ tên chỉ gồm chữ cái và dấu cách")
     if citizen.sex not in ("M", "F"):
-        errors["sex"] = "Giới tính là M hoặc F / sex must be M or F"
+        errors["sex"] = _("Giới tính là M hoặc F")
     if citizen.birth_date > today:
-        errors["birth_date"] = "Ngày sinh ở tương lai / date of birth is in the future"
+        errors["birth_date"] = _("Ngày sinh ở tương lai")
     if citizen.death_date is not None:
         if citizen.death_date > today:
-            errors["death_date"] = "Ngày mất ở tương lai / date of death is in the future"
+            errors["death_date"] = _("Ngày mất ở tương lai")
         elif citizen.death_date < citizen.birth_date:
-            errors["death_date"] = "Ngày mất trước ngày sinh / death before birth"
+            errors["death_date"] = _("Ngày mất trước ngày sinh")
     if citizen.cmnd and not (len(citizen.cmnd) == 9 and citizen.cmnd.isdigit()):
-        errors["cmnd"] = "Số CMND gồm đúng 9 chữ số / old ID number must be 9 digits"
+        errors["cmnd"] = _("Số CMND gồm đúng 9 chữ số")
     if citizen.cmnd and Citizen.objects.filter(cmnd=citizen.cmnd).exclude(pk=citizen.pk).exists():
-        errors["cmnd"] = (
-            f"Số CMND {citizen.cmnd} đã thuộc người khác / already belongs to someone else"
-        )
+        errors["cmnd"] = _("Số CMND %(cmnd)s đã thuộc người khác") % {"cmnd": citizen.cmnd}
     errors.update(_check_places(citizen))
     errors.update(_check_parents(citizen))
     if citizen.pk and "sex" not in errors and "birth_date" not in errors:
@@ -132,12 +132,12 @@ def _check_places(citizen: Citizen) -> dict[str, str]:
     keys = {f: getattr(citizen, f) for f in ("birth_place", "hometown") if getattr(citizen, f)}
     known = units_get(list(keys.values()))
     errors = {
-        f: f"Không có đơn vị hành chính {key} / unknown administrative unit"
+        f: _("Không có đơn vị hành chính %(key)s") % {"key": key}
         for f, key in keys.items()
         if key not in known
     }
     if not citizen.birth_place:
-        errors["birth_place"] = "Bắt buộc / required"
+        errors["birth_place"] = _("Bắt buộc")
     return errors
 
 
@@ -150,16 +150,17 @@ def _check_parents(citizen: Citizen) -> dict[str, str]:
             continue
         parent = Citizen.objects.filter(pk=parent_pin).first()
         if parent is None:
-            errors[field] = f"Không có công dân {parent_pin} / no such citizen"
+            errors[field] = _("Không có công dân %(parent_pin)s") % {"parent_pin": parent_pin}
         elif parent.sex != sex:
             errors[field] = (
-                f"{parent.full_name} không thể là {'cha' if sex == 'M' else 'mẹ'} / wrong sex for this parent"
-            )
+                _("%(full_name)s là nữ, không thể là cha của trẻ")
+                if sex == "M"
+                else _("%(full_name)s là nam, không thể là mẹ của trẻ")
+            ) % {"full_name": parent.full_name}
         elif add_years(parent.birth_date, MIN_PARENT_AGE_GAP) > child_born.latest:
-            errors[field] = (
-                f"Cha/mẹ phải lớn hơn con ít nhất {MIN_PARENT_AGE_GAP} tuổi / "
-                f"a parent must be at least {MIN_PARENT_AGE_GAP} years older than the child"
-            )
+            errors[field] = _("Cha/mẹ phải lớn hơn con ít nhất %(years)s tuổi") % {
+                "years": MIN_PARENT_AGE_GAP
+            }
     return errors
 
 
@@ -179,7 +180,8 @@ def _require_living(citizen: Citizen, field: str = "pin") -> None:
     if not citizen.is_living:
         raise ValidationFailed(
             {
-                field: f"{citizen.full_name} đã mất ngày {citizen.death_date}; chỉ được điều chỉnh thông tin / deceased: only corrections are allowed"
+                field: _("%(full_name)s đã mất ngày %(death_date)s; chỉ được điều chỉnh thông tin")
+                % {"full_name": citizen.full_name, "death_date": citizen.death_date}
             }
         )
 
@@ -233,9 +235,9 @@ def citizen_register_birth(
     mother_pin: str = "",
     hometown: str = "",
     ethnicity: str = "Kinh",
-    religion: str = "Không",
+    religion: str = gettext_noop("Không"),
     nationality: str = "VN",
-    legal_basis: str = "Luật Hộ tịch 2014, Điều 16",
+    legal_basis: str = gettext_noop("Luật Hộ tịch 2014, Điều 16"),
     today: date | None = None,
 ) -> str:
     """Register a birth and give the child a new PIN; returns the PIN."""
@@ -243,7 +245,10 @@ def citizen_register_birth(
     today = today or date.today()
     if registered_in not in PROVINCE_CODES:
         raise ValidationFailed(
-            {"registered_in": f"Mã tỉnh {registered_in} không tồn tại / unknown province code"}
+            {
+                "registered_in": _("Mã tỉnh %(registered_in)s không tồn tại")
+                % {"registered_in": registered_in}
+            }
         )
     citizen = Citizen(
         full_name=normalize_name(full_name),
@@ -272,7 +277,7 @@ def citizen_register_birth(
 
 def _insert_with_new_pin(citizen: Citizen, *, province_code: str) -> None:
     """Draw random serials until one is free; the primary key settles races."""
-    for _ in range(PIN_ATTEMPTS):
+    for _attempt in range(PIN_ATTEMPTS):
         citizen.pin = pin_random(
             province_code=province_code, sex=citizen.sex, birth_year=citizen.birth_date.year
         )
@@ -292,7 +297,7 @@ def citizen_record_death(
     pin: str,
     death_date: date,
     reason: str = "",
-    legal_basis: str = "Luật Hộ tịch 2014, Điều 33",
+    legal_basis: str = gettext_noop("Luật Hộ tịch 2014, Điều 33"),
     today: date | None = None,
 ) -> None:
     actor.require(CHANGE_PERMISSION)
@@ -322,19 +327,17 @@ def citizen_correct(
     pin: str,
     changes: dict[str, str | None],
     reason: str,
-    legal_basis: str = "Luật Hộ tịch 2014, Điều 26",
+    legal_basis: str = gettext_noop("Luật Hộ tịch 2014, Điều 26"),
     today: date | None = None,
 ) -> None:
     """Correct fields of a record (allowed also for a deceased person). Values are snapshot
     strings: dates as YYYY-MM-DD (birth date also YYYY-MM or YYYY)."""
     actor.require(CHANGE_PERMISSION)
     unknown = {
-        f: "Không được điều chỉnh trường này / field cannot be corrected"
-        for f in changes
-        if f not in CORRECTABLE_FIELDS
+        f: _("Không được điều chỉnh trường này") for f in changes if f not in CORRECTABLE_FIELDS
     }
     if not reason.strip():
-        unknown["reason"] = "Phải nêu lý do điều chỉnh / a reason is required"
+        unknown["reason"] = _("Phải nêu lý do điều chỉnh")
     _raise_if(unknown)
     citizen = _locked_citizen(pin)
     old = citizen_snapshot(citizen)
@@ -345,7 +348,7 @@ def citizen_correct(
     new = citizen_snapshot(citizen)
     changed = [f for f in changes if old[f] != new[f]]
     if not changed:
-        raise ValidationFailed({f: "Giá trị không thay đổi / value unchanged" for f in changes})
+        raise ValidationFailed({f: _("Giá trị không thay đổi") for f in changes})
     citizen.save()
     _record_event(
         actor=actor,
@@ -383,28 +386,25 @@ def marriage_register(
     pin_a: str,
     pin_b: str,
     married_on: date,
-    legal_basis: str = "Luật Hộ tịch 2014, Điều 18",
+    legal_basis: str = gettext_noop("Luật Hộ tịch 2014, Điều 18"),
 ) -> None:
     actor.require(CHANGE_PERMISSION)
     a, b = (_locked_citizen(pin) for pin in sorted([pin_a, pin_b]))
     errors: dict[str, str] = {}
     for field, person in (("pin_a", a), ("pin_b", b)):
         if not person.is_living:
-            errors[field] = f"{person.full_name} đã mất / is deceased"
+            errors[field] = _("%(full_name)s đã mất") % {"full_name": person.full_name}
         elif person.spouse_pin:
-            errors[field] = f"{person.full_name} đang có vợ/chồng / is already married"
+            errors[field] = _("%(full_name)s đang có vợ/chồng") % {"full_name": person.full_name}
         elif age_on(person.birth_date, married_on) < MIN_MARRIAGE_AGE[person.sex]:
-            errors[field] = (
-                f"{person.full_name} chưa đủ tuổi kết hôn ({MIN_MARRIAGE_AGE[person.sex]}) / under the legal age"
-            )
+            errors[field] = _("%(full_name)s chưa đủ tuổi kết hôn (%(value)s)") % {
+                "full_name": person.full_name,
+                "value": MIN_MARRIAGE_AGE[person.sex],
+            }
     if a.sex == b.sex:
-        errors["pin_b"] = (
-            "Luật không thừa nhận hôn nhân cùng giới / same-sex marriage is not recognised"
-        )
+        errors["pin_b"] = _("Luật không thừa nhận hôn nhân cùng giới")
     if _close_relatives(a, b):
-        errors["pin_b"] = (
-            "Hai người có quan hệ huyết thống trực hệ hoặc là anh chị em / close blood relatives"
-        )
+        errors["pin_b"] = _("Hai người có quan hệ huyết thống trực hệ hoặc là anh chị em")
     _raise_if(errors)
     for person, spouse in ((a, b), (b, a)):
         person.spouse_pin = spouse.pk
@@ -433,12 +433,14 @@ def divorce_register(
     pin: str,
     divorced_on: date,
     reason: str = "",
-    legal_basis: str = "Luật Hôn nhân và gia đình 2014, Điều 57",
+    legal_basis: str = gettext_noop("Luật Hôn nhân và gia đình 2014, Điều 57"),
 ) -> None:
     actor.require(CHANGE_PERMISSION)
     citizen = _locked_citizen(pin)
     if not citizen.spouse_pin:
-        raise ValidationFailed({"pin": f"{citizen.full_name} không có vợ/chồng / is not married"})
+        raise ValidationFailed(
+            {"pin": _("%(full_name)s không có vợ/chồng") % {"full_name": citizen.full_name}}
+        )
     for person in (citizen, _locked_citizen(citizen.spouse_pin)):
         before = {"spouse_pin": person.spouse_pin}
         person.spouse_pin = ""
@@ -478,7 +480,7 @@ def residence_move(
     pin: str,
     move: ResidenceMove,
     reason: str = "",
-    legal_basis: str = "Luật Cư trú 2020",
+    legal_basis: str = gettext_noop("Luật Cư trú 2020"),
     today: date | None = None,
     contact: ContactGiven | None = None,
 ) -> None:
@@ -526,35 +528,33 @@ def _check_move(citizen: Citizen, move: ResidenceMove, *, today: date) -> Househ
     errors: dict[str, str] = {}
     household = None
     if move.kind not in Residence.Kind.values:
-        errors["kind"] = (
-            "Loại cư trú là permanent hoặc temporary / kind must be permanent or temporary"
-        )
+        errors["kind"] = _("Loại cư trú là permanent hoặc temporary")
     if move.since > today:
-        errors["since"] = "Ngày ở tương lai / date is in the future"
+        errors["since"] = _("Ngày ở tương lai")
     if move.since < citizen.birth_date:
-        errors["since"] = "Trước ngày sinh / before the date of birth"
+        errors["since"] = _("Trước ngày sinh")
     current = Residence.objects.filter(
         citizen=citizen, kind=move.kind, valid_to__isnull=True
     ).first()
     if current and move.since < current.valid_from:
-        errors["since"] = (
-            f"Trước ngày bắt đầu nơi ở hiện tại ({current.valid_from}) / before the current residence began"
-        )
+        errors["since"] = _("Trước ngày bắt đầu nơi ở hiện tại (%(valid_from)s)") % {
+            "valid_from": current.valid_from
+        }
     if move.household_id is not None:
         household = Household.objects.select_for_update().filter(pk=move.household_id).first()
         if move.kind != Residence.Kind.PERMANENT:
-            errors["household_id"] = (
-                "Chỉ đăng ký thường trú mới nhập hộ / only permanent residence joins a household"
-            )
+            errors["household_id"] = _("Chỉ đăng ký thường trú mới nhập hộ")
         elif household is None:
-            errors["household_id"] = f"Không có hộ {move.household_id} / no such household"
+            errors["household_id"] = _("Không có hộ %(household_id)s") % {
+                "household_id": move.household_id
+            }
         if move.relation not in Relation.values or move.relation == Relation.HEAD:
-            errors["relation"] = "Chọn quan hệ với chủ hộ / choose the relation to the head"
+            errors["relation"] = _("Chọn quan hệ với chủ hộ")
     else:
         if not move.address.strip():
-            errors["address"] = "Bắt buộc / required"
+            errors["address"] = _("Bắt buộc")
         if not move.ward or move.ward not in units_get([move.ward]):
-            errors["ward"] = f"Không có đơn vị hành chính {move.ward} / unknown ward"
+            errors["ward"] = _("Không có đơn vị hành chính %(ward)s") % {"ward": move.ward}
     if move.kind == Residence.Kind.PERMANENT:
         errors.update(_check_leaving_household(citizen))
     _raise_if(errors)
@@ -569,9 +569,7 @@ def _check_leaving_household(citizen: Citizen) -> dict[str, str]:
         household_id=membership.household_id, left_on__isnull=True
     ).exclude(citizen=citizen)
     if others.exists():
-        return {
-            "pin": "Chủ hộ còn thành viên trong hộ; chọn chủ hộ mới trước / the household needs a new head first"
-        }
+        return {"pin": _("Chủ hộ còn thành viên trong hộ; chọn chủ hộ mới trước")}
     return {}
 
 
@@ -626,7 +624,7 @@ def normalize_phone(phone: str) -> str | None:
 
 def normalize_email(email: str) -> str | None:
     email = unicodedata.normalize("NFC", email.strip()).lower()
-    local, _, domain = email.partition("@")
+    local, _at, domain = email.partition("@")
     ok = local and "." in domain.strip(".") and " " not in email and len(email) <= 254
     return email if ok and email.count("@") == 1 else None
 
@@ -636,9 +634,9 @@ def _contact_errors(contact: ContactGiven | None) -> dict[str, str]:
     if contact is None:
         return errors
     if contact.phone and normalize_phone(contact.phone) is None:
-        errors["contact.phone"] = "Số điện thoại 10 chữ số / a 10-digit phone number"
+        errors["contact.phone"] = _("Số điện thoại 10 chữ số")
     if contact.email and normalize_email(contact.email) is None:
-        errors["contact.email"] = "Địa chỉ thư điện tử không hợp lệ / not an e-mail address"
+        errors["contact.email"] = _("Địa chỉ thư điện tử không hợp lệ")
     return errors
 
 
@@ -679,8 +677,8 @@ def idcard_issue(
     actor: Actor,
     pin: str,
     issued_on: date,
-    issued_by: str = "Cục Cảnh sát quản lý hành chính về trật tự xã hội",
-    legal_basis: str = "Luật Căn cước 2023, Điều 23",
+    issued_by: str = gettext_noop("Cục Cảnh sát quản lý hành chính về trật tự xã hội"),
+    legal_basis: str = gettext_noop("Luật Căn cước 2023, Điều 23"),
     contact: ContactGiven | None = None,
 ) -> date | None:
     """Issue (or renew) the ID card; the old card is marked replaced. Returns the expiry date.
@@ -690,7 +688,7 @@ def idcard_issue(
     _require_living(citizen)
     errors = _contact_errors(contact)
     if issued_on < citizen.birth_date:
-        errors["issued_on"] = "Trước ngày sinh / before the date of birth"
+        errors["issued_on"] = _("Trước ngày sinh")
     _raise_if(errors)
     contact_change = _record_contact(citizen, contact, ContactSource.CARD_ISSUANCE)
     IdCard.objects.filter(citizen=citizen, status=IdCard.Status.ACTIVE).update(

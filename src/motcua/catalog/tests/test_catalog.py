@@ -183,7 +183,7 @@ def _level_3(p: dict[str, Any]) -> None:
 
 BAD = [
     pytest.param(
-        BIRTH, _level_3, "1.001193.min_eid_level", "level 1 or 2", id="unknown e-ID level"
+        BIRTH, _level_3, "1.001193.min_eid_level", "Mức định danh 1 hoặc 2", id="unknown e-ID level"
     ),
     pytest.param(
         CMND_CONFIRMATION,
@@ -192,7 +192,9 @@ BAD = [
         "applicant.salary",
         id="unknown prefill key",
     ),
-    pytest.param(BIRTH, _two_forms, "1.001193.components", "one form", id="two form components"),
+    pytest.param(
+        BIRTH, _two_forms, "1.001193.components", "Cần đúng một tờ khai", id="two form components"
+    ),
     pytest.param(
         CHILD_HEALTH_CARD,
         _result_of_nothing,
@@ -204,8 +206,8 @@ BAD = [
         JUDICIAL_RECORD,
         _invalid_schema,
         "3.000333.form_schema",
-        "invalid JSON Schema",
-        id="invalid JSON Schema",
+        "JSON Schema không hợp lệ",
+        id="JSON Schema không hợp lệ",
     ),
 ]
 

@@ -129,7 +129,7 @@ def test_calendar_seed_prints_how_many_days_it_added(capsys: pytest.CaptureFixtu
 
 @pytest.mark.parametrize(
     ("first", "last", "message"),
-    [("2030", "2020", "--to is before --from"), ("1800", "2020", "outside the known range")],
+    [("2030", "2020", "năm kết thúc trước năm bắt đầu"), ("1800", "2020", "năm ngoài")],
 )
 def test_calendar_seed_refuses_bad_years(first: str, last: str, message: str) -> None:
     with pytest.raises(CommandError, match=message):

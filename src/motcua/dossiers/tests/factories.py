@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import date
 from typing import Any, Protocol
 
 from django.contrib.auth.models import Permission, User
@@ -19,6 +20,7 @@ from motcua.core.documents import Document, document_pdf
 from motcua.dossiers import services
 from motcua.dossiers.papers import papers_needed
 from motcua.geo.selectors import provinces, wards_of
+from motcua.registry.tests.factories import make_citizen
 
 BIRTH = "1.001193"  # Đăng ký khai sinh: civil status, same day
 READ_REGISTRY = "registry.view_citizen"
@@ -93,12 +95,19 @@ def _value(prop: dict[str, Any]) -> Any:
 
 
 def valid_declaration(procedure: ProcedureSnapshot) -> dict[str, Any]:
-    """Answers to every field the registry does not fill."""
+    """Answers to every field the registry does not fill. A field naming another person by PIN
+    (`x-person`) gets a real citizen of the right sex (a mother a woman, a father a man)."""
     return {
-        name: _value(prop)
+        name: _person_pin(name) if prop.get("x-person") else _value(prop)
         for name, prop in procedure.form_schema["properties"].items()
         if "x-prefill" not in prop
     }
+
+
+def _person_pin(field: str) -> str:
+    if field.startswith("cha_"):
+        return make_citizen(full_name="Trần Văn Bình", sex="M", birth_date=date(1990, 3, 1)).pin
+    return make_citizen(full_name="Lê Thị Hoa", sex="F", birth_date=date(1992, 6, 9)).pin
 
 
 def uploads_for(procedure: ProcedureSnapshot, pin: str) -> dict[str, SimpleUploadedFile]:

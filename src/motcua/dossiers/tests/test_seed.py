@@ -135,10 +135,10 @@ def test_bad_arguments_are_refused_before_any_write() -> None:
     catalog_ready()
     wards = agencies_ready(wards=1)
     commune = agency_of(AgencyKind.COMMUNE, wards[0])
-    with pytest.raises(SeedError, match="positive"):
+    with pytest.raises(SeedError, match="phải lớn hơn 0"):
         dossiers_load(0, agencies=[commune.pk])
-    with pytest.raises(SeedError, match="more open dossiers"):
+    with pytest.raises(SeedError, match="số hồ sơ đang xử lý vượt tổng số"):
         dossiers_load(10, agencies=[commune.pk], open_in={commune.pk: 11})
-    with pytest.raises(SeedError, match="seed the registry"):
+    with pytest.raises(SeedError, match="Chưa có dân cư"):
         dossiers_load(10, agencies=[commune.pk])
     assert not Dossier.objects.exists()

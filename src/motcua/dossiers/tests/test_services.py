@@ -24,9 +24,9 @@ from motcua.catalog.selectors import AGENCY_CODE, AgencyKind, Role, procedure_cu
 from motcua.catalog.tests.factories import agency_make
 from motcua.core.actors import Actor
 from motcua.core.calendar import CIVIL_STATUS_CUTOFF, work_calendar
-from motcua.core.errors import Conflict, NotFound, PermissionDenied
+from motcua.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from motcua.core.messaging import OutboxSmsGateway
-from motcua.core.models import AuditEntry
+from motcua.core.models import AccessLog, AuditEntry
 from motcua.dossiers.models import Apology, Dossier, DossierEvent, DossierFile, Rating
 from motcua.dossiers.selectors import dossier_detail
 from motcua.dossiers.services import (
@@ -254,7 +254,7 @@ def test_papers_the_registry_holds_are_not_asked_for(world: World, mother: Perso
 def test_a_file_for_a_paper_the_registry_holds_is_refused(world: World, mother: Person):
     files = {"giay_chung_sinh": pdf_file(), "giay_to_tuy_than": pdf_file("cccd.pdf")}
 
-    with refused("file_giay_to_tuy_than", "not asked for"):
+    with refused("file_giay_to_tuy_than", "không cần nộp"):
         submit(mother, world.commune, files=files)
 
 
@@ -308,7 +308,7 @@ def test_attack_a_level_1_sign_in_submitting_a_level_2_procedure_is_refused(
         submit(mother, world.commune, eid_level=1)
 
     assert caught.value.status == 403 and caught.value.needed == 2
-    assert "level-2" in caught.value.errors["eid_level"]
+    assert "mức 2" in caught.value.errors["eid_level"]
     assert not Dossier.objects.exists()
 
 
@@ -357,7 +357,7 @@ def test_two_submissions_racing_with_one_key_make_one_dossier(world: World, moth
 
 
 def test_a_web_page_named_pdf_is_refused(world: World, mother: Person):
-    with refused("file_giay_chung_sinh", "only PDF, JPEG or PNG"):
+    with refused("file_giay_chung_sinh", "Chỉ nhận tệp PDF, JPEG hoặc PNG"):
         submit(mother, world.commune, files={"giay_chung_sinh": html_named_pdf()})
 
 
@@ -366,12 +366,12 @@ def test_an_oversized_file_is_refused(world: World, mother: Person, settings: An
     upload = pdf_file()
     assert upload.size is not None and upload.size > 1024
 
-    with refused("file_giay_chung_sinh", "over"):
+    with refused("file_giay_chung_sinh", "vượt quá"):
         submit(mother, world.commune, files={"giay_chung_sinh": upload})
 
 
 def test_a_missing_required_upload_is_refused(world: World, mother: Person):
-    with refused("file_giay_chung_sinh", "please upload"):
+    with refused("file_giay_chung_sinh", "Cần tải lên giấy tờ này"):
         submit(mother, world.commune, files={})
 
 
@@ -379,31 +379,77 @@ def test_a_missing_required_declaration_field_is_refused(world: World, mother: P
     declaration = valid_declaration(procedure_current(BIRTH))
     del declaration["ho_ten_tre"]
 
-    with refused("declaration.ho_ten_tre", "required"):
+    with refused("declaration.ho_ten_tre", "Bắt buộc"):
         submit(mother, world.commune, declaration=declaration)
 
 
 def test_a_malformed_pin_in_a_person_field_is_refused(world: World, mother: Person):
     declaration = {**valid_declaration(procedure_current(BIRTH)), "me_pin": "08718410000"}
 
-    with refused("declaration.me_pin", "wrong format"):
+    with refused("declaration.me_pin", "Sai định dạng"):
         submit(mother, world.commune, declaration=declaration)
 
 
+def test_a_birth_date_in_the_future_is_refused(world: World, mother: Person):
+    later = (date.today() + timedelta(days=30)).isoformat()
+    declaration = {**valid_declaration(procedure_current(BIRTH)), "ngay_sinh": later}
+
+    with refused("declaration.ngay_sinh", "tương lai"):
+        submit(mother, world.commune, declaration=declaration)
+
+
+def test_a_man_s_pin_as_the_mother_s_is_refused(world: World, mother: Person):
+    man = make_citizen(full_name="Phạm Văn Long", sex="M", birth_date=date(1990, 1, 1))
+    declaration = {**valid_declaration(procedure_current(BIRTH)), "me_pin": man.pin}
+
+    with refused("declaration.me_pin", "người nam"):
+        submit(mother, world.commune, declaration=declaration)
+
+
+def test_every_declaration_error_comes_at_once(world: World, mother: Person):
+    """A future date, a woman as the father and a PIN nobody has: three errors in one pass."""
+    woman = make_citizen(full_name="Đỗ Thị Lan", sex="F", birth_date=date(1991, 1, 1))
+    declaration = {
+        **valid_declaration(procedure_current(BIRTH)),
+        "ngay_sinh": (date.today() + timedelta(days=1)).isoformat(),
+        "cha_pin": woman.pin,
+        "me_pin": "087195999999",  # a woman's PIN, but nobody's
+    }
+
+    with pytest.raises(ValidationFailed) as caught:
+        submit(mother, world.commune, declaration=declaration)
+
+    errors = caught.value.errors
+    assert "tương lai" in errors["declaration.ngay_sinh"]
+    assert "người nữ" in errors["declaration.cha_pin"]
+    assert "Không có công dân" in errors["declaration.me_pin"]
+
+
+def test_the_mother_named_in_a_declaration_sees_the_check_in_her_access_log(
+    world: World, mother: Person
+):
+    other = make_citizen(full_name="Vũ Thị Thu", sex="F", birth_date=date(1990, 2, 2))
+    declaration = {**valid_declaration(procedure_current(BIRTH)), "me_pin": other.pin}
+
+    submit(mother, world.commune, declaration=declaration)
+
+    assert AccessLog.objects.filter(subject_pin=other.pin, data="registry.reference").exists()
+
+
 def test_an_agency_of_the_wrong_kind_is_refused(world: World, mother: Person):
-    with refused("agency_id", "wrong agency"):
+    with refused("agency_id", "không giải quyết thủ tục này"):
         submit(mother, world.police)  # births are registered by the People's Committee
 
 
 def test_an_unknown_fee_exemption_is_refused(world: World, mother: Person):
-    with refused("fee_exemption", "no such exemption"):
+    with refused("fee_exemption", "Không có diện miễn này"):
         submit(mother, world.commune, fee_exemption="mien_phi_tuy_thich")
 
 
 def test_a_deceased_applicant_is_refused(world: World):
     deceased = make_citizen(full_name="Hoàng Văn Cường", death_date=date(2026, 1, 5))
 
-    with refused("applicant", "deceased"):
+    with refused("applicant", "đã mất"):
         submit(deceased, world.commune)
 
 
@@ -731,7 +777,7 @@ def test_an_overdue_dossier_moves_on_only_after_the_apology(
 def test_no_apology_for_a_dossier_that_is_not_overdue(world: World, mother: Person, desk: Desk):
     dossier_id = _received(desk, mother, world)
 
-    with refused("dossier", "not overdue"):
+    with refused("dossier", "Hồ sơ chưa quá hạn"):
         _apologize(desk.receiver, dossier_id)
 
 
@@ -781,7 +827,7 @@ def test_an_apology_is_the_desk_or_the_leaders_to_make(world: World, mother: Per
 def test_a_rating_waits_for_the_returned_result(world: World, mother: Person, desk: Desk):
     dossier_id = _received(desk, mother, world)
 
-    with refused("dossier", "returned"):
+    with refused("dossier", "đã nhận kết quả"):
         dossier_rate(actor=as_citizen(mother), dossier_id=dossier_id, score=5)
 
 

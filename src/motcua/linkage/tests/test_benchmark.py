@@ -68,8 +68,8 @@ def test_a_typo_is_always_one_edit_away() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--registry", "0", "--records", "10"], "positive"),
-        (["--registry", "100", "--records", "-1"], "positive"),
+        (["--registry", "0", "--records", "10"], "số dương"),
+        (["--registry", "100", "--records", "-1"], "số dương"),
         (["--registry", "100", "--records", "200"], "too many records"),
         (["--registry", "100", "--records", "10", "--kind", "passport"], "invalid choice"),
         (["--registry", "100", "--records", "10", "--format", "xlsx"], "invalid choice"),
@@ -88,16 +88,16 @@ def test_the_command_refuses_bad_arguments_before_touching_anything(
 
 
 def test_unknown_kinds_and_formats_are_refused_by_the_function_too(tmp_path: Path) -> None:
-    with pytest.raises(BenchmarkError, match="unknown kind"):
+    with pytest.raises(BenchmarkError, match="Không có loại dữ liệu"):
         benchmark_make(registry=10, records=5, seed=1, out_dir=tmp_path, kind="passport")
-    with pytest.raises(BenchmarkError, match="unknown format"):
+    with pytest.raises(BenchmarkError, match="Định dạng"):
         benchmark_make(registry=10, records=5, seed=1, out_dir=tmp_path, file_format="xlsx")
 
 
 @pytest.mark.django_db
 def test_an_unknown_province_is_refused(tmp_path: Path) -> None:
     for key in ("2025:9999", "pre2025:87", "2025:29365"):  # unknown, old, a ward
-        with pytest.raises(BenchmarkError, match="unknown 2025 province"):
+        with pytest.raises(BenchmarkError, match="Không có tỉnh"):
             benchmark_make(registry=10, records=5, seed=1, out_dir=tmp_path, province_key=key)
 
 

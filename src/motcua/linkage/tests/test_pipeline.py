@@ -225,12 +225,12 @@ HEADER = ["so_gplx", "ho_ten", "ngay_sinh", "gioi_tinh", "so_cmnd"]
         (
             [["so_gplx", "ngay_sinh"], ["1", "01/01/1990"]],
             "full_name",
-            "thiếu cột / missing column 'ho_ten'",
+            "thiếu cột 'ho_ten'",
         ),
         (
             [HEADER, ["1", "An", "1990/31/12", "Nam", ""]],
             "birth_date",
-            "dòng / row 1: '1990/31/12'",
+            "dòng 1: '1990/31/12'",
         ),
         ([HEADER, ["1", "An", "31/02/1990", "Nam", ""]], "birth_date", "31/02/1990"),
         ([HEADER, ["1", "An", "1990", "X", ""]], "sex", "Nam/Nữ"),
@@ -238,7 +238,7 @@ HEADER = ["so_gplx", "ho_ten", "ngay_sinh", "gioi_tinh", "so_cmnd"]
         (
             [HEADER, ["1", "An", "1990", "Nữ", ""], ["1", "Ba", "1991", "Nam", ""]],
             "sector_id",
-            "1 repeated",
+            "1 trùng",
         ),
     ],
 )
@@ -268,7 +268,7 @@ def test_the_command_refuses_bad_input_with_a_clear_message_and_writes_nothing(
         ["--dataset", str(tmp_path / "x.csv"), "--column", "cmnd=SO_CMND_CU"],
         ["--dataset", str(tmp_path / "x.csv"), "--labels", str(tmp_path / "no-labels.csv")],
     ):
-        with pytest.raises(CommandError, match="the dataset cannot be linked"):
+        with pytest.raises(CommandError, match="Tệp không dùng được"):
             call_command("link", *arguments, "--kind", "gplx", "--out", str(tmp_path / "out"))
     assert not (tmp_path / "out" / "registry.csv").exists()
     assert AuditEntry.objects.count() == audits
@@ -297,7 +297,7 @@ def test_the_command_links_audits_and_tells_each_citizen(
     assert entry.after is not None
     assert entry.after["records"] == RECORDS + 4
     assert AccessLog.objects.filter(
-        subject_pin=_made["pin"], purpose__contains="data cleaning"
+        subject_pin=_made["pin"], purpose__contains="làm sạch dữ liệu chuyên ngành"
     ).exists()
 
 

@@ -431,7 +431,7 @@ def test_a_decision_is_one_audited_change_on_the_version_seen() -> None:
         "ward": -1.5,
         "address": None,
     }
-    assert ("dob", "Ngày sinh / date of birth", 8.2) in seen.contributions
+    assert ("dob", "Ngày sinh", 8.2) in seen.contributions
 
     decided = services.review_decide(
         actor=reviewer,

@@ -77,7 +77,7 @@ def test_a_read_without_a_purpose_or_with_a_bad_pin_is_refused(
     assert _get(client, "/api/registry/citizens/087084000999", staff_key).status_code == 422  # type: ignore[attr-defined]
     response = _get(client, "/api/registry/citizens/08708400099", staff_key, purpose=PURPOSE)
     assert response.status_code == 422  # type: ignore[attr-defined]
-    assert "12 digits" in response.json()["errors"]["pin"]  # type: ignore[attr-defined]
+    assert "12 chữ số" in response.json()["errors"]["pin"]  # type: ignore[attr-defined]
     assert not AccessLog.objects.exists()
 
 

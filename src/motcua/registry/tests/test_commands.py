@@ -20,13 +20,13 @@ def test_a_valid_pin_is_explained() -> None:
     assert result.returncode == 0
     assert (
         "087 Đồng Tháp" in result.stdout
-        and "born 1984" in result.stdout
-        and "male" in result.stdout
+        and "sinh năm 1984" in result.stdout
+        and "nam" in result.stdout
     )
 
 
 def test_an_invalid_pin_says_why_and_fails() -> None:
     result = _pin_check("087084000999", "08708400099A")
     assert result.returncode != 0
-    assert "position 12 is not a digit" in result.stdout
+    assert "ký tự thứ 12" in result.stdout
     assert "1 số định danh không hợp lệ" in result.stderr

@@ -63,7 +63,7 @@ def test_disagreement_is_reported_per_field(
 
 @given(st.text(alphabet="0123456789", min_size=0, max_size=20).filter(lambda s: len(s) != 12))
 def test_wrong_length_is_refused_with_the_length(text: str) -> None:
-    with pytest.raises(InvalidPin, match=f"got {len(text)}"):
+    with pytest.raises(InvalidPin, match=f"có {len(text)} ký tự"):
         pin_parse(text)
 
 
@@ -73,7 +73,7 @@ def test_wrong_length_is_refused_with_the_length(text: str) -> None:
     .filter(lambda c: c not in PROVINCE_CODES)
 )
 def test_unknown_province_is_named(code: str) -> None:
-    with pytest.raises(InvalidPin, match=f"unknown province code {code}"):
+    with pytest.raises(InvalidPin, match=f"mã tỉnh {code} không tồn tại"):
         pin_parse(code + "084000999")
 
 
@@ -81,7 +81,7 @@ def test_unknown_province_is_named(code: str) -> None:
     ("pin", "position"), [("08708400099x", 12), ("O87084000999", 1), ("０87084000999", 1)]
 )
 def test_non_digit_position_is_named(pin: str, position: int) -> None:
-    with pytest.raises(InvalidPin, match=f"position {position}"):
+    with pytest.raises(InvalidPin, match=f"ký tự thứ {position} "):
         pin_parse(pin)
 
 
@@ -93,7 +93,7 @@ def test_year_outside_the_scheme_is_refused() -> None:
 def test_explain_says_valid_or_why_not() -> None:
     assert pin_explain("087084000999") == (
         True,
-        "087084000999: hợp lệ / valid — nơi đăng ký khai sinh 087 Đồng Tháp, nam / male, sinh năm / born 1984",
+        "087084000999: hợp lệ — nơi đăng ký khai sinh 087 Đồng Tháp, nam, sinh năm 1984",
     )
     ok, line = pin_explain("003084000999")
-    assert not ok and "unknown province code 003" in line
+    assert not ok and "mã tỉnh 003 không tồn tại" in line

@@ -209,11 +209,11 @@ def test_cards_follow_the_renewal_ages_and_some_are_due_soon(plan: ProvincePlan)
 
 
 def test_unknown_province_or_count_is_refused(plan: ProvincePlan) -> None:
-    with pytest.raises(SeedError, match="unknown province"):
+    with pytest.raises(SeedError, match="Không có tỉnh/thành phố"):
         province_plan("999")
-    with pytest.raises(SeedError, match="unknown province"):
+    with pytest.raises(SeedError, match="Không có tỉnh/thành phố"):
         province_plan(plan.wards[0].key)  # a ward is not a province
-    with pytest.raises(SeedError, match="positive"):
+    with pytest.raises(SeedError, match="phải lớn hơn 0"):
         generate_population(0, province_key=DEFAULT_PROVINCE, seed=1, plan=plan)
     assert province_plan("087").province_key == province_plan("pre2025:87").province_key
 
@@ -332,10 +332,10 @@ def test_seeding_again_adds_new_people_and_the_command_prints_a_summary() -> Non
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--citizens", "0"], "positive"),
-        (["--citizens", "-3"], "positive"),
-        (["--citizens", "10", "--province", "999"], "unknown province"),
-        (["--citizens", "10", "--province", "Atlantis"], "unknown province"),
+        (["--citizens", "0"], "phải lớn hơn 0"),
+        (["--citizens", "-3"], "phải lớn hơn 0"),
+        (["--citizens", "10", "--province", "999"], "Không có tỉnh/thành phố"),
+        (["--citizens", "10", "--province", "Atlantis"], "Không có tỉnh/thành phố"),
     ],
 )
 def test_command_refuses_bad_arguments_and_writes_nothing(args: list[str], message: str) -> None:

@@ -72,23 +72,23 @@ class TestBirth:
         assert AuditEntry.objects.filter(object_id=pin, action="registry.birth").exists()
 
     def test_a_birth_in_the_future_is_refused(self) -> None:
-        with refused("birth_date", "future"):
+        with refused("birth_date", "tương lai"):
             _birth(birth_date=date(2027, 1, 1))
 
     def test_a_parent_less_than_12_years_older_is_refused(self) -> None:
         young = make_citizen(full_name="Lê Thị Mai", sex="F", birth_date=date(2015, 1, 1))
-        with refused("mother_pin", "12 years"):
+        with refused("mother_pin", "ít nhất 12 tuổi"):
             _birth(mother_pin=young.pk)
 
     def test_a_father_must_be_male(self) -> None:
         woman = make_citizen(full_name="Lê Thị Mai", sex="F", birth_date=date(1990, 1, 1))
-        with refused("father_pin", "wrong sex"):
+        with refused("father_pin", "không thể là cha"):
             _birth(father_pin=woman.pk)
 
     def test_an_unknown_parent_or_place_is_refused(self) -> None:
-        with refused("father_pin", "no such citizen"):
+        with refused("father_pin", "Không có công dân"):
             _birth(father_pin="087084999999")
-        with refused("birth_place", "unknown administrative unit"):
+        with refused("birth_place", "Không có đơn vị hành chính"):
             _birth(birth_place="2025:99999")
 
     def test_a_name_with_digits_and_an_unknown_province_are_refused(self) -> None:
@@ -116,25 +116,25 @@ class TestDeath:
 
     def test_death_before_birth_is_refused(self) -> None:
         person = make_citizen()
-        with refused("death_date", "death before birth"):
+        with refused("death_date", "Ngày mất trước ngày sinh"):
             services.citizen_record_death(
                 actor=OFFICIAL, pin=person.pk, death_date=date(1980, 1, 1), today=TODAY
             )
 
     def test_death_in_the_future_is_refused(self) -> None:
         person = make_citizen()
-        with refused("death_date", "future"):
+        with refused("death_date", "tương lai"):
             services.citizen_record_death(
                 actor=OFFICIAL, pin=person.pk, death_date=date(2027, 1, 1), today=TODAY
             )
 
     def test_a_deceased_person_cannot_die_again_or_move_or_get_a_card(self) -> None:
         person = make_citizen(death_date=date(2020, 1, 1))
-        with refused("pin", "deceased"):
+        with refused("pin", "đã mất"):
             services.citizen_record_death(
                 actor=OFFICIAL, pin=person.pk, death_date=date(2021, 1, 1), today=TODAY
             )
-        with refused("pin", "deceased"):
+        with refused("pin", "đã mất"):
             services.residence_move(
                 actor=OFFICIAL,
                 pin=person.pk,
@@ -143,7 +143,7 @@ class TestDeath:
                 ),
                 today=TODAY,
             )
-        with refused("pin", "deceased"):
+        with refused("pin", "đã mất"):
             services.idcard_issue(actor=OFFICIAL, pin=person.pk, issued_on=date(2021, 1, 1))
 
     def test_an_unknown_pin_is_not_found(self) -> None:
@@ -171,11 +171,11 @@ class TestCorrection:
 
     def test_sex_or_year_that_disagree_with_the_pin_are_refused(self) -> None:
         person = make_citizen()
-        with refused("sex", "PIN encodes sex M"):
+        with refused("sex", "là của một người nam"):
             services.citizen_correct(
                 actor=OFFICIAL, pin=person.pk, changes={"sex": "F"}, reason="x", today=TODAY
             )
-        with refused("birth_date", "PIN encodes year 1984"):
+        with refused("birth_date", "mã hoá năm sinh 1984"):
             services.citizen_correct(
                 actor=OFFICIAL,
                 pin=person.pk,
@@ -202,7 +202,7 @@ class TestCorrection:
             services.citizen_correct(
                 actor=OFFICIAL, pin=person.pk, changes={"ethnicity": "Tày"}, reason=" "
             )
-        with refused("birth_date", "not a real date"):
+        with refused("birth_date", "không phải ngày có thật"):
             services.citizen_correct(
                 actor=OFFICIAL, pin=person.pk, changes={"birth_date": "1984-02-31"}, reason="x"
             )
@@ -210,7 +210,7 @@ class TestCorrection:
     def test_an_old_id_number_already_held_by_someone_else_is_refused(self) -> None:
         make_citizen(cmnd="123456789")
         other = make_citizen(full_name="Phạm Văn Bình")
-        with refused("cmnd", "someone else"):
+        with refused("cmnd", "đã thuộc người khác"):
             services.citizen_correct(
                 actor=OFFICIAL, pin=other.pk, changes={"cmnd": "123456789"}, reason="x"
             )
@@ -276,7 +276,7 @@ class TestResidence:
             today=TODAY,
         )
         assert child.residences.get().address == "Số 5"
-        with refused("pin", "new head"):
+        with refused("pin", "chọn chủ hộ mới trước"):
             services.residence_move(
                 actor=OFFICIAL,
                 pin=head.pk,
@@ -288,7 +288,7 @@ class TestResidence:
 
     def test_bad_moves_are_refused(self) -> None:
         person = make_citizen()
-        with refused("ward", "unknown ward"):
+        with refused("ward", "Không có đơn vị hành chính"):
             services.residence_move(
                 actor=OFFICIAL,
                 pin=person.pk,
@@ -296,7 +296,7 @@ class TestResidence:
                     kind="temporary", since=date(2020, 1, 1), ward="2025:nope", address="Số 1"
                 ),
             )
-        with refused("household_id", "only permanent"):
+        with refused("household_id", "Chỉ đăng ký thường trú"):
             services.residence_move(
                 actor=OFFICIAL,
                 pin=person.pk,
@@ -304,7 +304,7 @@ class TestResidence:
                     kind="temporary", since=date(2020, 1, 1), household_id=1, relation="child"
                 ),
             )
-        with refused("since", "before the date of birth"):
+        with refused("since", "Trước ngày sinh"):
             services.residence_move(
                 actor=OFFICIAL,
                 pin=person.pk,
@@ -334,7 +334,7 @@ class TestMarriage:
     def test_under_age_siblings_and_the_already_married_are_refused(self) -> None:
         man = make_citizen()
         girl = make_citizen(full_name="Lê Thị Mai", sex="F", birth_date=date(2000, 1, 1))
-        with refused("pin_b", "legal age"):
+        with refused("pin_b", "chưa đủ tuổi kết hôn"):
             services.marriage_register(
                 actor=OFFICIAL, pin_a=man.pk, pin_b=girl.pk, married_on=date(2017, 1, 1)
             )
@@ -345,14 +345,14 @@ class TestMarriage:
         sister = make_citizen(
             full_name="Trần Thị Nga", sex="F", birth_date=date(1987, 1, 1), mother_pin=mother.pk
         )
-        with refused("pin_b", "blood relatives"):
+        with refused("pin_b", "huyết thống"):
             services.marriage_register(
                 actor=OFFICIAL, pin_a=brother.pk, pin_b=sister.pk, married_on=date(2015, 1, 1)
             )
         services.marriage_register(
             actor=OFFICIAL, pin_a=man.pk, pin_b=sister.pk, married_on=date(2015, 1, 1)
         )
-        with refused("pin_a", "already married"):
+        with refused("pin_a", "đang có vợ/chồng"):
             services.marriage_register(
                 actor=OFFICIAL, pin_a=man.pk, pin_b=girl.pk, married_on=date(2022, 1, 1)
             )

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from motcua.catalog.services import DATA_DIR, catalog_load
 from motcua.core.actors import SYSTEM
@@ -18,15 +20,17 @@ def _read(path: Path, key: str) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise CommandError(f"Không đọc được / cannot read {path}: {error}") from None
+        raise CommandError(
+            _("Không đọc được %(path)s: %(error)s") % {"path": path, "error": error}
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
-        raise CommandError(f"{path}: cần một danh sách '{key}' / expected a list under '{key}'")
+        raise CommandError(_("%(path)s: cần một danh sách '%(key)s'") % {"path": path, "key": key})
     items: list[dict[str, Any]] = data[key]
     return items
 
 
 class Command(BaseCommand):
-    help = "Danh mục thủ tục / procedure catalog: load procedures and workflows from JSON."
+    help = gettext_noop("Danh mục thủ tục")
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
@@ -43,7 +47,7 @@ class Command(BaseCommand):
             fields = "; ".join(f"{k}: {v}" for k, v in error.errors.items())
             raise CommandError(f"{error.message} — {fields}") from None
         except KeyError as error:
-            raise CommandError(f"Thiếu trường / missing field {error}") from None
+            raise CommandError(_("Thiếu trường %(error)s") % {"error": error}) from None
         self.stdout.write(
             json.dumps(
                 {

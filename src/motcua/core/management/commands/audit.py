@@ -2,6 +2,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext_noop
 
 from motcua.core.audit import (
     AuditChainBroken,
@@ -13,11 +14,7 @@ from motcua.core.models import AuditEntry
 
 
 class Command(BaseCommand):
-    help = (
-        "Nhật ký thay đổi / audit log: `audit verify` checks the keyed hash chain and the newest "
-        "signed checkpoint, naming every broken entry; `audit checkpoint` writes a signed "
-        "checkpoint of the chain head outside the database."
-    )
+    help = gettext_noop("Nhật ký thay đổi")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -40,7 +37,7 @@ class Command(BaseCommand):
             self.stderr.write(f"entry {problem.entry_id}: {problem.problem}")
         if problems:
             raise CommandError(f"audit chain broken: {len(problems)} problem(s)")
-        checkpoint, _ = audit_checkpoint_latest()
+        checkpoint, _head = audit_checkpoint_latest()
         against = (
             f"; agrees with checkpoint {checkpoint.path} (entry {checkpoint.entry_id}, "
             f"{checkpoint.at})"

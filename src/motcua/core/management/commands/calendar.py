@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from motcua.core.calendar import SATURDAY, SEED_FIRST_YEAR, SEED_LAST_YEAR, holidays_seed
 from motcua.core.errors import ValidationFailed
@@ -14,7 +16,7 @@ from motcua.core.models import Holiday
 
 
 class Command(BaseCommand):
-    help = "Lịch ngày làm việc / working-day calendar: seed, show."
+    help = gettext_noop("Lịch ngày làm việc")
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
@@ -40,8 +42,10 @@ def _year(year: int) -> dict[str, Any]:
     rows = list(Holiday.objects.filter(day__year=year).order_by("day"))
     if not rows:
         raise CommandError(
-            f"Chưa có lịch năm {year} / no calendar for {year}: "
-            f"run `motcua calendar seed --from {year} --to {year}`"
+            _(
+                "Chưa có lịch năm %(year)s: chạy `motcua calendar seed --from %(year)s --to %(year)s`"
+            )
+            % {"year": year}
         )
     return {
         "year": year,

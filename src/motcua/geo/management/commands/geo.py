@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from motcua.geo import selectors
 from motcua.geo.loader import units_load
@@ -13,7 +15,7 @@ from motcua.geo.selectors import Level, Scheme, UnitInfo
 
 
 class Command(BaseCommand):
-    help = "Đơn vị hành chính / administrative units: lookup, load."
+    help = gettext_noop("Đơn vị hành chính")
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
@@ -31,7 +33,7 @@ class Command(BaseCommand):
             return
         units = _find(options["text"], options["level"], options["scheme"], options["limit"])
         if not units:
-            raise CommandError(f"Không tìm thấy / no match: {options['text']}")
+            raise CommandError(_("Không tìm thấy: %(text)s") % {"text": options["text"]})
         for unit in units:
             self.stdout.write(_line(unit))
             if unit.scheme == Scheme.PRE2025:

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from motcua.core.actors import Actor
 from motcua.linkage.dataset import FIELDS, KINDS, DatasetError
@@ -30,7 +32,7 @@ from motcua.registry.selectors import VIEW_PERMISSION, linkage_extract
 
 
 class Command(BaseCommand):
-    help = "Liên kết dữ liệu chuyên ngành với CSDL dân cư / link a sector dataset to the registry."
+    help = gettext_noop("Liên kết dữ liệu chuyên ngành với CSDL dân cư")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dataset", type=Path, required=True, help="CSV or Parquet file")
@@ -68,10 +70,14 @@ class Command(BaseCommand):
             info = dataset_check(spec)
         except DatasetError as exc:
             raise CommandError(
-                "Tệp không dùng được / the dataset cannot be linked:\n"
+                _("Tệp không dùng được:")
+                + "\n"
                 + "\n".join(f"  {name}: {message}" for name, message in exc.errors.items())
             ) from None
-        self.stderr.write(f"{info.rows:,} bản ghi / records; columns: {info.mapping}")
+        self.stderr.write(
+            _("%(rows)s bản ghi; cột: %(mapping)s")
+            % {"rows": f"{info.rows:,}", "mapping": info.mapping}
+        )
         actor = Actor(
             kind="system", ref=f"cli:{getpass.getuser()}", permissions=frozenset({VIEW_PERMISSION})
         )
@@ -83,9 +89,18 @@ class Command(BaseCommand):
         result = link(spec, registry_csv=registry_csv, progress=self._progress())
         run_record(actor=actor, spec=spec, result=result, job=f"cli:{out.name}")
         self.stdout.write(
-            f"{result.records:,} bản ghi / records: {result.linked:,} liên kết / linked, "
-            f"{result.review:,} cần đối soát / review, {result.unlinked:,} không / unlinked "
-            f"({result.wall_s} s)\n  {result.output}\n  {result.report}\n  {result.review_pairs}"
+            _(
+                "%(records)s bản ghi: %(linked)s liên kết, %(review)s cần đối soát, "
+                "%(unlinked)s không liên kết (%(seconds)s giây)"
+            )
+            % {
+                "records": f"{result.records:,}",
+                "linked": f"{result.linked:,}",
+                "review": f"{result.review:,}",
+                "unlinked": f"{result.unlinked:,}",
+                "seconds": result.wall_s,
+            }
+            + f"\n  {result.output}\n  {result.report}\n  {result.review_pairs}"
         )
 
     def _progress(self) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext_noop
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from motcua.linkage.benchmark import FORMATS, BenchmarkError, BenchmarkFiles, benchmark_make
@@ -16,7 +17,7 @@ from motcua.registry.services import SeedError
 
 
 class Command(BaseCommand):
-    help = "Liên kết dữ liệu chuyên ngành / record linkage: make-benchmark."
+    help = gettext_noop("Liên kết dữ liệu chuyên ngành")
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)

@@ -2,6 +2,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from motcua.registry.pin import pin_explain
 
@@ -16,8 +17,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         results = [pin_explain(pin) for pin in options["pins"]]
-        for _, line in results:
+        for _ok, line in results:
             self.stdout.write(line)
-        invalid = sum(not ok for ok, _ in results)
+        invalid = sum(not ok for ok, _line in results)
         if invalid:
-            raise CommandError(f"{invalid} số định danh không hợp lệ / invalid PIN(s)")
+            raise CommandError(_("%(invalid)s số định danh không hợp lệ") % {"invalid": invalid})

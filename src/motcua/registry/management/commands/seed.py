@@ -2,16 +2,14 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from motcua.registry.seed import DEFAULT_PROVINCE, LoadStats, SeedError, population_load
 
 
 class Command(BaseCommand):
-    help = (
-        "Tạo dân cư tổng hợp / load a synthetic population: "
-        "`seed --citizens N [--province KEY_OR_PIN_CODE] [--seed S]`."
-    )
+    help = "Tạo dân cư tổng hợp: `seed --citizens N [--province KEY_OR_PIN_CODE] [--seed S]`."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--citizens", type=int, required=True, help="how many citizens")
@@ -31,7 +29,7 @@ class Command(BaseCommand):
             TimeRemainingColumn(),
             transient=True,
         )
-        task = bar.add_task("Tạo dân cư / seeding", total=total)
+        task = bar.add_task(_("Tạo dân cư"), total=total)
 
         def show(done: int) -> None:
             bar.start()  # on the first call, once the arguments have been accepted
@@ -52,10 +50,10 @@ class Command(BaseCommand):
 def _summary(stats: LoadStats) -> str:
     return "\n".join(
         [
-            f"Công dân / citizens:                        {stats.citizens:>10,}",
-            f"Hộ gia đình / households:                   {stats.households:>10,}",
-            f"Đã mất / deceased:                          {stats.deceased:>10,}",
-            f"Thẻ căn cước / ID cards:                    {stats.cards:>10,}",
-            f"Thẻ hết hạn trong 90 ngày / due in 90 days: {stats.cards_due_soon:>10,}",
+            f"{_('Công dân'):<27}{stats.citizens:>10,}",
+            f"{_('Hộ gia đình'):<27}{stats.households:>10,}",
+            f"{_('Đã mất'):<27}{stats.deceased:>10,}",
+            f"{_('Thẻ căn cước'):<27}{stats.cards:>10,}",
+            f"{_('Thẻ hết hạn trong 90 ngày'):<27}{stats.cards_due_soon:>10,}",
         ]
     )
