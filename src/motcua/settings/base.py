@@ -23,12 +23,14 @@ ALLOWED_HOSTS = [
 ]
 
 INSTALLED_APPS = [
+    "motcua.web",  # first: its admin/base_site.html themes the admin to match the platform
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # numbers grouped by the language in templates (intcomma)
     "django.contrib.postgres",
     "ninja",  # the API docs from our own static files (not a CDN), as the CSP requires
     "oauth2_provider",
@@ -43,7 +45,6 @@ INSTALLED_APPS = [
     "motcua.catalog",
     "motcua.dossiers",
     "motcua.linkage",
-    "motcua.web",
     "motcua.demo",
     "motcua.bench",
 ]
