@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -62,7 +63,7 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     body = {
         "code": "unauthorized",
-        "detail": "Cần xác thực / authentication required",
+        "detail": gettext("Cần xác thực"),
         "errors": {},
     }
     return api.create_response(request, body, status=exc.status_code)

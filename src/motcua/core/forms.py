@@ -38,6 +38,10 @@ class DateParts(forms.MultiWidget):
 
         super().__init__([part(2, "off"), part(2, "off"), part(4, "off")], attrs)
 
+    def id_for_label(self, id_: str) -> str:
+        # The day box: where the error summary's link and a "change" link take the person.
+        return f"{id_}_0" if id_ else ""
+
     def decompress(self, value: date | None) -> list[int | None]:
         return [value.day, value.month, value.year] if value else [None, None, None]
 

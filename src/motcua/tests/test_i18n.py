@@ -23,7 +23,10 @@ SRC = Path(__file__).resolve().parents[1]
 TEMPLATES = sorted(p for p in SRC.glob("**/templates/**/*.html") if "/tests/" not in str(p))
 
 # Words that are the same in every language: names of the platform and of standards.
-NAMES = {"Motcua", "OpenID", "Connect", "API", "JSON", "PDF", "CSV", "Excel", "QR", "TOTP", "VNeID"}
+NAMES = {
+    "Motcua", "OpenID", "Connect", "API", "JSON", "PDF", "CSV", "Excel", "QR", "TOTP", "VNeID",
+    "Parquet",
+}  # fmt: skip
 WORD = re.compile(r"[^\W\d_]{2,}")
 HUMAN_ATTRIBUTES = {"alt", "title", "placeholder", "aria-label", "data-confirm", "content"}
 # Letters that only Vietnamese text uses (with the plain vowels, they spell a Vietnamese word).
@@ -31,15 +34,24 @@ VIETNAMESE = re.compile(
     "[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE
 )
 GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
-# Calls whose text a person reads: a bare literal there is untranslated by construction.
-SPEAKING_CALLS = {
-    "ValidationFailed", "PermissionDenied", "NotFound", "Conflict", "DomainError",
-    "ValidationError", "add_error", "success", "error", "info", "warning",
+# Calls whose text a person reads, and which argument holds it: a bare literal there is
+# untranslated by construction, whatever its language.
+MESSAGE_ARGUMENT = {
+    "ValidationFailed": 0, "PermissionDenied": 0, "NotFound": 0, "Conflict": 0, "DomainError": 0,
+    "ValidationError": 0, "add_error": 1,
 }  # fmt: skip
+MESSAGE_KEYWORDS = {"message", "label", "help_text", "verbose_name", "verbose_name_plural"}
+DJANGO_MESSAGES = {"debug", "info", "success", "warning", "error"}  # messages.<level>(request, ...)
 SPEAKING_MODULES = re.compile(
     r"(views|forms|services|selectors|api|models|middleware|context_processors|errors|"
     r"authorize|passkeys|backoffice|citizen|portal|linkage_views|admin_site|sessions|motcua)"
     r"(/[a-z_]+)?\.py$"
+)
+# The pages' own modules: no Vietnamese literal at all outside gettext. Elsewhere a Vietnamese
+# literal may be data (an agency's name, a law's title), but never a message.
+PRESENTATION = re.compile(
+    r"(views|forms|context_processors|middleware|templatetags/[a-z_]+|backoffice|citizen|"
+    r"portal|linkage_views|admin_site|authorize|passkeys)\.py$"
 )
 
 
@@ -73,9 +85,13 @@ class _TextOf(HTMLParser):
 
 
 def _untranslated_in_template(source: str) -> list[str]:
-    text, inside = [], 0
+    text, inside, width = [], 0, False
     for token in Lexer(source).tokenize():
         command = token.contents.split()[0] if token.token_type == TokenType.BLOCK else ""
+        if token.contents == "block width":  # a class name for the layout, not text
+            command, width = "comment", True
+        elif command == "endblock" and width:
+            command, width = "endcomment", False
         if command in ("blocktranslate", "blocktrans", "comment", "verbatim"):
             inside += 1
         elif command in ("endblocktranslate", "endblocktrans", "endcomment", "endverbatim"):
@@ -84,9 +100,9 @@ def _untranslated_in_template(source: str) -> list[str]:
             text.append(token.contents)
         elif token.token_type == TokenType.VAR:
             text.extend(re.findall(r'default:"([^"]*)"', token.contents))
-        # Tags and variables are replaced by a placeholder so that attribute values stay whole.
+        # Tags and variables become a placeholder that is no word, so attribute values stay whole.
         if token.token_type in (TokenType.BLOCK, TokenType.VAR) and not inside:
-            text.append("x")
+            text.append("0")
     parser = _TextOf()
     parser.feed("".join(text))
     return parser.found
@@ -112,7 +128,34 @@ def _call_name(call: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
 
 
-def _untranslated_in_module(tree: ast.AST) -> list[tuple[int, str]]:
+def _is_text(node: ast.AST | None) -> bool:
+    return (
+        isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(_words(node.value))
+    )
+
+
+def _message_nodes(node: ast.AST) -> list[ast.AST]:
+    """The expressions that become text a person reads, in a call or an assignment."""
+    if isinstance(node, ast.Call):
+        name, func = _call_name(node), node.func
+        index = MESSAGE_ARGUMENT.get(name)
+        if isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "messages":
+            index = 1 if name in DJANGO_MESSAGES else None
+        found = [node.args[index]] if index is not None and len(node.args) > index else []
+        found += [k.value for k in node.keywords if k.arg in MESSAGE_KEYWORDS]
+        if name == "ValidationFailed" and node.args and isinstance(node.args[0], ast.Dict):
+            found += node.args[0].values  # field -> message
+        return [n for n in found if n is not None]
+    if isinstance(node, ast.Assign):  # errors["field"] = "..."
+        return [
+            node.value
+            for target in node.targets
+            if isinstance(target, ast.Subscript) and getattr(target.value, "id", "") == "errors"
+        ]
+    return []
+
+
+def _untranslated_in_module(tree: ast.AST, *, presentation: bool) -> list[tuple[int, str]]:
     translated: set[int] = set()
     docstrings: set[int] = set()
     found: list[tuple[int, str]] = []
@@ -122,14 +165,12 @@ def _untranslated_in_module(tree: ast.AST) -> list[tuple[int, str]]:
             docstrings.add(id(body[0].value))
         if isinstance(node, ast.Call) and _call_name(node) in GETTEXT:
             translated.update(id(n) for arg in node.args for n in ast.walk(arg))
-        if isinstance(node, ast.Call) and _call_name(node) in SPEAKING_CALLS:
-            bare = [*node.args, *(k.value for k in node.keywords)]
-            found += [
-                (a.lineno, a.value)
-                for a in bare
-                if isinstance(a, ast.Constant) and isinstance(a.value, str) and _words(a.value)
-            ]
-    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):  # keys are values to match (data), not text to show
+            docstrings.update(id(key) for key in node.keys if key is not None)
+        for message in _message_nodes(node):
+            literals = [message, *getattr(message, "values", [])]  # a literal or an f-string
+            found += [(n.lineno, n.value) for n in literals if _is_text(n)]  # type: ignore[attr-defined]
+    for node in ast.walk(tree) if presentation else ():
         if (
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)
@@ -142,22 +183,34 @@ def _untranslated_in_module(tree: ast.AST) -> list[tuple[int, str]]:
 
 @pytest.mark.parametrize("module", _speaking_modules(), ids=lambda p: str(p.relative_to(SRC)))
 def test_messages_to_people_go_through_gettext(module: Path) -> None:
-    found = _untranslated_in_module(ast.parse(module.read_text()))
+    presentation = bool(PRESENTATION.search(str(module.relative_to(SRC))))
+    found = _untranslated_in_module(ast.parse(module.read_text()), presentation=presentation)
     assert not found, f"untranslated text in {module.relative_to(SRC)}: {found}"
 
 
 def test_the_checks_catch_what_they_look_for() -> None:
-    assert _untranslated_in_template('<p title="Tìm">{% translate "Có" %} <b>Sign in</b></p>') == [
-        "Tìm",
-        "Sign",
-        "in",
-    ]
-    assert (
-        _untranslated_in_template("{% blocktranslate %}Có {{ n }} hồ sơ{% endblocktranslate %}")
-        == []
+    page = '<p title="Tìm">{% translate "Có" %} <b>Sign in</b>{% if a %}{% endif %}</p>'
+    assert _untranslated_in_template(page) == ["Tìm", "Sign", "in"]
+    counted = "{% blocktranslate %}Có {{ n }} hồ sơ{% endblocktranslate %}"
+    assert _untranslated_in_template(counted) == []
+    assert _untranslated_in_template("{% block width %}motcua-full-width{% endblock %}") == []
+    source = (
+        '"""Tài liệu."""\n'
+        'raise NotFound("gone")\n'
+        'form.add_error("pin", "Sai số")\n'
+        'form.add_error("pin", _("Sai số"))\n'
+        'errors["pin"] = "Sai"\n'
+        'raise ValidationFailed({"pin": "Sai", "ok": _("Đúng")})\n'
+        'messages.success(request, "Đã lưu")\n'
+        'x = _("Không có")\n'
+        'y = "Không có"\n'
+        'raise ValidationError(_("Sai"), code="invalid")\n'
     )
-    module = ast.parse('raise NotFound("gone")\nx = _("Không có")\ny = "Không có"\n"""Tài liệu."""')
-    assert [line for line, _text in _untranslated_in_module(module)] == [1, 3]
+    tree = ast.parse(source)
+    assert [line for line, _t in _untranslated_in_module(tree, presentation=False)] == [
+        2, 3, 5, 6, 7
+    ]  # fmt: skip
+    assert [line for line, _t in _untranslated_in_module(tree, presentation=True)][-1] == 9
 
 
 @pytest.mark.skipif(not shutil.which("xgettext"), reason="gettext's tools are installed at set-up")

@@ -15,7 +15,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from motcua.catalog.selectors import AgencyView, ComponentView, ProcedureSnapshot
-from motcua.core.forms import DateParts, DayMonthYearField
+from motcua.core.forms import DayMonthYearField
 from motcua.core.held import HeldFile
 from motcua.dossiers.selectors import PaperNeed
 
@@ -24,13 +24,6 @@ KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 # Dates a declaration may put ahead of today (an appointment, the end of a period); every other
 # date is one that has happened. A schema can say so itself with "x-future": true.
 FUTURE_DATES = frozenset({"tu_ngay", "den_ngay", "ngay_hen", "ngay_hen_ky"})
-
-
-class DateBoxes(DateParts):
-    """The day box stands for the date: where the error summary's link and "change" go."""
-
-    def id_for_label(self, id_: str) -> str:
-        return f"{id_}_0" if id_ else ""
 
 
 def english() -> bool:
@@ -69,9 +62,7 @@ def _string_field(prop: dict[str, Any], name: str, **common: Any) -> forms.Field
             choices=[("", _("Chọn")), *zip(prop["enum"], titles, strict=True)], **common
         )
     if prop.get("format") == "date":
-        return DayMonthYearField(
-            future=bool(prop.get("x-future", name in FUTURE_DATES)), widget=DateBoxes, **common
-        )
+        return DayMonthYearField(future=bool(prop.get("x-future", name in FUTURE_DATES)), **common)
     validators = (
         [RegexValidator(prop["pattern"], _("Sai định dạng: xem hướng dẫn dưới tên ô"))]
         if "pattern" in prop
