@@ -7,6 +7,7 @@ from django.conf import settings
 from procrastinate.contrib.django import app
 
 from motcua.core.audit import audit_checkpoint_write
+from motcua.core.held import held_sweep
 
 QUEUE = "audit"
 
@@ -17,3 +18,10 @@ QUEUE = "audit"
 @app.task(queue=QUEUE, name="core.audit_checkpoint")
 def audit_checkpoint(timestamp: int) -> None:
     audit_checkpoint_write()
+
+
+# Every hour: files held for a re-shown form whose session never filed them.
+@app.periodic(cron="17 * * * *", periodic_id="held_sweep")
+@app.task(queue=QUEUE, name="core.held_sweep")
+def held_uploads_sweep(timestamp: int) -> None:
+    held_sweep()

@@ -53,6 +53,7 @@ def _portal(request: HttpRequest) -> Layout:
     items: list[tuple[str | Promise, str]] = [
         (_("Trang chủ"), reverse("home")),
         (_("Thủ tục hành chính"), reverse("procedures")),
+        (_("Tra cứu hồ sơ"), reverse("dossier_lookup")),
     ]
     if citizen:
         items.append((_("Hồ sơ của tôi"), reverse("my_dossiers")))
