@@ -1,11 +1,9 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from oauth2_provider import views as oauth2_views
 
 from motcua.api import api
-from motcua.core.views import healthz
+from motcua.core.views import favicon, healthz
 from motcua.identity import passkeys
 from motcua.identity.authorize import AuthorizeView, DiscoveryView, UserInfoEndpoint
 from motcua.web import backoffice, citizen
@@ -75,7 +73,7 @@ urlpatterns = [
     path("can-bo/", include("motcua.web.backoffice_urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the header's switch
-    path("favicon.ico", RedirectView.as_view(url=static("motcua/favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     path("o/", include((oidc_patterns, "oauth2_provider"))),
     path("id/", include("motcua.identity.urls")),
     path("api/", api.urls),

@@ -1,6 +1,13 @@
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 
 from motcua.core.apikeys import apikey_actor
 from motcua.core.middleware import error_page
@@ -35,6 +42,11 @@ def _may_see_details(request: HttpRequest) -> bool:
     if scheme.lower() != "bearer" or not key:
         return False
     return apikey_actor(key.strip()) is not None
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Looked up at request time: in production the name comes from the collected manifest.
+    return HttpResponsePermanentRedirect(static("motcua/favicon.svg"))
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -33,7 +33,10 @@ HUMAN_ATTRIBUTES = {"alt", "title", "placeholder", "aria-label", "data-confirm",
 VIETNAMESE = re.compile(
     "[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE
 )
-GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
+GETTEXT = {
+    "_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy", "pgettext",
+    "pgettext_lazy",
+}  # fmt: skip
 # Calls whose text a person reads, and which argument holds it: a bare literal there is
 # untranslated by construction, whatever its language.
 MESSAGE_ARGUMENT = {
@@ -169,7 +172,7 @@ def _untranslated_in_module(tree: ast.AST, *, presentation: bool) -> list[tuple[
             docstrings.update(id(key) for key in node.keys if key is not None)
         for message in _message_nodes(node):
             literals = [message, *getattr(message, "values", [])]  # a literal or an f-string
-            found += [(n.lineno, n.value) for n in literals if _is_text(n)]  # type: ignore[attr-defined]
+            found += [(n.lineno, n.value) for n in literals if _is_text(n)]
     for node in ast.walk(tree) if presentation else ():
         if (
             isinstance(node, ast.Constant)

@@ -198,7 +198,7 @@ def test_the_demo_refuses_settings_that_look_like_production(settings: Any) -> N
     settings.SESSION_COOKIE_SECURE = True
     settings.SECURE_HSTS_SECONDS = 3600
     with (
-        mock.patch("motcua.web.management.commands.demo.call_command") as migrate,
+        mock.patch("motcua.demo.management.commands.demo.call_command") as migrate,
         pytest.raises(CommandError, match="production"),
     ):
         call_command("demo", "--no-serve", "--citizens", "1")
