@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.security import HttpBearer
 
@@ -84,7 +85,7 @@ class VerifyOut(Schema):
 def verify(request: HttpRequest, body: VerifyIn) -> VerifyOut:
     caller: PartnerCaller = request.auth  # type: ignore[attr-defined]
     if not limiter.allow(caller.actor.ref, caller.rate_per_second):
-        raise TooManyRequests("Vượt hạn mức gọi / rate limit exceeded")
+        raise TooManyRequests(_("Vượt hạn mức gọi"))
     result = citizen_verify(
         actor=caller.actor,
         claim=IdentityClaim(

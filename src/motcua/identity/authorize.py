@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView, UserInfoView
@@ -69,7 +70,7 @@ class AuthorizeView(AuthorizationView):
                 request,
                 credentials,
                 "invalid_request",
-                'Chỉ nhận PKCE "S256" / only the "S256" code_challenge_method is supported',
+                _('Chỉ nhận PKCE "S256"'),
             )
         prompt = set(request.GET.get("prompt", "").split())
         silent = "none" in prompt
@@ -77,9 +78,7 @@ class AuthorizeView(AuthorizationView):
         account = authenticated_account(request)
         if account is None:
             if silent:
-                return _error_redirect(
-                    request, credentials, "login_required", "Cần đăng nhập / sign-in required"
-                )
+                return _error_redirect(request, credentials, "login_required", _("Cần đăng nhập"))
             return self._sign_in(request)
         party = party_of(credentials["client_id"])
         blocked = self._requirements_unmet(request, pending, silent=silent)
@@ -87,7 +86,7 @@ class AuthorizeView(AuthorizationView):
             return blocked
         if party and (party.first_party or live_consent_covers(account, party, scopes)):
             try:
-                uri, *_ = self.create_authorization_response(
+                uri, *_rest = self.create_authorization_response(
                     request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
                 )
             except OAuthToolkitError as error:
@@ -98,7 +97,7 @@ class AuthorizeView(AuthorizationView):
                 request,
                 credentials,
                 "consent_required",
-                "Cần sự đồng ý của người dùng / the person's consent is required",
+                _("Cần sự đồng ý của người dùng"),
             )
         return super().get(request, *args, **kwargs)
 
@@ -117,8 +116,7 @@ class AuthorizeView(AuthorizationView):
                 {
                     "error": CustomOAuth2Error(
                         error="invalid_request",
-                        description="Yêu cầu cấp quyền không rõ hoặc đã hết hạn / "
-                        "unknown or expired authorization request",
+                        description=_("Yêu cầu cấp quyền không rõ hoặc đã hết hạn"),
                     )
                 },
                 status=400,
@@ -148,7 +146,7 @@ class AuthorizeView(AuthorizationView):
         if _too_old(state, pending):
             if silent:
                 return _error_redirect(
-                    request, credentials, "login_required", "Cần đăng nhập lại / sign in again"
+                    request, credentials, "login_required", _("Cần đăng nhập lại")
                 )
             return self._sign_in_to(pending["path"])
         if state.get("acr", 0) < pending["level"]:
@@ -157,15 +155,14 @@ class AuthorizeView(AuthorizationView):
                     request,
                     credentials,
                     "unmet_authentication_requirements",
-                    "Dịch vụ yêu cầu tài khoản định danh mức 2 / this service needs a level 2 "
-                    "account",
+                    _("Dịch vụ yêu cầu tài khoản định danh mức 2"),
                 )
             if silent:
                 return _error_redirect(
                     request,
                     credentials,
                     "interaction_required",
-                    "Cần xác thực 2 lớp / the second factor is required",
+                    _("Cần xác thực hai lớp"),
                 )
             return redirect(with_next("identity:second_factor", pending["path"]))
         return None
@@ -319,8 +316,7 @@ class UserInfoEndpoint(UserInfoView):
             response = JsonResponse(
                 {
                     "error": "invalid_request",
-                    "error_description": "Mã truy cập chỉ trong tiêu đề Authorization / "
-                    "access tokens go in the Authorization header only",
+                    "error_description": _("Mã truy cập chỉ được gửi trong tiêu đề Authorization"),
                 },
                 status=400,
             )

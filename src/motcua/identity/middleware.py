@@ -1,4 +1,4 @@
-"""Ends e-ID sessions that were idle too long or have reached their absolute limit."""
+"""Ends e-ID sessions that were idle too long or have reached their absolute limit, and keeps\nthe record of this browser's session on the session's current id."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from motcua.identity.sessions import session_expired, session_finish, session_state, session_touch
+from motcua.identity.sessions import (
+    session_expired,
+    session_finish,
+    session_follow_key,
+    session_state,
+    session_touch,
+)
 
 
 class EidSessionMiddleware:
@@ -23,4 +29,6 @@ class EidSessionMiddleware:
                     session_finish(request)
                 else:
                     session_touch(request, state, now)
-        return self.get_response(request)
+        response = self.get_response(request)
+        session_follow_key(request)
+        return response

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from oauth2_provider.models import Application, Grant
 
 
@@ -13,18 +15,20 @@ class Account(models.Model):
     """One registry citizen's e-ID. Its Django user's username is the PIN."""
 
     class Level(models.IntegerChoices):
-        ONE = 1, "mức 1 / level 1"
-        TWO = 2, "mức 2 / level 2"
+        ONE = 1, _("mức 1")
+        TWO = 2, _("mức 2")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="eid"
     )
-    pin = models.CharField("số định danh / PIN", max_length=12, unique=True)
+    pin = models.CharField(_("số định danh"), max_length=12, unique=True)
     level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.ONE)
     phone = models.CharField(max_length=15, blank=True)
     email = models.EmailField(blank=True)
     contact_verified_at = models.DateTimeField(null=True, blank=True)
-    portrait = models.CharField(max_length=200, blank=True, help_text="storage name of the photo")
+    portrait = models.CharField(
+        max_length=200, blank=True, help_text=_("tên tệp ảnh trong kho lưu trữ")
+    )
     managed_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -33,11 +37,12 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "tài khoản định danh / e-ID account"
-        permissions = [("raise_level", "Nâng mức tài khoản / raise an account to level 2")]
+        verbose_name = _("tài khoản định danh")
+        verbose_name_plural = pgettext_lazy("plural", "tài khoản định danh")
+        permissions = [("raise_level", _("Nâng tài khoản định danh lên mức 2"))]
 
     def __str__(self) -> str:
-        return f"{self.pin} (mức {self.level})"
+        return f"{self.pin} ({self.get_level_display()})"
 
     @property
     def active(self) -> bool:
@@ -62,8 +67,8 @@ class OneTimeCode(models.Model):
     """A code sent to a phone or e-mail; stored hashed, short-lived, few attempts."""
 
     class Purpose(models.TextChoices):
-        CONTACT = "contact", "xác nhận liên hệ / confirm contact"
-        RESET = "reset", "đặt lại mật khẩu / password reset"
+        CONTACT = "contact", _("xác nhận liên hệ")
+        RESET = "reset", _("đặt lại mật khẩu")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="codes")
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
@@ -118,17 +123,21 @@ class RelyingParty(models.Model):
 
     application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="party")
     name = models.CharField(max_length=200)
-    scopes = models.CharField(max_length=200, help_text="allowed scopes, space-separated")
+    scopes = models.CharField(
+        max_length=200, help_text=_("các phạm vi được phép, cách nhau bằng dấu cách")
+    )
     pin_claim = models.BooleanField(
-        default=False, help_text="trusted to receive the PIN (and a public sub)"
+        default=False, help_text=_("được tin cậy nhận số định danh (và một sub công khai)")
     )
     min_level = models.PositiveSmallIntegerField(choices=Account.Level.choices, default=1)
-    first_party = models.BooleanField(default=False, help_text="our own portal: no consent screen")
+    first_party = models.BooleanField(
+        default=False, help_text=_("cổng của chính nền tảng: không hỏi sự đồng ý")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "bên sử dụng định danh / relying party"
-        verbose_name_plural = "bên sử dụng định danh / relying parties"
+        verbose_name = _("bên sử dụng định danh")
+        verbose_name_plural = pgettext_lazy("plural", "bên sử dụng định danh")
 
     def __str__(self) -> str:
         return self.name
@@ -186,7 +195,7 @@ class RateCounter(models.Model):
     in PostgreSQL so that every web process counts against the same number."""
 
     key = models.CharField(max_length=200)
-    window_start = models.BigIntegerField(help_text="epoch seconds")
+    window_start = models.BigIntegerField(help_text=_("số giây kể từ mốc epoch"))
     count = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from oauth2_provider.models import RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
@@ -20,6 +21,8 @@ from motcua.identity.models import CodeContext, RelyingParty, TokenContext
 from motcua.registry.selectors import VIEW_PERMISSION, CitizenRecord, citizen_get
 
 ACR_PREFIX = "urn:motcua:loa:"
+# The purpose of a relying party's read, as the person's access log says it (translated there).
+LOGIN_PURPOSE = gettext_noop("Đăng nhập bằng định danh điện tử, theo sự đồng ý của bạn")
 
 
 def acr_name(level: int) -> str:
@@ -184,11 +187,10 @@ def _citizen(request: Any) -> CitizenRecord:
     if cached is None:
         party = _party(request)
         reader = Actor(kind="partner", ref=party.name, permissions=frozenset({VIEW_PERMISSION}))
-        scopes = " ".join(s for s in request.scopes if s != "openid")
         cached = citizen_get(
             actor=reader,
             pin=request.user.eid.pin,
-            purpose=f"Đăng nhập định danh điện tử, theo đồng ý: {scopes}",
+            purpose=LOGIN_PURPOSE,
         )
         request.eid_citizen = cached
     return cached

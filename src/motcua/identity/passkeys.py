@@ -30,7 +30,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.i18n import JavaScriptCatalog
 from django_otp import devices_for_user
@@ -79,7 +82,9 @@ class PasskeyHelper(WebAuthnHelper):
 
     def create_credential(self, user: AbstractBaseUser, *args: Any, **kwargs: Any) -> Any:
         device = super().create_credential(user, *args, **kwargs)
-        device.name = f"Khoá truy cập / passkey {timezone.localdate():%d/%m/%Y}"
+        device.name = _("Khoá truy cập %(date)s") % {
+            "date": date_format(timezone.localdate(), "SHORT_DATE_FORMAT")
+        }
         return device
 
 
@@ -93,13 +98,13 @@ def _helper(request: HttpRequest) -> PasskeyHelper:
 class FactorChangeRefused(exceptions.OTPWebAuthnApiError):
     status_code = 403
     default_code = "reauthentication_required"
-    default_detail = "Hãy xác thực lại bằng yếu tố hiện có trước / prove your existing factor first"
+    default_detail = gettext_lazy("Hãy xác thực lại bằng yếu tố hiện có trước")
 
 
 class NoPasskey(exceptions.OTPWebAuthnApiError):
     status_code = 404
     default_code = "no_passkey"
-    default_detail = "Tài khoản chưa có khoá truy cập / no passkey for this account"
+    default_detail = gettext_lazy("Tài khoản chưa có khoá truy cập")
 
 
 class Refused(exceptions.OTPWebAuthnApiError):
@@ -392,10 +397,7 @@ def passkey_remove_view(request: HttpRequest, device_id: int) -> HttpResponse:
                 _factor_changed(request, "passkey_removed")
         if locked is None or others:
             return redirect("identity:passkeys")
-        error = (
-            "Đây là yếu tố xác thực duy nhất: hãy thêm yếu tố khác trước / "
-            "this is your only second factor: add another one first"
-        )
+        error = _("Đây là yếu tố xác thực duy nhất của bạn: hãy thêm yếu tố khác trước khi xoá")
     return render(
         request,
         "identity/passkey_remove.html",

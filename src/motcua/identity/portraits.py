@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import IO, Protocol
 
+from django.utils.translation import gettext as _
+
 from motcua.core.errors import ValidationFailed
 from motcua.core.uploads import image_check
 
@@ -29,11 +31,11 @@ class PortraitUpload(Protocol):
 def portrait_checked(upload: PortraitUpload) -> Portrait:
     """The size is checked before the file is read, so an oversized upload costs no memory."""
     if upload.size is None or upload.size > MAX_BYTES:
-        raise ValidationFailed({"portrait": "Ảnh quá 5 MB / the photo is over 5 MB"})
+        raise ValidationFailed({"portrait": _("Ảnh chân dung phải nhỏ hơn 5 MB")})
     with upload.open("rb") as stream:
         kind = image_check(stream, field="portrait")
         stream.seek(0)
         data = stream.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        raise ValidationFailed({"portrait": "Ảnh quá 5 MB / the photo is over 5 MB"})
+        raise ValidationFailed({"portrait": _("Ảnh chân dung phải nhỏ hơn 5 MB")})
     return Portrait(data=data, extension=_EXTENSIONS[kind])

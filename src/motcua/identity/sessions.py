@@ -13,7 +13,12 @@ from django.http import HttpRequest
 
 from motcua.core.clients import client_ip
 from motcua.identity.models import Account, AccountSession
-from motcua.identity.services import Client, account_has_factor, session_record
+from motcua.identity.services import (
+    Client,
+    account_has_factor,
+    session_record,
+    session_rekeyed,
+)
 
 KEY = "eid"
 TOUCH_EVERY_S = 60  # write "last seen" at most once a minute, not on every request
@@ -25,7 +30,7 @@ def request_client(request: HttpRequest) -> Client:
 
 
 def session_begin(
-    request: HttpRequest, account: Account, *, acr: int, factor: bool = False
+    request: HttpRequest, account: Account, *, acr: int, factor: bool = False, full_name: str = ""
 ) -> None:
     """Sign in (or re-authenticate, or step up): always under a new session id. `factor` says
     that a second factor was just proven (its time decides who may change factors)."""
@@ -41,16 +46,31 @@ def session_begin(
         "auth_time": now,
         "last_seen": now,
         "pin": account.pin,
+        "name": full_name or earlier.get("name", ""),
         "factor_time": factor_time,
     }
     request.session.save()
-    session_record(
+    key = request.session.session_key or ""
+    record = session_record(
         account=account,
-        session_key=request.session.session_key or "",
+        session_key=key,
         acr=acr,
         client=request_client(request),
         replaces=previous if same_person else None,
     )
+    request.session[KEY] = {**request.session[KEY], "record": record, "key": key}
+
+
+def session_follow_key(request: HttpRequest) -> None:
+    """After a view: when the session's id changed under the e-ID session (the portal cycles it
+    at its own sign-in), move the record of this browser to the new id. Without this the
+    record kept the old id, whose Django session was gone, and "my sessions" listed nothing."""
+    state = session_state(request)
+    key = request.session.session_key
+    if not state or not key or state.get("key") == key or "record" not in state:
+        return
+    session_rekeyed(record_id=int(state["record"]), session_key=key)
+    request.session[KEY] = {**state, "key": key}
 
 
 def factor_change_allowed(request: HttpRequest, account: Account) -> bool:

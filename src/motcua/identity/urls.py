@@ -21,6 +21,7 @@ urlpatterns = [
         views.consent_withdraw_view,
         name="consent_withdraw",
     ),
+    path("tai-khoan/phien/", views.sessions_view, name="sessions"),
     path("tai-khoan/phien/<int:session_id>/ket-thuc/", views.session_end_view, name="session_end"),
     path("tai-khoan/phien/ket-thuc-tat-ca/", views.sessions_end_all_view, name="sessions_end_all"),
     path("tai-khoan/con/", views.child_add_view, name="child_add"),

@@ -12,23 +12,29 @@ from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from motcua.core.actors import Actor
-from motcua.core.errors import DomainError
-from motcua.core.forms import errors_onto
+from motcua.core.errors import Conflict, ValidationFailed
+from motcua.core.held import HeldFile, held_claim, held_open, held_release, held_store
 from motcua.identity import forms, services
 from motcua.identity.models import Account
 from motcua.identity.selectors import (
     access_history,
     account_overview,
+    level_words,
+    own_name,
+    sessions_of,
 )
 from motcua.identity.sessions import (
     authenticated_account,
@@ -40,6 +46,10 @@ from motcua.identity.sessions import (
 )
 
 PENDING = "eid_pending"  # the account that passed the password step, awaiting its second factor
+ACCESS_PAGE = 20  # lines of "who read my data" a page
+# What a service may refuse on a form, shown beside the fields; NotFound and PermissionDenied
+# go to DomainErrorMiddleware's page.
+REFUSALS = (ValidationFailed, services.LoginRefused, services.TooManyAttempts, Conflict)
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -65,10 +75,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
                 client=request_client(request),
             )
-        except DomainError as error:
-            errors_onto(form, error)
+        except REFUSALS as error:
+            form.add_service_errors(error)
         else:
-            session_begin(request, account, acr=1)
+            session_begin(request, account, acr=1, full_name=own_name(account))
             return redirect(_next_url(request))
     return render(request, "identity/login.html", {"form": form, "next": _next_url(request)})
 
@@ -84,8 +94,8 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
             level = services.login_second_factor(
                 account=account, code=form.cleaned_data["code"], client=request_client(request)
             )
-        except DomainError as error:
-            form.add_error("code", error.message)
+        except REFUSALS as error:  # beside the code, whatever the refusal
+            form.add_service_errors(ValidationFailed({"code": error.message}))
         else:
             session_begin(request, account, acr=level, factor=True)
             return redirect(_next_url(request))
@@ -103,28 +113,66 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 # --- registration and reset ------------------------------------------------------------------
 
 
+PORTRAIT_HELD_FIELD = "portrait_token"
+
+
 def register_view(request: HttpRequest) -> HttpResponse:
-    form = forms.RegisterForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.account_register(
-                registration=services.Registration(
-                    pin=data["pin"],
-                    full_name=data["full_name"],
-                    birth_date=data["birth_date"],
-                    password=data["password"],
-                    portrait=data["portrait"],
-                ),
-                client=request_client(request),
-            )
-        except DomainError as error:
-            errors_onto(form, error)
-        else:
-            return redirect(
-                f"{reverse('identity:register_confirm')}?{urlencode({'pin': data['pin']})}"
-            )
-    return render(request, "identity/register.html", {"form": form})
+    """Level 1. Every field's problem in one pass; a good portrait is held on the server while
+    the form comes back for other reasons, so it is not chosen again (the password is: it is
+    never sent back, and the form says so)."""
+    held = (
+        held_claim(request.session, request.POST.get(PORTRAIT_HELD_FIELD, ""))
+        if request.POST
+        else None
+    )
+    form = forms.RegisterForm(request.POST or None, request.FILES or None, held=held)
+    if request.method == "POST":
+        valid = form.is_valid()
+        held = _hold_portrait(request, form, held)  # a good new portrait waits on the server
+        if valid:
+            data = form.cleaned_data
+            try:
+                services.account_register(
+                    registration=services.Registration(
+                        pin=data["pin"],
+                        full_name=data["full_name"],
+                        birth_date=data["birth_date"].isoformat(),
+                        password=data["password"],
+                        portrait=held_open(held) if held else None,
+                    ),
+                    client=request_client(request),
+                )
+            except REFUSALS as error:
+                form.add_service_errors(error)
+                if "portrait" in form.errors and held:
+                    held_release(request.session, held.token)
+                    held = None
+            else:
+                if held:
+                    held_release(request.session, held.token)
+                return redirect(
+                    f"{reverse('identity:register_confirm')}?{urlencode({'pin': data['pin']})}"
+                )
+    return render(
+        request,
+        "identity/register.html",
+        {"form": form, "held": held, "token_name": PORTRAIT_HELD_FIELD},
+    )
+
+
+def _hold_portrait(
+    request: HttpRequest, form: forms.RegisterForm, held: HeldFile | None
+) -> HeldFile | None:
+    """The portrait sent with a form that comes back, held if it was good (else dropped); the
+    one held before stays held unless a new one replaces it."""
+    upload = request.FILES.get("portrait")
+    checked = getattr(form, "checked", None)
+    if upload is None or checked is None or "portrait" in form.errors:
+        return held if upload is None and "portrait" not in form.errors else None
+    if held:
+        held_release(request.session, held.token)
+    upload.seek(0)
+    return held_store(request.session, upload, checked)
 
 
 def register_confirm_view(request: HttpRequest) -> HttpResponse:
@@ -135,8 +183,8 @@ def register_confirm_view(request: HttpRequest) -> HttpResponse:
             services.account_confirm_contact(
                 pin=form.cleaned_data["pin"], code=form.cleaned_data["code"]
             )
-        except DomainError as error:
-            errors_onto(form, error)
+        except REFUSALS as error:
+            form.add_service_errors(error)
         else:
             return render(request, "identity/registered.html")
     return render(
@@ -155,8 +203,8 @@ def reset_begin_view(request: HttpRequest) -> HttpResponse:
                 contact=form.cleaned_data["contact"],
                 client=request_client(request),
             )
-        except DomainError as error:
-            errors_onto(form, error)
+        except REFUSALS as error:
+            form.add_service_errors(error)
         else:
             return redirect(
                 f"{reverse('identity:reset_finish')}?{urlencode({'pin': form.cleaned_data['pin']})}"
@@ -175,9 +223,10 @@ def reset_finish_view(request: HttpRequest) -> HttpResponse:
                 password=data["password"],
                 totp_code=data["totp_code"],
             )
-        except DomainError as error:
-            errors_onto(form, error)
+        except REFUSALS as error:
+            form.add_service_errors(error)
         else:
+            messages.success(request, _("Đã đặt mật khẩu mới. Hãy đăng nhập bằng mật khẩu mới."))
             return redirect("identity:login")
     return render(request, "identity/reset_finish.html", {"form": form})
 
@@ -196,20 +245,43 @@ def account_view(request: HttpRequest) -> HttpResponse:
     account = _account_or_login(request)
     if isinstance(account, HttpResponse):
         return account
+    return _account_page(request, account, forms.ChildForm())
+
+
+def _account_page(
+    request: HttpRequest, account: Account, child_form: forms.ChildForm, status: int = 200
+) -> HttpResponse:
     overview = account_overview(account=account, session_key=request.session.session_key)
+    state = session_state(request) or {}
     return render(
         request,
         "identity/account.html",
-        {"o": overview, "child_form": forms.ChildForm(), "eid": session_state(request)},
+        {
+            "o": overview,
+            "child_form": child_form,
+            "eid": state,
+            "session_level": level_words(int(state.get("acr", 1))),
+        },
+        status=status,
     )
 
 
-def access_view(request: HttpRequest) -> HttpResponse:
-    """Who read my data."""
+def sessions_view(request: HttpRequest) -> HttpResponse:
+    """The browsers signed in to the account, this one marked, each with its end button."""
     account = _account_or_login(request)
     if isinstance(account, HttpResponse):
         return account
-    form = forms.AccessFilterForm(request.GET or None)
+    sessions = sessions_of(account, request.session.session_key)
+    return render(request, "identity/sessions.html", {"sessions": sessions})
+
+
+def access_view(request: HttpRequest) -> HttpResponse:
+    """Who read my data: one line per look, newest first, a page at a time."""
+    account = _account_or_login(request)
+    if isinstance(account, HttpResponse):
+        return account
+    filtering = any(request.GET.get(k) for k in ("since_0", "until_0", "reader"))
+    form = forms.AccessFilterForm(request.GET if filtering else None)
     filters: dict[str, Any] = {}
     if form.is_valid():
         data = form.cleaned_data
@@ -219,8 +291,21 @@ def access_view(request: HttpRequest) -> HttpResponse:
         if data["until"]:
             filters["until"] = datetime.combine(data["until"], day_time.max, zone)
         filters["reader"] = data["reader"] or ""
-    rows = access_history(account=account, **filters)
-    return render(request, "identity/access.html", {"form": form, "rows": rows})
+    lines = access_history(account=account, **filters) if not form.errors else []
+    page = Paginator(lines, ACCESS_PAGE).get_page(request.GET.get("trang"))
+    query = request.GET.copy()
+    query.pop("trang", None)
+    return render(
+        request,
+        "identity/access.html",
+        {
+            "form": form,
+            "rows": page.object_list,
+            "page": page,
+            "filtering": filtering,
+            "query": query.urlencode(),
+        },
+    )
 
 
 def factor_change_gate(request: HttpRequest, account: Account) -> HttpResponse | None:
@@ -246,9 +331,10 @@ def totp_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.totp_enroll_confirm(account=account, code=form.cleaned_data["code"])
-        except DomainError as error:
-            form.add_error("code", error.message)
+        except REFUSALS as error:
+            form.add_service_errors(error)
         else:
+            messages.success(request, _("Đã thêm ứng dụng xác thực."))
             return redirect("identity:account")
     device = services.totp_pending(account)
     return render(
@@ -277,9 +363,10 @@ def password_view(request: HttpRequest) -> HttpResponse:
             services.password_change(
                 account=account, current=form.cleaned_data["current"], new=form.cleaned_data["new"]
             )
-        except DomainError as error:
-            errors_onto(form, error)
+        except REFUSALS as error:
+            form.add_service_errors(error)
         else:
+            messages.success(request, _("Đã đổi mật khẩu."))
             return redirect("identity:account")
     return render(request, "identity/password.html", {"form": form})
 
@@ -290,6 +377,7 @@ def consent_withdraw_view(request: HttpRequest, consent_id: int) -> HttpResponse
     if isinstance(account, HttpResponse):
         return account
     services.consent_withdraw(account=account, consent_id=consent_id)
+    messages.success(request, _("Đã rút lại sự đồng ý."))
     return redirect("identity:account")
 
 
@@ -299,7 +387,8 @@ def session_end_view(request: HttpRequest, session_id: int) -> HttpResponse:
     if isinstance(account, HttpResponse):
         return account
     services.session_end(account=account, session_id=session_id)
-    return redirect("identity:account")
+    messages.success(request, _("Đã đăng xuất phiên đó."))
+    return redirect("identity:sessions")
 
 
 @require_POST
@@ -324,19 +413,14 @@ def child_add_view(request: HttpRequest) -> HttpResponse:
                 parent=account,
                 child_pin=data["child_pin"],
                 full_name=data["full_name"],
-                birth_date=data["birth_date"],
+                birth_date=data["birth_date"].isoformat(),
             )
-        except DomainError as error:
-            errors_onto(form, error)
+        except REFUSALS as error:
+            form.add_service_errors(error)
         else:
+            messages.success(request, _("Đã thêm tài khoản của con."))
             return redirect("identity:account")
-    overview = account_overview(account=account, session_key=request.session.session_key)
-    return render(
-        request,
-        "identity/account.html",
-        {"o": overview, "child_form": form, "eid": session_state(request)},
-        status=422,
-    )
+    return _account_page(request, account, form, status=422)
 
 
 # --- officials -------------------------------------------------------------------------------
@@ -345,7 +429,10 @@ def child_add_view(request: HttpRequest) -> HttpResponse:
 @permission_required(services.RAISE_PERMISSION, login_url="admin:login")
 def raise_level_view(request: HttpRequest) -> HttpResponse:
     """A police official records the in-person check that raises an account to level 2."""
-    form = forms.RaiseLevelForm(request.POST or None)
+    form = forms.RaiseLevelForm(
+        request.POST or None,
+        initial={"checked_at": timezone.localtime().replace(second=0, microsecond=0)},
+    )
     done = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -359,8 +446,10 @@ def raise_level_view(request: HttpRequest) -> HttpResponse:
                     checked_at=data["checked_at"],
                 ),
             )
-        except DomainError as error:
-            errors_onto(form, error)
+        except REFUSALS as error:
+            form.add_service_errors(error)
+        else:  # a fresh form for the next person
+            form = forms.RaiseLevelForm(initial={"checked_at": timezone.localtime()})
     return render(request, "identity/raise_level.html", {"form": form, "done": done})
 
 
@@ -369,9 +458,6 @@ def disown_view(request: HttpRequest, token: str) -> HttpResponse:
     scanner opening the link locks nothing), then the account is suspended."""
     if request.method != "POST":
         return render(request, "identity/disown.html", {"token": token})
-    try:
-        services.factor_change_disowned(token=token)
-    except DomainError as error:
-        return render(request, "identity/disown.html", {"error": error.message}, status=404)
+    services.factor_change_disowned(token=token)  # NotFound: the error page says the link is bad
     session_finish(request)
     return render(request, "identity/disowned.html")

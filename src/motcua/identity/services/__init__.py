@@ -16,6 +16,7 @@ from motcua.identity.services._shared import (
     TooManyAttempts,
 )
 from motcua.identity.services.accounts import (
+    REGISTRATION_ATTEMPT,
     REGISTRATION_SENT,
     InPersonCheck,
     Registration,
@@ -61,6 +62,7 @@ from motcua.identity.services.parties import (
 from motcua.identity.services.sessions import (
     session_end,
     session_record,
+    session_rekeyed,
     sessions_end_all,
     tokens_revoke,
 )
@@ -75,6 +77,7 @@ __all__ = [
     "OIDC_SCOPES_FOR_PARTIES",
     "PORTAL_CLIENT_ID",
     "RAISE_PERMISSION",
+    "REGISTRATION_ATTEMPT",
     "REGISTRATION_SENT",
     "Client",
     "Credentials",
@@ -107,6 +110,7 @@ __all__ = [
     "rp_add",
     "session_end",
     "session_record",
+    "session_rekeyed",
     "sessions_end_all",
     "staff_attempt_recorded",
     "tokens_revoke",

@@ -13,6 +13,8 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from motcua.core.actors import Actor
@@ -48,7 +50,7 @@ def _self(pin: str) -> Actor:
 
 
 def _own_record(pin: str) -> CitizenRecord:
-    return citizen_get(actor=_self(pin), pin=pin, purpose="e-ID")
+    return citizen_get(actor=_self(pin), pin=pin, purpose=gettext_noop("Định danh điện tử"))
 
 
 def _age(record: CitizenRecord) -> int:
@@ -88,17 +90,12 @@ def _check_password(password: str, pin: str, *, full_name: str = "", birth_date:
     except DjangoValidationError as exc:
         raise ValidationFailed({"password": " ".join(exc.messages)}) from None
     if pin in password:
-        raise ValidationFailed(
-            {"password": "Mật khẩu không được chứa số định danh / contains the PIN"}
-        )
+        raise ValidationFailed({"password": _("Mật khẩu không được chứa số định danh")})
     squeezed = _squeezed(password)
     personal = [_squeezed(full_name), *_date_forms(birth_date)]
     if any(word and word in squeezed for word in (*CONTEXT_WORDS, *personal)):
         raise ValidationFailed(
-            {
-                "password": "Mật khẩu không được chứa tên, ngày sinh hay tên dịch vụ / "
-                "contains your name, your birth date or the service's name"
-            }
+            {"password": _("Mật khẩu không được chứa tên, ngày sinh hay tên dịch vụ")}
         )
 
 
@@ -122,9 +119,7 @@ def _contact_fields(contact: str) -> tuple[str, str]:
         digits = "0" + digits[3:]
     if digits.isdigit() and len(digits) == 10 and digits.startswith("0"):
         return digits, ""
-    raise ValidationFailed(
-        {"contact": "Số điện thoại (10 số) hoặc email / a 10-digit phone number or an e-mail"}
-    )
+    raise ValidationFailed({"contact": _("Nhập số điện thoại (10 chữ số) hoặc địa chỉ email")})
 
 
 def _confirmed_totp(account: Account) -> TOTPDevice | None:
@@ -136,7 +131,7 @@ class TooManyAttempts(DomainError):
     code = "rate_limited"
 
 
-CODE_EXPIRED = "Mã đã hết hạn, hãy yêu cầu mã mới / code expired, ask for a new one"
+CODE_EXPIRED = gettext_lazy("Mã đã hết hạn, hãy yêu cầu mã mới")
 
 
 def _code_quota_keys(account: Account, destination: str, client: Client | None) -> dict[str, str]:
@@ -177,10 +172,10 @@ def code_send(
         code_hash=_code_hash(account.pin, code),
         expires_at=timezone.now() + CODE_TTL,
     )
+    # Without diacritics on purpose: one GSM-7 SMS instead of three UCS-2 ones.
     text = f"Motcua: ma xac thuc cua ban la {code} (hieu luc 5 phut). Khong chia se ma nay."
-    transaction.on_commit(
-        lambda: message_send(destination=destination, subject="Mã xác thực Motcua", text=text)
-    )
+    subject = _("Mã xác thực Motcua")
+    transaction.on_commit(lambda: message_send(destination=destination, subject=subject, text=text))
     return True
 
 
@@ -202,11 +197,11 @@ def _code_try(
         .first()
     )
     if live is None or live.attempts >= CODE_ATTEMPTS:
-        return CODE_EXPIRED
+        return str(CODE_EXPIRED)
     if not hmac.compare_digest(live.code_hash, _code_hash(account.pin, code.strip())):
         live.attempts += 1
         live.save(update_fields=["attempts"])
-        return "Mã không đúng / wrong code"
+        return _("Mã không đúng")
     if spend:
         live.used_at = timezone.now()
         live.save(update_fields=["used_at"])

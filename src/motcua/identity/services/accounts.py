@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from motcua.core.actors import Actor
@@ -18,7 +21,7 @@ from motcua.core.messaging import message_send
 from motcua.core.uploads import bytes_store
 from motcua.identity.limits import Limit, limit_hit
 from motcua.identity.models import Account, LevelCheck, OneTimeCode
-from motcua.identity.portraits import PortraitUpload, portrait_checked
+from motcua.identity.portraits import Portrait, PortraitUpload, portrait_checked
 from motcua.identity.services._shared import (
     CODE_EXPIRED,
     MIN_LEVEL2_AGE_WITHOUT_CARD,
@@ -48,6 +51,9 @@ from motcua.registry.selectors import (
     citizen_verify,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -58,12 +64,15 @@ class Registration:
     portrait: PortraitUpload | None = None
 
 
-REGISTRATION_SENT = (
-    "Nếu thông tin khớp với CSDL dân cư và hồ sơ của bạn có số điện thoại hoặc email, mã xác "
-    "nhận đã được gửi tới đó. Không nhận được mã: hãy đến cơ quan công an để kích hoạt. / If the "
-    "details match the population registry and your record holds a phone or e-mail, a code was "
-    "sent there. No code: activate your account at the police."
+REGISTRATION_SENT = gettext_lazy(
+    "Nếu thông tin khớp với Cơ sở dữ liệu quốc gia về dân cư và hồ sơ của bạn có số điện thoại "
+    "hoặc email, mã xác nhận đã được gửi tới đó. Không nhận được mã: hãy đến cơ quan công an "
+    "để kích hoạt tài khoản."
 )
+# The purpose of a parent's read of their child's record (shown in the child's access log).
+CHILD_PURPOSE = gettext_noop("cha mẹ thêm tài khoản của con")
+# Who tries a registration, as the claimed person's access log names it (with the address).
+REGISTRATION_ATTEMPT = "eid-registration"
 
 
 def account_register(*, registration: Registration, client: Client) -> None:
@@ -75,9 +84,8 @@ def account_register(*, registration: Registration, client: Client) -> None:
     a message instead): the page is no oracle of the registry. Every attempt is limited per
     address and per claimed PIN, and shows in the claimed person's "who read my data"."""
     r = registration
-    _check_registration_fields(r)
+    portrait = _check_registration_fields(r)
     _registration_allowed(r.pin, client)
-    portrait = portrait_checked(r.portrait) if r.portrait else None
     contact = _verified_contact(r, client)
     if contact is None:
         return
@@ -101,28 +109,34 @@ def account_register(*, registration: Registration, client: Client) -> None:
             action="account.register",
             object_type="identity.account",
             object_id=r.pin,
-            reason=f"đăng ký mức 1 từ {client.ip or '?'}",
+            reason=gettext_noop("đăng ký mức 1 từ %(ip)s") % {"ip": client.ip or "?"},
             after={"level": 1, "contact": contact.masked},
         )
         code_send(account, OneTimeCode.Purpose.CONTACT, contact.value, client=client)
 
 
-def _check_registration_fields(r: Registration) -> None:
-    """What can be judged without the registry, all at once."""
-    errors = {}
+def _check_registration_fields(r: Registration) -> Portrait | None:
+    """What can be judged without the registry, all at once; the checked portrait."""
+    errors: dict[str, StrOrPromise] = {}
     if not (r.pin.isdigit() and len(r.pin) == 12):
-        errors["pin"] = "Số định danh gồm 12 chữ số / a PIN has 12 digits"
+        errors["pin"] = _("Số định danh gồm đúng 12 chữ số")
     try:
         if _age_from(r.birth_date) < MIN_SELF_REGISTRATION_AGE:
-            errors["birth_date"] = "Trẻ dưới 6 tuổi do cha mẹ đăng ký / under 6: added by a parent"
+            errors["birth_date"] = _("Trẻ dưới 6 tuổi do cha hoặc mẹ đăng ký")
     except ValueError as exc:
         errors["birth_date"] = str(exc)
     try:
         _check_password(r.password, r.pin, full_name=r.full_name, birth_date=r.birth_date)
     except ValidationFailed as exc:
         errors.update(exc.errors)
+    portrait = None
+    try:
+        portrait = portrait_checked(r.portrait) if r.portrait else None
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
     if errors:
         raise ValidationFailed(errors)
+    return portrait
 
 
 def _registration_allowed(pin: str, client: Client) -> None:
@@ -131,19 +145,17 @@ def _registration_allowed(pin: str, client: Client) -> None:
     if client.ip:
         keys["address"] = f"register:address:{client.ip}"
     if not all(limit_hit(key, limit=Limit(**limits[name])) for name, key in keys.items()):
-        raise TooManyAttempts(
-            "Quá nhiều lần đăng ký, hãy thử lại sau / too many registration attempts, try later"
-        )
+        raise TooManyAttempts(_("Quá nhiều lần đăng ký, hãy thử lại sau"))
 
 
 def _verified_contact(r: Registration, client: Client) -> ContactOnRecord | None:
     """The contact on record of the claimed person if the claim holds, else None. The check
     reads the registry in the claimed person's name, so it shows in their access log."""
-    attempt = Actor(kind="system", ref=f"thử đăng ký định danh điện tử từ {client.ip or '?'}")
+    attempt = Actor(kind="system", ref=f"{REGISTRATION_ATTEMPT} {client.ip or '?'}")
     result = citizen_verify(
         actor=attempt,
         claim=IdentityClaim(pin=r.pin, full_name=r.full_name, birth_date=r.birth_date),
-        purpose="đăng ký tài khoản định danh điện tử mức 1 (lần thử)",
+        purpose=gettext_noop("đăng ký tài khoản định danh điện tử mức 1 (lần thử)"),
     )
     if not (result.matches and result.alive):
         return None
@@ -153,12 +165,12 @@ def _verified_contact(r: Registration, client: Client) -> ContactOnRecord | None
 
 def _tell_already_registered(destination: str) -> None:
     text = (
+        # Without diacritics on purpose: one GSM-7 SMS instead of three UCS-2 ones.
         "Motcua: co nguoi vua dang ky tai khoan dinh danh bang so dinh danh cua ban, nhung ban "
         "da co tai khoan. Neu khong phai ban, khong can lam gi; hay dung chuc nang quen mat khau."
     )
-    transaction.on_commit(
-        lambda: message_send(destination=destination, subject="Đăng ký Motcua", text=text)
-    )
+    subject = _("Đăng ký tài khoản Motcua")
+    transaction.on_commit(lambda: message_send(destination=destination, subject=subject, text=text))
 
 
 def _check_claim_matches(pin: str, full_name: str, birth_date: str) -> None:
@@ -166,18 +178,16 @@ def _check_claim_matches(pin: str, full_name: str, birth_date: str) -> None:
     result = citizen_verify(
         actor=_self(pin),
         claim=IdentityClaim(pin=pin, full_name=full_name, birth_date=birth_date),
-        purpose="cha mẹ thêm tài khoản của con",
+        purpose=CHILD_PURPOSE,
     )
     errors = {}
     if result.pin != "match":
-        errors["child_pin"] = "Không có công dân với số định danh này / unknown PIN"
+        errors["child_pin"] = _("Không có công dân với số định danh này")
     else:
         if result.full_name != "match":
-            errors["full_name"] = "Họ tên không khớp với CSDL dân cư / name does not match"
+            errors["full_name"] = _("Họ tên không khớp với Cơ sở dữ liệu dân cư")
         if result.birth_date != "match":
-            errors["birth_date"] = (
-                "Ngày sinh không khớp với CSDL dân cư / date of birth does not match"
-            )
+            errors["birth_date"] = _("Ngày sinh không khớp với Cơ sở dữ liệu dân cư")
     if errors:
         raise ValidationFailed(errors)
 
@@ -231,21 +241,21 @@ def account_raise_level(*, actor: Actor, check: InPersonCheck) -> Account:
     actor.require(RAISE_PERMISSION)
     account = Account.objects.filter(pin=check.pin).first()
     if account is None or not account.active:
-        raise NotFound("Không có tài khoản với số định danh này / no account for this PIN")
+        raise NotFound(_("Không có tài khoản với số định danh này"))
     record = _own_record(check.pin)
-    _check_level2_age(record)
+    errors: dict[str, StrOrPromise] = {}  # every problem at once
+    try:
+        _check_level2_age(record)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
     if not check.place.strip():
-        raise ValidationFailed({"place": "Nêu nơi kiểm tra trực tiếp / where the check took place"})
+        errors["place"] = _("Nhập nơi kiểm tra trực tiếp")
     if check.card_number.strip() != record.pin or not _card_valid(record):
-        raise ValidationFailed(
-            {
-                "card_number": "Số thẻ không khớp thẻ căn cước còn hiệu lực / not the person's valid card"
-            }
-        )
+        errors["card_number"] = _("Số thẻ không khớp thẻ căn cước còn hiệu lực của người này")
     if not account_has_factor(account):
-        raise ValidationFailed(
-            {"pin": "Tài khoản cần yếu tố xác thực thứ hai trước / set up a second factor first"}
-        )
+        errors["pin"] = _("Tài khoản cần có yếu tố xác thực thứ hai trước khi nâng mức")
+    if errors:
+        raise ValidationFailed(errors)
     with transaction.atomic(durable=True):
         LevelCheck.objects.create(
             account=account,
@@ -262,7 +272,7 @@ def account_raise_level(*, actor: Actor, check: InPersonCheck) -> Account:
             action="account.level_raised",
             object_type="identity.account",
             object_id=account.pin,
-            reason=f"kiểm tra trực tiếp tại {check.place}",
+            reason=gettext_noop("kiểm tra trực tiếp tại %(place)s") % {"place": check.place},
             before={"level": before},
             after={"level": 2, "card_number": check.card_number},
         )
@@ -278,11 +288,9 @@ def _card_valid(record: CitizenRecord) -> bool:
 def _check_level2_age(record: CitizenRecord) -> None:
     age = _age(record)
     if age < MIN_SELF_REGISTRATION_AGE:
-        raise ValidationFailed({"pin": "Trẻ dưới 6 tuổi chỉ có mức 1 / under 6: level 1 only"})
+        raise ValidationFailed({"pin": _("Trẻ dưới 6 tuổi chỉ có tài khoản mức 1")})
     if age < MIN_LEVEL2_AGE_WITHOUT_CARD and record.card is None:
-        raise ValidationFailed(
-            {"pin": "Từ 6 đến dưới 14 tuổi cần thẻ căn cước / age 6 to 14 needs an ID card"}
-        )
+        raise ValidationFailed({"pin": _("Từ 6 đến dưới 14 tuổi cần có thẻ căn cước để lên mức 2")})
 
 
 # --- accounts made by operators and parents ---------------------------------------------------
@@ -295,22 +303,18 @@ def account_create(
     actor.require(RAISE_PERMISSION)
     record = _own_record(pin)
     if record.status != "living":
-        raise ValidationFailed({"pin": "Công dân đã mất / the person is deceased"})
+        raise ValidationFailed({"pin": _("Công dân đã mất")})
     if level == 2:
         _check_level2_age(record)
     elif _age(record) < MIN_SELF_REGISTRATION_AGE:
-        raise ValidationFailed(
-            {"pin": "Trẻ dưới 6 tuổi do cha mẹ đăng ký / under 6: added by a parent"}
-        )
+        raise ValidationFailed({"pin": _("Trẻ dưới 6 tuổi do cha hoặc mẹ đăng ký")})
     _check_password(password, pin)
     phone, email = _contact_fields(contact) if contact else ("", "")
     with transaction.atomic(durable=True):
         try:
             user = get_user_model().objects.create(username=pin)
         except IntegrityError:
-            raise Conflict(
-                "Số định danh này đã có tài khoản / this PIN already has an account"
-            ) from None
+            raise Conflict(_("Số định danh này đã có tài khoản")) from None
         user.set_password(password)
         user.save(update_fields=["password"])
         account = Account.objects.create(
@@ -323,12 +327,14 @@ def account_create(
         )
         secret = None
         if level == 2:
-            device = TOTPDevice.objects.create(user=user, name="Ứng dụng xác thực", confirmed=True)
+            device = TOTPDevice.objects.create(
+                user=user, name=gettext_noop("Ứng dụng xác thực"), confirmed=True
+            )
             secret = totp_secret(device)
             LevelCheck.objects.create(
                 account=account,
                 official=actor.label,
-                place="lệnh quản trị / operator command",
+                place=gettext_noop("lệnh quản trị"),
                 card_number=pin,
                 checked_at=timezone.now(),
             )
@@ -351,18 +357,16 @@ def child_account_add(
     parent_actor = Actor(
         kind="citizen", ref=parent.pin, pin=parent.pin, permissions=frozenset({VIEW_PERMISSION})
     )
-    child = citizen_get(actor=parent_actor, pin=child_pin, purpose="cha mẹ thêm tài khoản của con")
+    child = citizen_get(actor=parent_actor, pin=child_pin, purpose=CHILD_PURPOSE)
     if parent.pin not in (child.father_pin, child.mother_pin):
-        raise ValidationFailed({"child_pin": "Bạn không phải cha/mẹ của trẻ này / not your child"})
+        raise ValidationFailed({"child_pin": _("Bạn không phải cha/mẹ của trẻ này")})
     if _age(child) >= MIN_SELF_REGISTRATION_AGE:
-        raise ValidationFailed(
-            {"child_pin": "Trẻ từ 6 tuổi tự đăng ký / from 6, children register themselves"}
-        )
+        raise ValidationFailed({"child_pin": _("Trẻ từ 6 tuổi tự đăng ký tài khoản")})
     with transaction.atomic(durable=True):
         try:
             user = get_user_model().objects.create(username=child_pin)
         except IntegrityError:
-            raise Conflict("Trẻ đã có tài khoản / the child already has an account") from None
+            raise Conflict(_("Trẻ đã có tài khoản")) from None
         user.set_unusable_password()
         user.save(update_fields=["password"])
         account = Account.objects.create(user=user, pin=child_pin, managed_by=parent)
@@ -406,7 +410,7 @@ def password_reset_finish(*, pin: str, code: str, password: str, totp_code: str 
         elif not _second_factor_given(account, totp_code):
             used.attempts += 1  # a wrong authenticator code costs a try of the reset code
             used.save(update_fields=["attempts"])
-            problem = {"totp_code": "Cần mã từ ứng dụng xác thực / the authenticator code is wrong"}
+            problem = {"totp_code": _("Mã từ ứng dụng xác thực không đúng")}
         else:
             used.used_at = timezone.now()
             used.save(update_fields=["used_at"])
@@ -429,7 +433,7 @@ def _second_factor_given(account: Account, totp_code: str) -> bool:
 def password_change(*, account: Account, current: str, new: str) -> None:
     """A new password; tokens given to relying parties end with the old one."""
     if not account.user.check_password(current):
-        raise ValidationFailed({"current": "Mật khẩu hiện tại không đúng / wrong current password"})
+        raise ValidationFailed({"current": _("Mật khẩu hiện tại không đúng")})
     _check_password(new, account.pin)
     with transaction.atomic(durable=True):
         _password_set(account, new, "account.password_changed")

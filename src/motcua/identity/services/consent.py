@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.models import AccessToken, RefreshToken
 
 from motcua.core.audit import audit_record
@@ -48,7 +49,7 @@ def consent_withdraw(*, account: Account, consent_id: int) -> None:
             .first()
         )
         if consent is None:
-            raise NotFound("Không có sự đồng ý này / no such consent")
+            raise NotFound(_("Không có sự đồng ý này"))
         consent.withdrawn_at = timezone.now()
         consent.save(update_fields=["withdrawn_at"])
         application_id = consent.party.application_id

@@ -10,6 +10,8 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -36,7 +38,7 @@ def totp_enroll_begin(*, account: Account) -> TOTPDevice:
     """A new, unconfirmed authenticator; it counts once a code from it is confirmed."""
     TOTPDevice.objects.filter(user_id=account.user_id, confirmed=False).delete()
     return TOTPDevice.objects.create(
-        user_id=account.user_id, name="Ứng dụng xác thực", confirmed=False
+        user_id=account.user_id, name=gettext_noop("Ứng dụng xác thực"), confirmed=False
     )
 
 
@@ -58,9 +60,9 @@ def totp_enroll_confirm(*, account: Account, code: str) -> None:
             .first()
         )
         if device is None:
-            raise NotFound("Chưa bắt đầu thêm ứng dụng xác thực / no enrolment in progress")
+            raise NotFound(_("Chưa bắt đầu thêm ứng dụng xác thực"))
         if not device.verify_token(code.strip()):
-            raise ValidationFailed({"code": "Mã không đúng / wrong code"})
+            raise ValidationFailed({"code": _("Mã không đúng")})
         replaced = TOTPDevice.objects.filter(user_id=account.user_id, confirmed=True).delete()[0]
         device.confirmed = True
         device.save()
@@ -78,11 +80,11 @@ def totp_reset(*, actor: Actor, pin: str) -> str:
     actor.require(RAISE_PERMISSION)
     account = Account.objects.filter(pin=pin).first()
     if account is None:
-        raise NotFound("Không có tài khoản với số định danh này / no account for this PIN")
+        raise NotFound(_("Không có tài khoản với số định danh này"))
     with transaction.atomic(durable=True):
         TOTPDevice.objects.filter(user_id=account.user_id).delete()
         device = TOTPDevice.objects.create(
-            user_id=account.user_id, name="Ứng dụng xác thực", confirmed=True
+            user_id=account.user_id, name=gettext_noop("Ứng dụng xác thực"), confirmed=True
         )
         factor_changed(account=account, change="totp_replaced", by=actor)
         if account.suspended_at is not None:
@@ -92,7 +94,7 @@ def totp_reset(*, actor: Actor, pin: str) -> str:
                 action="account.recovered",
                 object_type="identity.account",
                 object_id=pin,
-                reason="khôi phục trực tiếp tại cơ quan công an",
+                reason=gettext_noop("khôi phục trực tiếp tại cơ quan công an"),
             )
     sessions_end_all(account=account)
     return totp_secret(device)
@@ -122,14 +124,13 @@ def factor_changed(*, account: Account, change: str, by: Actor) -> None:
     destinations = [d for d in (account.phone, account.email) if d]
     if account.contact_verified_at is None:
         destinations = []
-    transaction.on_commit(lambda: _announce(destinations, text))
+    subject = _("Thay đổi bảo mật tài khoản Motcua")
+    transaction.on_commit(lambda: _announce(destinations, subject, text))
 
 
-def _announce(destinations: list[str], text: str) -> None:
+def _announce(destinations: list[str], subject: str, text: str) -> None:
     for destination in destinations:
-        message_send(
-            destination=destination, subject="Thay đổi bảo mật tài khoản Motcua", text=text
-        )
+        message_send(destination=destination, subject=subject, text=text)
 
 
 def factor_change_disowned(*, token: str) -> Account:
@@ -138,11 +139,11 @@ def factor_change_disowned(*, token: str) -> Account:
     try:
         data = signing.loads(token, salt=DISOWN_SALT, max_age=DISOWN_VALID_S)
     except signing.BadSignature:
-        raise NotFound("Liên kết không hợp lệ hoặc đã hết hạn / invalid or expired link") from None
+        raise NotFound(_("Liên kết không hợp lệ hoặc đã hết hạn")) from None
     with transaction.atomic(durable=True):
         account = Account.objects.select_for_update().filter(pin=data["pin"]).first()
         if account is None:
-            raise NotFound("Liên kết không hợp lệ hoặc đã hết hạn / invalid or expired link")
+            raise NotFound(_("Liên kết không hợp lệ hoặc đã hết hạn"))
         if account.suspended_at is None:
             account.suspended_at = timezone.now()
             account.save(update_fields=["suspended_at"])
@@ -151,7 +152,7 @@ def factor_change_disowned(*, token: str) -> Account:
                 action="account.suspended",
                 object_type="identity.account",
                 object_id=account.pin,
-                reason=f"không phải tôi: {data['change']}",
+                reason=gettext_noop("không phải tôi: %(change)s") % {"change": data["change"]},
             )
     sessions_end_all(account=account)
     return account

@@ -13,6 +13,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
@@ -26,14 +28,11 @@ from motcua.identity.services._shared import (
     _self,
 )
 
-_WRONG = "Số định danh hoặc mật khẩu không đúng / wrong PIN or password"
-_WRONG_CODE = "Mã xác thực không đúng / wrong code"
-_THROTTLED = (
-    "Quá nhiều lần thử sai, hãy thử lại sau ít phút / too many failed attempts, try again later"
-)
-_SUSPENDED = (
-    "Tài khoản đã bị khoá theo yêu cầu của bạn; hãy đến cơ quan công an để mở lại "
-    "/ the account is suspended; visit the police to recover it"
+_WRONG = gettext_lazy("Số định danh hoặc mật khẩu không đúng")
+_WRONG_CODE = gettext_lazy("Mã xác thực không đúng")
+_THROTTLED = gettext_lazy("Quá nhiều lần thử sai, hãy thử lại sau ít phút")
+_SUSPENDED = gettext_lazy(
+    "Tài khoản đã bị khoá theo yêu cầu của bạn; hãy đến cơ quan công an để mở lại"
 )
 
 
@@ -91,7 +90,7 @@ def login_check(*, pin: str, password: str, client: Client) -> Account:
         raise LoginRefused(_SUSPENDED)
     if _own_record(account.pin).status != "living":
         _attempt(account, username, client, "deceased")
-        raise LoginRefused("Tài khoản đã đóng: công dân đã mất / the person is deceased")
+        raise LoginRefused(_("Tài khoản đã đóng vì công dân đã mất"))
     _success(account, client, "password")
     return account
 
@@ -117,7 +116,7 @@ def _attempt_recorded(
         action="login.success" if success else "login.failure",
         object_type="identity.account",
         object_id=username[:100],
-        reason=f"{outcome} từ {client.ip or '?'}",
+        reason=gettext_noop("%(outcome)s từ %(ip)s") % {"outcome": outcome, "ip": client.ip or "?"},
     )
 
 
@@ -153,7 +152,7 @@ def login_second_factor(*, account: Account, code: str, client: Client) -> int:
     _check_may_try_factor(account, client)
     device = _confirmed_totp(account)
     if device is None:
-        raise LoginRefused("Tài khoản chưa có yếu tố xác thực thứ hai / no second factor set up")
+        raise LoginRefused(_("Tài khoản chưa có yếu tố xác thực thứ hai"))
     if not device.verify_token(code.strip()):
         _refuse(account, account.pin, client, "wrong_totp")
     _success(account, client, "totp")

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from oauth2_provider.models import Application
 
 from motcua.core.actors import SYSTEM, Actor
@@ -92,25 +94,24 @@ def rp_add(
 def _check_party(party: NewParty) -> None:
     errors = {}
     if not party.name.strip():
-        errors["name"] = "Cần tên / a name is required"
+        errors["name"] = _("Nhập tên")
     if not party.redirect_uris:
-        errors["redirect_uri"] = "Cần ít nhất một địa chỉ chuyển hướng / at least one redirect URI"
+        errors["redirect_uri"] = _("Cần ít nhất một địa chỉ chuyển hướng")
     for uri in party.redirect_uris:
         problem = _redirect_uri_problem(uri)
         if problem:
             errors["redirect_uri"] = f"{uri}: {problem}"
     unknown = set(party.scopes) - set(OIDC_SCOPES_FOR_PARTIES)
     if unknown or "openid" not in party.scopes:
-        errors["scopes"] = (
-            f"Phạm vi hợp lệ / allowed: {' '.join(OIDC_SCOPES_FOR_PARTIES)} (openid bắt buộc / required)"
-        )
+        errors["scopes"] = _("Phạm vi hợp lệ: %(scopes)s (bắt buộc có openid)") % {
+            "scopes": " ".join(OIDC_SCOPES_FOR_PARTIES)
+        }
     elif "pin" in party.scopes and not party.pin_claim:
-        errors["scopes"] = (
-            "Phạm vi pin chỉ cho bên được tin cậy nhận số định danh (pin_claim) / "
-            "the pin scope is only for a party trusted with the PIN (pin_claim)"
+        errors["scopes"] = _(
+            "Phạm vi pin chỉ dành cho bên được tin cậy nhận số định danh (pin_claim)"
         )
     if party.min_level not in (1, 2):
-        errors["min_level"] = "1 hoặc 2 / 1 or 2"
+        errors["min_level"] = _("Mức 1 hoặc mức 2")
     if errors:
         raise ValidationFailed(errors)
 
@@ -119,11 +120,11 @@ def _redirect_uri_problem(uri: str) -> str | None:
     """https only; plain http only to this machine (development); no fragment, no wildcard."""
     parts = urlsplit(uri)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return "phải là URL tuyệt đối https / must be an absolute https URL"
+        return _("phải là URL tuyệt đối https")
     if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
-        return "http chỉ cho máy cục bộ / http is allowed for loopback only"
+        return _("http chỉ dùng cho máy cục bộ")
     if parts.fragment or "*" in uri:
-        return "không được có # hoặc * / no fragment or wildcard"
+        return _("không được có # hoặc *")
     return None
 
 
@@ -133,7 +134,7 @@ def partner_add(
     """A partner of the identity-verification API, authenticated by client credentials."""
     actor.require(MANAGE_PERMISSION)
     if not name.strip():
-        raise ValidationFailed({"name": "Cần tên / a name is required"})
+        raise ValidationFailed({"name": _("Nhập tên")})
     if not 1 <= rate_per_second <= 100_000:
         raise ValidationFailed({"rate_per_second": "1–100000"})
     secret = secrets.token_urlsafe(48)
@@ -151,7 +152,7 @@ def partner_add(
                     application=application, name=name, rate_per_second=rate_per_second
                 )
         except IntegrityError:
-            raise Conflict(f"Đã có đối tác {name} / a partner of this name exists") from None
+            raise Conflict(_("Đã có đối tác %(name)s") % {"name": name}) from None
         audit_record(
             actor=actor,
             action="partner.added",
@@ -176,7 +177,7 @@ def portal_client_ensure(*, redirect_uri: str, home_uri: str) -> None:
         rp_add(
             actor=SYSTEM,
             party=NewParty(
-                name="Cổng dịch vụ công Motcua",
+                name=gettext_noop("Cổng dịch vụ công Motcua"),
                 redirect_uris=[redirect_uri],
                 post_logout_uris=[home_uri],
                 scopes=list(OIDC_SCOPES_FOR_PARTIES),
@@ -205,7 +206,7 @@ def partner_secret_reset(*, actor: Actor, name: str) -> Credentials:
     actor.require(MANAGE_PERMISSION)
     partner = Partner.objects.select_related("application").filter(name=name).first()
     if partner is None:
-        raise NotFound(f"Không có đối tác {name} / no such partner")
+        raise NotFound(_("Không có đối tác %(name)s") % {"name": name})
     secret = secrets.token_urlsafe(48)
     with transaction.atomic(durable=True):
         partner.application.client_secret = secret

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.models import AccessToken, RefreshToken
 
 from motcua.core.audit import audit_record
@@ -18,25 +19,36 @@ from motcua.identity.services._shared import Client, _self
 
 def session_record(
     *, account: Account, session_key: str, acr: int, client: Client, replaces: str | None = None
-) -> None:
-    """Record a signed-in browser; a re-authentication moves the record to the new session id."""
-    if replaces and AccountSession.objects.filter(
-        session_key=replaces, ended_at__isnull=True
-    ).update(session_key=session_key, acr=acr):
-        return
-    AccountSession.objects.create(
+) -> int:
+    """Record a signed-in browser; a re-authentication moves the record to the new session id.
+    Returns the record's id."""
+    if replaces:
+        moved = AccountSession.objects.filter(session_key=replaces, ended_at__isnull=True).first()
+        if moved is not None:
+            moved.session_key, moved.acr = session_key, acr
+            moved.save(update_fields=["session_key", "acr"])
+            return moved.pk
+    return AccountSession.objects.create(
         account=account,
         session_key=session_key,
         acr=acr,
         ip=client.ip,
         user_agent=client.user_agent[:300],
+    ).pk
+
+
+def session_rekeyed(*, record_id: int, session_key: str) -> None:
+    """The browser's session got a new id (another part of the site cycled it, as the portal
+    does at its own sign-in): the record follows, so the session stays listed as live."""
+    AccountSession.objects.filter(pk=record_id, ended_at__isnull=True).update(
+        session_key=session_key
     )
 
 
 def session_end(*, account: Account, session_id: int) -> None:
     session = account.sessions.filter(pk=session_id, ended_at__isnull=True).first()
     if session is None:
-        raise NotFound("Không có phiên này / no such session")
+        raise NotFound(_("Không có phiên đăng nhập này"))
     _end([session], account, "session.ended")
 
 

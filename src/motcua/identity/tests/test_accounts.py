@@ -299,6 +299,10 @@ def test_account_page_shows_documents_and_who_read_my_data() -> None:
     assert "Thẻ căn cước" in page and person.pin in page
     access = client.get("/id/tai-khoan/ai-da-xem/")
     rows = access.context["rows"]
-    assert [r.reader for r in rows] == ["canbo.test"]
+    assert [r.reader for r in rows] == ["Một cán bộ"]  # an official of no agency, no name
     assert rows[0].purpose == "Giải quyết hồ sơ khai sinh"
+    assert rows[0].sentence == (
+        "Một cán bộ đã xem thông tin nhân thân, cư trú của bạn, với mục đích: "
+        "Giải quyết hồ sơ khai sinh"
+    )
     assert client.get("/id/tai-khoan/ai-da-xem/", {"reader": "ngan hang"}).context["rows"] == []

@@ -64,6 +64,8 @@ def _register_page(client: Client, pin: str, **changes: str) -> Any:
         "contact": ATTACKER_PHONE,  # an attacker's own number, which the form no longer takes
         **changes,
     }
+    year, month, day = data.pop("birth_date").split("-")  # the form's day / month / year boxes
+    data.update(birth_date_0=day, birth_date_1=month, birth_date_2=year)
     return client.post("/id/dang-ky/", {**data, "portrait": SimpleUploadedFile("anh.jpg", _jpeg())})
 
 

@@ -32,8 +32,8 @@ def _sign_in_and_allow(page: Page, site: str, url: str, person: Person) -> None:
     page.goto(site + url)
     page.get_by_label("Số định danh cá nhân").fill(person.pin)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập / Sign in").click()
-    page.get_by_role("button", name="Đồng ý / Allow").click()
+    page.get_by_role("button", name="Đăng nhập", exact=True).click()
+    page.get_by_role("button", name="Đồng ý", exact=True).click()
 
 
 def test_pages_keep_the_policy_in_chromium_and_consent_still_reaches_the_party(

@@ -63,27 +63,27 @@ def _sign_in(page: Page, site: str, pin: str) -> None:
     page.goto(site + "/id/dang-nhap/")
     page.get_by_label("Số định danh cá nhân").fill(pin)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập / Sign in").click()
+    page.get_by_role("button", name="Đăng nhập", exact=True).click()
     expect(page).not_to_have_url(site + "/id/dang-nhap/")
 
 
 def _sign_out(page: Page, site: str) -> None:
     page.goto(site + ACCOUNT)
-    page.get_by_role("button", name="Đăng xuất / Sign out").first.click()
+    page.once("dialog", lambda dialog: dialog.accept())  # "Bạn muốn đăng xuất?"
+    page.get_by_role("button", name="Đăng xuất", exact=True).first.click()
     expect(page).to_have_url(site + "/id/dang-nhap/")
 
 
 def _session_level(page: Page, site: str) -> str:
     page.goto(site + ACCOUNT)
-    text = page.locator("main").inner_text()
-    return text.split("Phiên hiện tại / this session: mức ")[1][:1]
+    return page.locator("#session-level").get_attribute("data-level") or ""
 
 
 def _add_passkey(page: Page, site: str) -> None:
     """On the add page (the gate already passed): create a passkey in the authenticator."""
     expect(page).to_have_url(site + ADD)
     with page.expect_response(lambda r: REGISTER_COMPLETE in r.url) as done:
-        page.get_by_role("button", name="Tạo khoá truy cập / Create a passkey").click()
+        page.get_by_role("button", name="Tạo khoá truy cập").click()
     assert done.value.status == 200, done.value.text()
     expect(page.locator("#passkey-register-status-message")).to_contain_text("successful")
 
@@ -96,7 +96,7 @@ def _csrf(page: Page) -> dict[str, str]:
 def _use_passkey(page: Page) -> Any:
     """Click "use a passkey" at the second-factor step; returns the completion response."""
     with page.expect_response(lambda r: AUTH_COMPLETE in r.url) as done:
-        page.get_by_role("button", name="Dùng khoá truy cập / Use a passkey").click()
+        page.get_by_role("button", name="Dùng khoá truy cập").click()
     return done.value
 
 
@@ -113,7 +113,7 @@ def test_a_citizen_adds_a_passkey_after_totp_and_signs_in_with_it_to_level_2(
         f"{site}{SECOND_FACTOR}?next=%2Fid%2Ftai-khoan%2Fkhoa-truy-cap%2Fthem%2F&reauth=1"
     )
     page.get_by_label("Mã xác thực").fill(person.totp_now())
-    page.get_by_role("button", name="Xác thực / Verify").click()
+    page.get_by_role("button", name="Xác thực", exact=True).click()
     _add_passkey(page, site)
 
     stored = WebAuthnCredential.objects.get(user_id=_user_id(person))
@@ -123,8 +123,8 @@ def test_a_citizen_adds_a_passkey_after_totp_and_signs_in_with_it_to_level_2(
     ]
     assert in_authenticator["rpId"] == "localhost"
     assert AuditEntry.objects.filter(action="factor.passkey_added", object_id=person.pin).exists()
-    page.get_by_role("link", name="Xong / Done").click()
-    expect(page.locator("#passkeys")).to_contain_text("Khoá truy cập / passkey")
+    page.get_by_role("link", name="Xong, quay lại danh sách khoá truy cập").click()
+    expect(page.locator("#passkeys")).to_contain_text("Khoá truy cập")
 
     _sign_out(page, site)
     _sign_in(page, site, person.pin)
@@ -216,7 +216,7 @@ def test_attack_replay_a_passkey_assertion_is_refused(
     _sign_in(page, site, person.pin)
     page.goto(site + ADD)
     page.get_by_label("Mã xác thực").fill(person.totp_now())
-    page.get_by_role("button", name="Xác thực / Verify").click()
+    page.get_by_role("button", name="Xác thực", exact=True).click()
     _add_passkey(page, site)
     _sign_out(page, site)
 
@@ -345,7 +345,7 @@ def test_an_official_adds_a_passkey_and_signs_in_to_the_back_office_with_it(
     with page.expect_response(
         lambda r: "/can-bo/dang-nhap/khoa-truy-cap/hoan-tat/" in r.url
     ) as done:
-        page.get_by_role("button", name="Dùng khoá truy cập / Use a passkey").click()
+        page.get_by_role("button", name="Dùng khoá truy cập").click()
     assert done.value.status == 200, done.value.text()
     expect(page).to_have_url(site + "/can-bo/")
     assert AuditEntry.objects.filter(action="factor.passkey_added").exists()
