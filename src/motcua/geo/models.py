@@ -31,7 +31,9 @@ def fold(expression: models.Expression | F) -> Func:
 
 
 class AdministrativeUnit(models.Model):
-    key = models.CharField(max_length=16, primary_key=True, help_text='"<scheme>:<code>"')
+    key = models.CharField(
+        max_length=16, primary_key=True, help_text=_("<hệ mã>:<mã>, ví dụ 2025:28615")
+    )
     scheme = models.CharField(max_length=8, choices=Scheme.choices)
     code = models.CharField(max_length=5, help_text=_("Mã thống kê"))
     level = models.CharField(max_length=8, choices=Level.choices)

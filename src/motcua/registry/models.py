@@ -50,7 +50,7 @@ class Citizen(models.Model):
     full_name = models.CharField(gettext_lazy("họ và tên"), max_length=150)
     sex = models.CharField(gettext_lazy("giới tính"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(
-        gettext_lazy("ngày sinh"), help_text="first day of the known period"
+        gettext_lazy("ngày sinh"), help_text=gettext_lazy("ngày đầu của khoảng đã biết")
     )
     birth_date_precision = models.CharField(
         max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
@@ -236,7 +236,9 @@ class IdCard(models.Model):
     )
     issued_on = models.DateField()
     expires_on = models.DateField(
-        null=True, blank=True, help_text="empty: valid for life (issued at 58 or later)"
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("để trống: có giá trị suốt đời (cấp từ 58 tuổi)"),
     )
     issued_by = models.CharField(max_length=200, default=gettext_noop("Cục Cảnh sát QLHC về TTXH"))
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)

@@ -11,3 +11,15 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   }
 });
+
+// A table wider than a phone scrolls inside its box: the box takes the keyboard focus (so it
+// scrolls with the arrow keys) and is named by the table's caption or the heading above it.
+for (const box of document.querySelectorAll(".motcua-table-wrap")) {
+  if (box.scrollWidth <= box.clientWidth) continue;
+  const caption = box.querySelector("caption");
+  let heading = box.previousElementSibling;
+  while (heading && !/^H[1-6]$/.test(heading.tagName)) heading = heading.previousElementSibling;
+  box.tabIndex = 0;
+  box.setAttribute("role", "region");
+  box.setAttribute("aria-label", (caption || heading || document.querySelector("h1")).textContent.trim());
+}
