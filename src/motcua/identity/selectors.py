@@ -85,6 +85,10 @@ LEVEL_WORDS = {
     1: gettext_lazy("Mức 1 — đã đối chiếu với Cơ sở dữ liệu quốc gia về dân cư"),
     2: gettext_lazy("Mức 2 — đã xác thực tại cơ quan công an"),
 }
+SESSION_LEVEL_WORDS = {
+    1: gettext_lazy("Mức 1 — đăng nhập bằng mật khẩu"),
+    2: gettext_lazy("Mức 2 — mật khẩu và yếu tố xác thực thứ hai"),
+}
 SEX_WORDS = {"M": gettext_lazy("Nam"), "F": gettext_lazy("Nữ")}
 RELATION_WORDS = {
     "head": gettext_lazy("chủ hộ"),
@@ -111,6 +115,10 @@ OUTCOME_WORDS = {
 
 def level_words(level: int) -> str:
     return str(LEVEL_WORDS.get(level, level))
+
+
+def session_level_words(acr: int) -> str:
+    return str(SESSION_LEVEL_WORDS.get(acr, acr))
 
 
 def account_overview(*, account: Account, session_key: str | None) -> AccountOverview:

@@ -32,8 +32,8 @@ from motcua.identity.models import Account
 from motcua.identity.selectors import (
     access_history,
     account_overview,
-    level_words,
     own_name,
+    session_level_words,
     sessions_of,
 )
 from motcua.identity.sessions import (
@@ -260,7 +260,7 @@ def _account_page(
             "o": overview,
             "child_form": child_form,
             "eid": state,
-            "session_level": level_words(int(state.get("acr", 1))),
+            "session_level": session_level_words(int(state.get("acr", 1))),
         },
         status=status,
     )
