@@ -12,14 +12,23 @@ document.addEventListener("click", (event) => {
   }
 });
 
-// A table wider than a phone scrolls inside its box: the box takes the keyboard focus (so it
-// scrolls with the arrow keys) and is named by the table's caption or the heading above it.
-for (const box of document.querySelectorAll(".motcua-table-wrap")) {
-  if (box.scrollWidth <= box.clientWidth) continue;
+// A table wider than a phone scrolls inside its box: the box then takes the keyboard focus (so
+// it scrolls with the arrow keys) and is named by the table's caption or the heading above it.
+function scrollableTable(box) {
+  if (box.scrollWidth <= box.clientWidth) {
+    box.removeAttribute("tabindex");
+    box.removeAttribute("role");
+    box.removeAttribute("aria-label");
+    return;
+  }
   const caption = box.querySelector("caption");
   let heading = box.previousElementSibling;
   while (heading && !/^H[1-6]$/.test(heading.tagName)) heading = heading.previousElementSibling;
+  const name = caption || heading || document.querySelector("h1");
   box.tabIndex = 0;
   box.setAttribute("role", "region");
-  box.setAttribute("aria-label", (caption || heading || document.querySelector("h1")).textContent.trim());
+  box.setAttribute("aria-label", name ? name.textContent.trim() : document.title);
 }
+
+const tables = new ResizeObserver((entries) => entries.forEach((e) => scrollableTable(e.target)));
+document.querySelectorAll(".motcua-table-wrap").forEach((box) => tables.observe(box));
