@@ -70,12 +70,14 @@ def _citizens_and_partner_work(printed: str) -> None:
         {
             "pin": pin,
             "full_name": name,
-            "birth_date": born,
+            **dict(zip(("birth_date_0", "birth_date_1", "birth_date_2"), born.split("/"))),
             "password": "Mat-khau-dang-ky-2026",
             "portrait": SimpleUploadedFile("anh.jpg", photo.getvalue()),
         },
     )
-    assert page.status_code == 302 and account_exists(pin=pin)  # a code went to their phone
+    summary = re.findall(r'<li><a href="#[^"]+">([^<]+)</a>', page.content.decode())
+    assert page.status_code == 302, summary
+    assert account_exists(pin=pin)  # a code went to their phone
     level1, level2 = re.findall(r"^  (\d{12})  .* — mức (\d)", printed, re.MULTILINE)
     assert (level1[1], level2[1]) == ("1", "2")
     secret = re.search(r"mức 2, TOTP secret ([A-Z2-7]+)", printed)  # the citizen's own

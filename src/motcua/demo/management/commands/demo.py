@@ -1,5 +1,6 @@
 import os
 from argparse import ArgumentParser
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -100,7 +101,8 @@ def _registrant_lines(info: DemoInfo, base: str) -> list[str]:
         return []
     return [
         f"  Đăng ký mức 1 / register: {base}/id/dang-ky/ as {r.name}, PIN {r.pin}, born "
-        f"{r.birth_date}: the code goes to the phone on record {r.phone_masked} "
+        f"{date.fromisoformat(str(r.birth_date)):%d/%m/%Y}: the code goes to the phone on record "
+        f"{r.phone_masked} "
         "(mã in ra log / codes go to the log)",
     ]
 
