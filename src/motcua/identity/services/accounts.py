@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
-from motcua.core.errors import Conflict, NotFound, ValidationFailed
+from motcua.core.errors import Conflict, ValidationFailed
 from motcua.core.messaging import message_send
 from motcua.core.uploads import bytes_store
 from motcua.identity.limits import Limit, limit_hit
@@ -240,8 +240,8 @@ def account_raise_level(*, actor: Actor, check: InPersonCheck) -> Account:
     """Level 2 after an in-person check at a police office, with a second factor on the account."""
     actor.require(RAISE_PERMISSION)
     account = Account.objects.filter(pin=check.pin).first()
-    if account is None or not account.active:
-        raise NotFound(_("Không có tài khoản với số định danh này"))
+    if account is None or not account.active:  # the official typed it: said beside the field
+        raise ValidationFailed({"pin": _("Không có tài khoản đã kích hoạt với số định danh này")})
     record = _own_record(check.pin)
     errors: dict[str, StrOrPromise] = {}  # every problem at once
     try:
