@@ -70,7 +70,9 @@ def _citizens_and_partner_work(printed: str) -> None:
         {
             "pin": pin,
             "full_name": name,
-            **dict(zip(("birth_date_0", "birth_date_1", "birth_date_2"), born.split("/"))),
+            **dict(
+                zip(("birth_date_0", "birth_date_1", "birth_date_2"), born.split("/"), strict=True)
+            ),
             "password": "Mat-khau-dang-ky-2026",
             "portrait": SimpleUploadedFile("anh.jpg", photo.getvalue()),
         },

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('geo', '0003_labels_in_gettext'),
+        ("geo", "0003_labels_in_gettext"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='administrativeunit',
-            name='key',
-            field=models.CharField(help_text='<hệ mã>:<mã>, ví dụ 2025:28615', max_length=16, primary_key=True, serialize=False),
+            model_name="administrativeunit",
+            name="key",
+            field=models.CharField(
+                help_text="<hệ mã>:<mã>, ví dụ 2025:28615",
+                max_length=16,
+                primary_key=True,
+                serialize=False,
+            ),
         ),
     ]

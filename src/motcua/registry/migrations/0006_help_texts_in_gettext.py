@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0005_labels_in_gettext'),
+        ("registry", "0005_labels_in_gettext"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='citizen',
-            name='birth_date',
-            field=models.DateField(help_text='ngày đầu của khoảng đã biết', verbose_name='ngày sinh'),
+            model_name="citizen",
+            name="birth_date",
+            field=models.DateField(
+                help_text="ngày đầu của khoảng đã biết", verbose_name="ngày sinh"
+            ),
         ),
         migrations.AlterField(
-            model_name='idcard',
-            name='expires_on',
-            field=models.DateField(blank=True, help_text='để trống: có giá trị suốt đời (cấp từ 58 tuổi)', null=True),
+            model_name="idcard",
+            name="expires_on",
+            field=models.DateField(
+                blank=True, help_text="để trống: có giá trị suốt đời (cấp từ 58 tuổi)", null=True
+            ),
         ),
     ]

@@ -158,7 +158,9 @@ def test_a_staff_user_without_any_role_is_told_so(commune: Agency) -> None:
     assert "chưa có vai trò ở cơ quan nào" in page.content.decode()
 
 
-def test_an_official_of_two_agencies_sees_both_queues(commune: Agency, other_commune: Agency) -> None:
+def test_an_official_of_two_agencies_sees_both_queues(
+    commune: Agency, other_commune: Agency
+) -> None:
     make_official("hai.noi", other_commune, "approver")
     client = signed_in("hai.noi", commune, "receiver")
     page = client.get(reverse("backoffice:start"))

@@ -91,7 +91,10 @@ def test_attack_wrong_codes_at_the_second_step_are_refused(commune: Agency) -> N
     right = code_now(device)
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     refused = client.post(reverse("backoffice:login_code"), {"code": wrong})
-    assert refused.status_code == 422 and "Mã xác thực không đúng hoặc đã hết hạn" in refused.content.decode()
+    assert (
+        refused.status_code == 422
+        and "Mã xác thực không đúng hoặc đã hết hạn" in refused.content.decode()
+    )
     assert "_auth_user_id" not in client.session
     for _ in range(4):
         last = client.post(reverse("backoffice:login_code"), {"code": wrong})
