@@ -320,24 +320,7 @@ DUE_SOON_DAYS = 2
 
 
 def _filtered(agency_id: int, chosen: QueueFilter) -> QuerySet[Dossier]:
-    today = timezone.localdate()
-    rows = Dossier.objects.filter(agency_id=agency_id).exclude(status__in=CLOSED)
-    if chosen.status:
-        rows = rows.filter(status=chosen.status)
-    if chosen.overdue:
-        rows = rows.filter(due_on__lt=today, finished_at__isnull=True).exclude(
-            status=Status.SUPPLEMENT_REQUESTED
-        )
-    if chosen.due_soon:
-        soon = work_calendar().add_working_days(today, DUE_SOON_DAYS)
-        rows = rows.filter(due_on__gte=today, due_on__lte=soon, finished_at__isnull=True).exclude(
-            status=Status.SUPPLEMENT_REQUESTED
-        )
-    if chosen.procedure:
-        rows = rows.filter(procedure_code=chosen.procedure)
-    if query := chosen.query.strip():
-        rows = rows.filter(Q(code=query) | Q(applicant_pin=query) | Q(code__startswith=query))
-    return rows
+    return _chosen(Dossier.objects.filter(agency_id=agency_id).exclude(status__in=CLOSED), chosen)
 
 
 def agencies_served(actor: Actor) -> list[tuple[int, str]]:
