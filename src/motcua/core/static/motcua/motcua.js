@@ -12,15 +12,10 @@ document.addEventListener("click", (event) => {
   }
 });
 
-// A table wider than a phone scrolls inside its box: the box then takes the keyboard focus (so
-// it scrolls with the arrow keys) and is named by the table's caption or the heading above it.
-function scrollableTable(box) {
-  if (box.scrollWidth <= box.clientWidth) {
-    box.removeAttribute("tabindex");
-    box.removeAttribute("role");
-    box.removeAttribute("aria-label");
-    return;
-  }
+// A table wider than a phone scrolls inside its box: the box takes the keyboard focus (so it
+// scrolls with the arrow keys, whatever the window's width becomes) and is named by the table's
+// caption or the heading above it.
+for (const box of document.querySelectorAll(".motcua-table-wrap")) {
   const caption = box.querySelector("caption");
   let heading = box.previousElementSibling;
   while (heading && !/^H[1-6]$/.test(heading.tagName)) heading = heading.previousElementSibling;
@@ -29,6 +24,3 @@ function scrollableTable(box) {
   box.setAttribute("role", "region");
   box.setAttribute("aria-label", name ? name.textContent.trim() : document.title);
 }
-
-const tables = new ResizeObserver((entries) => entries.forEach((e) => scrollableTable(e.target)));
-document.querySelectorAll(".motcua-table-wrap").forEach((box) => tables.observe(box));
