@@ -19,7 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from motcua.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
+from motcua.core.errors import DomainError
 from motcua.core.inputs import problems
 
 DEFAULT_FORM_OVERHEAD = 1024 * 1024  # field values and multipart boundaries beside the files
@@ -148,12 +148,9 @@ class DomainErrorMiddleware:
             return None
         if isinstance(exception, Http404):
             return error_page(request, status=404)
-        status = {NotFound: 404, PermissionDenied: 403, Conflict: 409, ValidationFailed: 422}.get(
-            type(exception), exception.status
-        )
         return error_page(
             request,
-            status=status,
+            status=exception.status,  # each error type carries its HTTP status
             message=exception.message,
             errors=list(exception.errors.values()),
         )

@@ -25,12 +25,20 @@ if TYPE_CHECKING:
 EXAMPLES = 5
 BIN = 2.0  # match weight per histogram bar
 COLOURS = {"linked": "#2e7d32", "review": "#f9a825", "unlinked": "#9e9e9e"}
+# The words for the classes, methods and compared fields, here and on the clerk's pages and
+# downloads (linkage.selectors re-exports them).
 CLASS_LABELS = {
-    "linked": gettext_lazy("Liên kết"),
+    "linked": gettext_lazy("Đã liên kết"),
     "review": gettext_lazy("Cần đối soát"),
-    "unlinked": gettext_lazy("Không liên kết"),
+    "unlinked": gettext_lazy("Không tìm thấy"),
 }
-FIELD_LABELS = {
+METHOD_LABELS = {
+    "pin": gettext_lazy("Trùng số định danh"),
+    "cmnd_dob": gettext_lazy("Trùng số CMND và ngày sinh"),
+    "clerical": gettext_lazy("Cán bộ đã xác nhận"),
+    "probabilistic": gettext_lazy("Mô hình xác suất"),
+}
+COMPARISON_LABELS = {
     "family": gettext_lazy("Họ"),
     "middle": gettext_lazy("Tên đệm"),
     "given": gettext_lazy("Tên"),
@@ -91,7 +99,7 @@ def _summary(spec: LinkSpec, info: DatasetInfo, counts: dict[str, dict[str, int]
         [CLASS_LABELS[c], counts["class"].get(c, 0), f"{counts['class'].get(c, 0) / total:.1%}"]
         for c in CLASSES
     ]
-    methods = [[m, n] for m, n in counts["method"].items()]
+    methods = [[METHOD_LABELS.get(m, m), n] for m, n in counts["method"].items()]
     return (
         f"<p>{escape(str(KINDS[spec.kind].label))} — {escape(spec.dataset.name)}: "
         + escape(_("%(rows)s bản ghi.") % {"rows": f"{info.rows:,}"})
@@ -155,7 +163,7 @@ def _contributions(con: duckdb.DuckDBPyConnection) -> str:
         f"SELECT s.class, count(*), {averages} FROM results s "
         "JOIN candidates c ON c.rec_id = s.rec_id AND c.pin = s.pin GROUP BY 1 ORDER BY 1"
     ).fetchall()
-    head = [_("Kết quả"), _("Cặp"), *(str(FIELD_LABELS[f]) for f in COMPARISONS)]
+    head = [_("Kết quả"), _("Cặp"), *(str(COMPARISON_LABELS[f]) for f in COMPARISONS)]
     return (
         f"<h2>{_('Đóng góp của từng trường')}</h2><p><small>"
         + _("Trọng số trung bình mỗi trường góp vào cặp được chọn (dương: ủng hộ, âm: phản đối).")
@@ -175,7 +183,7 @@ def _examples(con: duckdb.DuckDBPyConnection) -> str:
             [cls, EXAMPLES],
         ).fetchall()
         table = [
-            [rec, name, dob or year, citizen, cdob, weight, method]
+            [rec, name, dob or year, citizen, cdob, weight, METHOD_LABELS.get(method, method)]
             for rec, name, dob, year, citizen, cdob, weight, method in rows
         ]
         parts.append(
@@ -208,7 +216,7 @@ def _parameters(model_json: Path) -> str:
             m, u = level.get("m_probability"), level.get("u_probability")
             rows.append(
                 [
-                    FIELD_LABELS.get(
+                    COMPARISON_LABELS.get(
                         comparison["output_column_name"], comparison["output_column_name"]
                     ),
                     level.get("label_for_charts", level["sql_condition"]),

@@ -22,6 +22,7 @@ from motcua.core.errors import NotFound, PermissionDenied
 from motcua.linkage.dataset import KINDS  # re-exported: the dataset kinds, with their columns
 from motcua.linkage.export import parquet_as_csv
 from motcua.linkage.models import Decision, LinkageJob, ReviewPair, Status
+from motcua.linkage.report import CLASS_LABELS, COMPARISON_LABELS, METHOD_LABELS
 from motcua.linkage.services import NO_JOB, REVIEW_PERMISSION, RUN_PERMISSION, agencies_of
 
 if TYPE_CHECKING:
@@ -54,15 +55,6 @@ CONTRIBUTION_FIELDS: dict[str, tuple[str, ...]] = {
     "cmnd": ("cmnd",),
     "ward": ("place", "ward"),
     "address": ("address",),
-}
-COMPARISON_LABELS: dict[str, StrOrPromise] = {
-    "family": gettext_lazy("Họ"),
-    "middle": gettext_lazy("Tên đệm"),
-    "given": gettext_lazy("Tên"),
-    "dob": gettext_lazy("Ngày sinh"),
-    "sex": gettext_lazy("Giới tính"),
-    "cmnd": gettext_lazy("Số CMND"),
-    "place": gettext_lazy("Nơi ở"),
 }
 ACCESS_DATA = "registry.linkage_candidate"
 DOWNLOAD_DATA = gettext_lazy("kết quả liên kết")
@@ -575,22 +567,7 @@ def review_pair_get(*, actor: Actor, pair_id: int) -> PairDetail:
 
 
 # --- the results as a table for a spreadsheet ---------------------------------------------------
-# (appended for issue 14: CSV and Excel of the matches, in words, for the clerk; the imports
-# here keep this part whole on its own while the top of the module is being reworked)
-from django.utils.translation import gettext as _  # noqa: E402, F811, RUF100
-from django.utils.translation import gettext_lazy  # noqa: E402, F811, RUF100
-
-CLASS_LABELS: dict[str, Any] = {
-    "linked": gettext_lazy("Đã liên kết"),
-    "review": gettext_lazy("Cần đối soát"),
-    "unlinked": gettext_lazy("Không tìm thấy"),
-}
-METHOD_LABELS: dict[str, Any] = {
-    "pin": gettext_lazy("Trùng số định danh"),
-    "cmnd_dob": gettext_lazy("Trùng số CMND và ngày sinh"),
-    "clerical": gettext_lazy("Cán bộ đã xác nhận"),
-    "probabilistic": gettext_lazy("Mô hình xác suất"),
-}
+# (CSV and Excel of the matches, in words, for the clerk)
 FIELD_LABELS: dict[str, Any] = {
     "sector_id": gettext_lazy("Mã bản ghi"),
     "full_name": gettext_lazy("Họ và tên"),

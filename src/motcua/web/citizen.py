@@ -25,10 +25,10 @@ from motcua.core.clients import client_ip
 from motcua.core.errors import DomainError, ValidationFailed
 from motcua.core.forms import errors_onto
 from motcua.core.held import HeldFile, held_claim, held_open, held_release, held_store
-from motcua.core.sequences import sequence_next
 from motcua.core.uploads import private_file_response, upload_check
 from motcua.dossiers import selectors as dossiers
 from motcua.dossiers import services
+from motcua.identity.services import Limit, limit_hit
 from motcua.web.forms import (
     KEY_PATTERN,
     LookupForm,
@@ -577,16 +577,13 @@ def rate_view(request: HttpRequest, actor: Actor, dossier_id: int) -> HttpRespon
 
 # --- looking a dossier up without signing in ----------------------------------------------------
 
-LOOKUP_LIMIT = 10  # attempts per client address and window
-LOOKUP_WINDOW_S = 600
+LOOKUP_LIMIT = Limit(limit=10, window_s=600)  # attempts per client address
 
 
 def _lookup_allowed(request: HttpRequest) -> bool:
-    """At most LOOKUP_LIMIT look-ups per address per ten minutes, counted in the database (one
-    atomic upsert, shared by every web process), so nobody can try PINs against a code."""
-    window = int(time.time()) // LOOKUP_WINDOW_S
-    count = sequence_next(f"tra-cuu:{client_ip(request) or '-'}:{window}")
-    return count <= LOOKUP_LIMIT
+    """At most ten look-ups per address per ten minutes, in identity's shared limit store (the
+    one every password check uses), so nobody can try PINs against a code."""
+    return limit_hit(f"tra-cuu:{client_ip(request) or '-'}", limit=LOOKUP_LIMIT)
 
 
 def lookup_view(request: HttpRequest) -> HttpResponse:

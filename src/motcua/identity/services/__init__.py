@@ -4,6 +4,7 @@ commit. The public names are re-exported here, so callers say `services.login_ch
 
 from __future__ import annotations
 
+from motcua.identity.limits import Limit, limit_hit
 from motcua.identity.services._shared import (
     CODE_ATTEMPTS,
     CODE_EXPIRED,
@@ -82,6 +83,7 @@ __all__ = [
     "Client",
     "Credentials",
     "InPersonCheck",
+    "Limit",
     "LoginRefused",
     "NewParty",
     "Registration",
@@ -96,6 +98,7 @@ __all__ = [
     "consent_withdraw",
     "factor_change_disowned",
     "factor_changed",
+    "limit_hit",
     "login_check",
     "login_factor_passed",
     "login_second_factor",
