@@ -147,3 +147,159 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.score}/5"
+
+
+class DossierEffect(models.Model):
+    """What a decision on the dossier changed in another app's records (a registered birth, a
+    deleted residence, an issued health card): once per dossier and effect, written in the
+    step's transaction, with what it produced (the child's new PIN)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="effects")
+    name = models.CharField(max_length=40)
+    action = models.CharField(max_length=32)
+    outputs = models.JSONField(default=dict)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = gettext_lazy("hiệu lực của quyết định")
+        verbose_name_plural = pgettext_lazy("plural", "hiệu lực của quyết định")
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "name"], name="dossier_effect_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}:{self.name}"
+
+
+class PackageKind(models.TextChoices):
+    BIRTH = "birth", gettext_lazy("Liên thông đăng ký khai sinh, thường trú, cấp thẻ BHYT cho trẻ")
+    DEATH = "death", gettext_lazy("Liên thông đăng ký khai tử, xóa thường trú, trợ cấp mai táng")
+
+
+class PackageStatus(models.TextChoices):
+    RUNNING = "running", gettext_lazy("Đang giải quyết")
+    COMPLETED = "completed", gettext_lazy("Đã hoàn thành")
+    STOPPED = "stopped", gettext_lazy("Dừng vì một bước bị từ chối")
+    WITHDRAWN = "withdrawn", gettext_lazy("Công dân rút hồ sơ")
+
+
+class Package(models.Model):
+    """A linked submission (thủ tục liên thông, Decree 63/2024): what the citizen filed once,
+    which fans out into one dossier per agency (its steps)."""
+
+    code = models.CharField(gettext_lazy("mã hồ sơ liên thông"), max_length=48, unique=True)
+    kind = models.CharField(max_length=8, choices=PackageKind.choices)
+    applicant_pin = models.CharField(max_length=12)
+    applicant_name = models.CharField(max_length=200)
+    declaration = models.JSONField()
+    status = models.CharField(
+        max_length=10, choices=PackageStatus.choices, default=PackageStatus.RUNNING
+    )
+    submitted_at = models.DateTimeField()
+    # The one appointment the citizen is given for the whole group.
+    due_on = models.DateField(gettext_lazy("ngày hẹn trả"))
+    finished_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = gettext_lazy("hồ sơ liên thông")
+        verbose_name_plural = pgettext_lazy("plural", "hồ sơ liên thông")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant_pin", "idempotency_key"], name="package_submitted_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["applicant_pin", "-submitted_at"], name="package_applicant"),
+            models.Index(
+                fields=["status", "id"],
+                name="package_running",
+                condition=models.Q(status="running"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class StepStatus(models.TextChoices):
+    WAITING = "waiting", gettext_lazy("Chờ bước trước")
+    FILED = "filed", gettext_lazy("Đang giải quyết")
+    DONE = "done", gettext_lazy("Đã có kết quả")
+    REFUSED = "refused", gettext_lazy("Bị từ chối")
+    STOPPED = "stopped", gettext_lazy("Không thực hiện do bước trước bị từ chối")
+
+
+class PackageStep(models.Model):
+    """One procedure of a package: filed as its own dossier, in its agency's queue, once the
+    step it needs (`after`) has its result."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    procedure_code = models.CharField(max_length=20)
+    after = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=StepStatus.choices, default=StepStatus.WAITING)
+    dossier = models.OneToOneField(
+        Dossier, null=True, blank=True, on_delete=models.PROTECT, related_name="package_step"
+    )
+    # Why the step was refused or stopped, as the citizen is told.
+    reason = models.TextField(blank=True)
+    # Working days the step may take once filed (the group's rules, data).
+    days = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = gettext_lazy("bước liên thông")
+        verbose_name_plural = pgettext_lazy("plural", "bước liên thông")
+        ordering = ["package", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "position"], name="package_step_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package_id}#{self.position} {self.procedure_code}"
+
+
+class OfferStatus(models.TextChoices):
+    OFFERED = "offered", gettext_lazy("Đang chờ bạn quyết định")
+    ACCEPTED = "accepted", gettext_lazy("Đã nhận")
+    DECLINED = "declined", gettext_lazy("Đã từ chối")
+    COMPLETED = "completed", gettext_lazy("Đã hoàn thành")
+    EXPIRED = "expired", gettext_lazy("Hết hạn")
+    AUTOMATIC = "automatic", gettext_lazy("Nhà nước đã tự giải quyết")
+
+
+class Offer(models.Model):
+    """A public service the state offers without being asked (dịch vụ chủ động), because of a
+    life event or an age reached. Offered once per rule, person and trigger."""
+
+    rule = models.CharField(max_length=40)
+    pin = models.CharField(max_length=12)  # who is offered the service
+    subject_pin = models.CharField(max_length=12, blank=True)  # whom it is about
+    trigger = models.CharField(max_length=64)  # "event:<id>", "age:<n>:<yyyy>", ...
+    procedure_code = models.CharField(max_length=20, blank=True)
+    package_kind = models.CharField(max_length=8, blank=True, choices=PackageKind.choices)
+    prefill = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=OfferStatus.choices, default=OfferStatus.OFFERED
+    )
+    offered_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    dossier = models.ForeignKey(
+        Dossier, null=True, blank=True, on_delete=models.SET_NULL, related_name="offers"
+    )
+    package = models.ForeignKey(
+        Package, null=True, blank=True, on_delete=models.SET_NULL, related_name="offers"
+    )
+
+    class Meta:
+        verbose_name = gettext_lazy("dịch vụ chủ động")
+        verbose_name_plural = pgettext_lazy("plural", "dịch vụ chủ động")
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "pin", "trigger"], name="offer_once")
+        ]
+        indexes = [models.Index(fields=["pin", "status"], name="offer_person")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} → {self.pin}"
