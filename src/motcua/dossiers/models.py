@@ -200,6 +200,11 @@ class Package(models.Model):
     due_on = models.DateField(gettext_lazy("ngày hẹn trả"))
     finished_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=64)
+    # The e-ID level the citizen signed in at: the later steps are filed for them at that level.
+    eid_level = models.PositiveSmallIntegerField(default=2)
+    # Papers uploaded once for the whole package, held in private storage until the step that
+    # needs them is filed: {component: {storage_name, original_name, content_type, size}}.
+    files = models.JSONField(default=dict)
 
     class Meta:
         verbose_name = gettext_lazy("hồ sơ liên thông")
