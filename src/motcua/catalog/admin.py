@@ -81,6 +81,7 @@ class ProcedureForm(ModelForm):
             "min_eid_level",
             "form_schema",
             "workflow",
+            "effects",
             "active",
         )
 

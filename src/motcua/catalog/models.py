@@ -23,6 +23,9 @@ class AgencyKind(models.TextChoices):
     JUSTICE_DEPARTMENT = "justice_department", gettext_lazy("Sở Tư pháp")
     SOCIAL_INSURANCE = "social_insurance", gettext_lazy("Bảo hiểm xã hội")
     PROVINCE_COMMITTEE = "province_committee", gettext_lazy("UBND tỉnh")
+    # Social assistance (bảo trợ xã hội) of the province, wherever the 2025 reorganisation
+    # placed it: the labour and social-affairs function.
+    LABOUR = "labour_department", gettext_lazy("Cơ quan lao động - xã hội cấp tỉnh")
 
 
 class Agency(models.Model):
@@ -185,6 +188,9 @@ class Procedure(models.Model):
     )
     form_schema = models.JSONField(gettext_lazy("tờ khai (JSON Schema)"))
     workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT)
+    # What a decision on a dossier changes in other apps' records, per workflow action:
+    # {"issue_result": ["birth_register"]}. Part of each published version.
+    effects = models.JSONField(gettext_lazy("hiệu lực của quyết định"), default=dict, blank=True)
     active = models.BooleanField(default=True)
     # Accent-free lower-case name and code, for search without diacritics.
     search_key = models.TextField(editable=False, default="")

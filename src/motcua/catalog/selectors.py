@@ -3,8 +3,10 @@ officials' roles."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.db.models import F, QuerySet
@@ -114,6 +116,8 @@ class TransitionView:
     target: str
     roles: tuple[str, ...]
     note_required: bool
+    # What taking the step changes in other apps' records (names of `EFFECTS`), in order.
+    effects: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -186,6 +190,7 @@ def ordered_fields(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def snapshot_of(version_id: int, number: int, data: dict[str, Any]) -> ProcedureSnapshot:
+    effects: dict[str, list[str]] = data.get("effects") or {}  # none before effects existed
     return ProcedureSnapshot(
         version_id=version_id,
         number=number,
@@ -212,10 +217,20 @@ def snapshot_of(version_id: int, number: int, data: dict[str, Any]) -> Procedure
                 target=t["target"],
                 roles=tuple(t["roles"]),
                 note_required=t["note_required"],
+                effects=tuple(effects.get(t["action"], ())),
             )
             for t in data["workflow"]["transitions"]
         ),
     )
+
+
+@lru_cache(maxsize=1)
+def effect_vocabulary() -> dict[str, dict[str, str]]:
+    """The effects a procedure may name, with what each does and which app owns it (data:
+    catalog/data/effects.json). The dossiers app implements each one."""
+    path = Path(__file__).parent / "data" / "effects.json"
+    vocabulary: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))["effects"]
+    return vocabulary
 
 
 @lru_cache(maxsize=1024)

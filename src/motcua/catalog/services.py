@@ -32,7 +32,7 @@ from motcua.catalog.models import (
     Transition,
     Workflow,
 )
-from motcua.catalog.selectors import AgencyView, agency_get, version_get
+from motcua.catalog.selectors import AgencyView, agency_get, effect_vocabulary, version_get
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
 from motcua.core.errors import ValidationFailed
@@ -89,10 +89,35 @@ def form_schema_errors(schema: Any) -> dict[str, str]:
             }
         elif "enum" in prop and len(prop.get("x-enum-titles", prop["enum"])) != len(prop["enum"]):
             errors[where] = _("x-enum-titles khác số phần tử enum")
+        elif "x-relation" in prop and not _relation_rule_valid(prop, schema["properties"]):
+            errors[where] = _("x-relation: mỗi lựa chọn nêu trường số định danh và quan hệ")
     for name in schema.get("required", []):
         if name not in schema["properties"]:
             errors[f"form_schema.{name}"] = _("Trường bắt buộc không tồn tại")
     return errors
+
+
+# What a declared relation may require the named person to be, to the applicant (the
+# registry's words; "self": the applicant is that person).
+RELATIONS = frozenset({"self", "spouse", "child", "parent", "sibling", "grandchild", "grandparent"})
+
+
+def _relation_rule_valid(prop: dict[str, Any], properties: dict[str, Any]) -> bool:
+    """`"x-relation": {"<choice>": {"person": [<x-person fields>], "is": [<relations>]}}`."""
+    rule = prop["x-relation"]
+    if not isinstance(rule, dict):
+        return False
+    for choice, need in rule.items():
+        if choice not in prop.get("enum", ()) or not isinstance(need, dict):
+            return False
+        people, relations = need.get("person"), need.get("is")
+        if not isinstance(people, list) or not isinstance(relations, list) or not people:
+            return False
+        if any(not properties.get(p, {}).get("x-person") for p in people):
+            return False
+        if not relations or not set(relations) <= RELATIONS:
+            return False
+    return True
 
 
 def _component_errors(components: list[dict[str, Any]], codes: set[str]) -> dict[str, str]:
@@ -114,7 +139,10 @@ def _component_errors(components: list[dict[str, Any]], codes: set[str]) -> dict
     return errors
 
 
-def _procedure_errors(data: dict[str, Any], codes: set[str]) -> dict[str, str]:
+def _procedure_errors(
+    data: dict[str, Any], codes: set[str], actions: set[str] | None = None
+) -> dict[str, str]:
+    """What is wrong with a procedure as data. `actions`: its workflow's actions, if known."""
     errors: dict[str, str] = {}
     if data["agency_kind"] not in AgencyKind.values:
         errors["agency_kind"] = _("Loại cơ quan không hợp lệ %(agency_kind)s") % {
@@ -134,7 +162,26 @@ def _procedure_errors(data: dict[str, Any], codes: set[str]) -> dict[str, str]:
         if rule.get("since_field") and rule["since_field"] not in fields:
             errors[f"fee_exemptions.{rule['code']}"] = _("since_field không có trong tờ khai")
     errors.update(_component_errors(data["components"], codes))
+    errors.update(_effect_errors(data.get("effects") or {}, actions))
     return {f"{data['code']}.{k}": v for k, v in errors.items()}
+
+
+def _effect_errors(effects: Any, actions: set[str] | None) -> dict[str, str]:
+    """`{"issue_result": ["birth_register"]}`: known actions of the procedure's workflow (when
+    they are known), each naming effects of the vocabulary, once."""
+    if not isinstance(effects, dict):
+        return {"effects": _("Hiệu lực phải là một object: bước → danh sách hiệu lực")}
+    vocabulary = effect_vocabulary()
+    errors: dict[str, str] = {}
+    for action, names in effects.items():
+        where = f"effects.{action}"
+        if actions is not None and action not in actions:
+            errors[where] = _("Quy trình không có bước %(action)s") % {"action": action}
+        elif not isinstance(names, list) or len(set(map(str, names))) != len(names):
+            errors[where] = _("Cần một danh sách hiệu lực không trùng nhau")
+        elif unknown := [n for n in names if n not in vocabulary]:
+            errors[where] = _("Hiệu lực không có trong danh mục %(unknown)s") % {"unknown": unknown}
+    return errors
 
 
 def _transition_errors(workflow: dict[str, Any]) -> dict[str, str]:
@@ -178,8 +225,13 @@ def catalog_load(
     errors: dict[str, str] = {}
     for workflow in workflows:
         errors.update(_transition_errors(workflow))
+    # Each workflow's actions: as loaded now, else as stored.
+    actions = {
+        w.code: set(w.transitions.values_list("action", flat=True)) for w in Workflow.objects.all()
+    } | {w["code"]: {t["action"] for t in w["transitions"]} for w in workflows}
     for data in procedures:
-        errors.update(_procedure_errors(data, codes))
+        workflow = data.get("workflow", "civil_status" if data["civil_status"] else "standard")
+        errors.update(_procedure_errors(data, codes, actions.get(workflow)))
     if errors:
         raise ValidationFailed(errors)
     for workflow in workflows:
@@ -244,6 +296,7 @@ def _procedure_save(data: dict[str, Any]) -> Procedure:
             "min_eid_level": data.get("min_eid_level", EidLevel.LEVEL_2),
             "form_schema": _with_order(data["form_schema"]),
             "workflow": Workflow.objects.get(code=data.get("workflow", default_workflow)),
+            "effects": data.get("effects") or {},
         },
     )
     procedure.components.exclude(code__in=[c["code"] for c in data["components"]]).delete()
@@ -267,8 +320,10 @@ def _procedure_save(data: dict[str, Any]) -> Procedure:
 
 
 def procedure_snapshot(procedure: Procedure) -> dict[str, Any]:
-    """Everything a dossier needs to be processed under this procedure, as it stands now."""
-    return {
+    """Everything a dossier needs to be processed under this procedure, as it stands now.
+    Effects only when it has some: a procedure without keeps the snapshot it was published
+    with before effects existed (no new version for nothing)."""
+    snapshot = {
         "code": procedure.code,
         "name": procedure.name,
         "name_en": procedure.name_en,
@@ -309,6 +364,9 @@ def procedure_snapshot(procedure: Procedure) -> dict[str, Any]:
             ],
         },
     }
+    if procedure.effects:
+        snapshot["effects"] = procedure.effects
+    return snapshot
 
 
 @transaction.atomic
@@ -320,7 +378,10 @@ def procedure_publish(*, actor: Actor, procedure_id: int) -> ProcedureVersion | 
         Procedure.objects.select_for_update().select_related("workflow").get(pk=procedure_id)
     )
     snapshot = procedure_snapshot(procedure)
-    errors = _procedure_errors(snapshot, set(Procedure.objects.values_list("code", flat=True)))
+    actions = {t["action"] for t in snapshot["workflow"]["transitions"]}
+    errors = _procedure_errors(
+        snapshot, set(Procedure.objects.values_list("code", flat=True)), actions
+    )
     if errors:
         raise ValidationFailed(errors)
     current = procedure.versions.filter(number=procedure.current_version).first()
@@ -456,6 +517,13 @@ def _province_agencies(province: Place) -> list[NewAgency]:
             f"000.00.30.{suffix}",
             gettext_noop("Bảo hiểm xã hội %(name)s") % {"name": province.name},
             AgencyKind.SOCIAL_INSURANCE,
+            province.key,
+            root,
+        ),
+        NewAgency(
+            f"000.00.40.{suffix}",
+            gettext_noop("Cơ quan lao động - xã hội %(name)s") % {"name": province.name},
+            AgencyKind.LABOUR,
             province.key,
             root,
         ),

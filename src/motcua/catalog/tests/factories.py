@@ -6,9 +6,11 @@ return the rows themselves; `Agency` is exported as the type of what they return
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser
 
-from motcua.catalog.models import Agency, AgencyKind, Official
+from motcua.catalog.models import Agency, AgencyKind, Official, ProcedureVersion
 
 __all__ = [
     "Agency",
@@ -17,6 +19,7 @@ __all__ = [
     "agency_make",
     "roles_give",
     "roles_take",
+    "stored_snapshot",
 ]
 
 
@@ -65,3 +68,9 @@ def roles_take(username: str, agency: Agency | None = None) -> int:
         rows = rows.filter(agency=agency)
     deleted, _ = rows.delete()
     return deleted
+
+
+def stored_snapshot(version_id: int) -> dict[str, Any]:
+    """A published version's snapshot as stored (a copy to change)."""
+    snapshot: dict[str, Any] = ProcedureVersion.objects.get(pk=version_id).snapshot
+    return dict(snapshot)
