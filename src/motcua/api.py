@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from motcua.core.errors import DomainError, ValidationFailed
 from motcua.core.inputs import too_long_message
+from motcua.exchange.api import router as exchange_router
 from motcua.geo.api import router as geo_router
 from motcua.identity.api import router as identity_router
 from motcua.registry.api import router as registry_router
@@ -78,3 +79,4 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/geo/", geo_router)
 api.add_router("/registry/", registry_router)
 api.add_router("/identity/", identity_router)
+api.add_router("/exchange/", exchange_router)

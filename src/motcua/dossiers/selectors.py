@@ -720,3 +720,82 @@ def officials_of_agency(agency_id: int) -> list[tuple[str, str]]:
 def role_label(role: str) -> str:
     """A role in words (the citizen's too)."""
     return _role_label(role)
+
+
+# --- partner portals: a dossier by its receipt code, the events since a cursor ------------------
+# (appended for issue 15's exchange API and its status webhooks)
+
+
+def dossier_id_by_code(*, actor: Actor, code: str) -> int:
+    """The id of the dossier with this receipt code, if the actor may see it (its applicant or
+    an official of its agency); anyone else gets NotFound, as for an unknown code."""
+    dossier = Dossier.objects.filter(code=code.strip()).first()
+    if dossier is None or not actor_roles(actor, dossier):
+        raise NotFound(_("Không có hồ sơ"))
+    return dossier.pk
+
+
+@dataclass(frozen=True)
+class DossierEventRow:
+    """One step of some dossier's timeline, for systems that follow every dossier's changes."""
+
+    id: int
+    dossier_code: str
+    package_code: str  # "" unless the dossier is a step of a linked package
+    action: str
+    source: str
+    target: str
+    at: datetime
+    due_on: date  # the dossier's appointment now
+
+
+def dossier_events_since(*, after_id: int, limit: int = 500) -> list[DossierEventRow]:
+    """Timeline events with an id above `after_id`, oldest first. Ids are given when a step
+    starts, so a step committing late may show up behind a later id: callers re-read a little
+    behind their cursor."""
+    values = (
+        DossierEvent.objects.filter(id__gt=after_id)
+        .order_by("id")
+        .values(
+            "id",
+            "action",
+            "source",
+            "target",
+            "at",
+            dossier_code=F("dossier__code"),
+            due_on=F("dossier__due_on"),
+            package_code=F("dossier__package_step__package__code"),
+        )[: max(1, min(limit, 5000))]
+    )
+    return [
+        DossierEventRow(
+            id=v["id"],
+            dossier_code=v["dossier_code"],
+            package_code=v["package_code"] or "",
+            action=v["action"],
+            source=v["source"],
+            target=v["target"],
+            at=v["at"],
+            due_on=v["due_on"],
+        )
+        for v in values
+    ]
+
+
+# --- linked packages ----------------------------------------------------------------------------
+
+from motcua.dossiers.packages import PackageContext as PackageContext  # noqa: E402
+from motcua.dossiers.packages import PackageView as PackageView  # noqa: E402
+from motcua.dossiers.packages import StepView as StepView  # noqa: E402
+from motcua.dossiers.packages import package_detail as package_detail  # noqa: E402
+from motcua.dossiers.packages import package_of_dossier as package_of_dossier  # noqa: E402
+from motcua.dossiers.packages import packages_of as packages_of  # noqa: E402
+
+
+# --- proactive services (dossiers/offers.py) -----------------------------------------------------
+from motcua.dossiers.offers import OfferView as OfferView  # noqa: E402
+from motcua.dossiers.offers import offer_counts as offer_counts  # noqa: E402
+from motcua.dossiers.offers import offer_get as offer_get  # noqa: E402
+from motcua.dossiers.offers import offer_key as offer_key  # noqa: E402
+from motcua.dossiers.offers import offer_rules as offer_rules  # noqa: E402
+from motcua.dossiers.offers import offers_of as offers_of  # noqa: E402

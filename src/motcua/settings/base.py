@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "motcua.catalog",
     "motcua.dossiers",
     "motcua.linkage",
+    "motcua.exchange",
     "motcua.demo",
     "motcua.bench",
 ]
