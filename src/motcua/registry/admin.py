@@ -13,7 +13,15 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from motcua.core.access import access_log_record
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_trail
-from motcua.registry.models import Citizen, Household, HouseholdMember, IdCard, LifeEvent, Residence
+from motcua.registry.models import (
+    Absence,
+    Citizen,
+    Household,
+    HouseholdMember,
+    IdCard,
+    LifeEvent,
+    Residence,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -37,6 +45,7 @@ class LifeEventInline(ReadOnlyInline):
         "actor",
         "legal_basis",
         "reason",
+        "reference",
         "before",
         "after",
     )
@@ -54,6 +63,13 @@ class IdCardInline(ReadOnlyInline):
     model = IdCard
     fields = ("issued_on", "expires_on", "issued_by", "status")
     readonly_fields = fields
+
+
+class AbsenceInline(ReadOnlyInline):
+    model = Absence
+    fields = ("since", "until", "destination", "reason", "recorded_at")
+    readonly_fields = fields
+    ordering = ("since",)
 
 
 class AccessLoggedAdmin(admin.ModelAdmin):
@@ -104,7 +120,7 @@ class CitizenAdmin(AccessLoggedAdmin):
     list_display = ("pin", "full_name", "sex", "birth_date", "birth_place", "death_date")
     search_fields = ("=pin", "=cmnd", "full_name")
     show_full_result_count = False
-    inlines = (LifeEventInline, ResidenceInline, IdCardInline)
+    inlines = (LifeEventInline, ResidenceInline, IdCardInline, AbsenceInline)
     readonly_fields = ("audit_trail",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Func, Q
+from django.db.models import F, Func, Q
 from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgettext_lazy
 
 
@@ -89,6 +89,9 @@ class Citizen(models.Model):
         permissions = [("verify_citizen", gettext_lazy("Đối chiếu thông tin công dân"))]
         indexes = [
             models.Index(fields=["birth_date"], name="citizen_birth_date"),
+            # A parent's children (their e-ID documents, kinship checks); most rows have none.
+            models.Index(fields=["mother_pin"], name="citizen_mother", condition=~Q(mother_pin="")),
+            models.Index(fields=["father_pin"], name="citizen_father", condition=~Q(father_pin="")),
             GinIndex(OpClass(Fold("full_name"), name="gin_trgm_ops"), name="citizen_name_trgm"),
         ]
 
@@ -113,6 +116,9 @@ class LifeEvent(models.Model):
         RESIDENCE = "residence", gettext_lazy("thay đổi cư trú")
         CARD = "card", gettext_lazy("cấp thẻ căn cước")
         CORRECTION = "correction", gettext_lazy("điều chỉnh thông tin")
+        DEREGISTERED = "deregistered", gettext_lazy("xóa đăng ký cư trú")
+        HOUSEHOLD = "household", gettext_lazy("thay đổi chủ hộ")
+        ABSENCE = "absence", gettext_lazy("khai báo tạm vắng")
 
     citizen = models.ForeignKey(
         Citizen,
@@ -129,6 +135,10 @@ class LifeEvent(models.Model):
     reason = models.TextField(blank=True)
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
+    # The act that caused the change (a dossier's code, ...): a retried act finds its event.
+    reference = models.CharField(
+        gettext_lazy("số hồ sơ, văn bản"), max_length=64, blank=True, default="", db_index=True
+    )
 
     class Meta:
         verbose_name = gettext_lazy("sự kiện hộ tịch")
@@ -223,6 +233,38 @@ class Residence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.citizen_id} {self.valid_from}–{self.valid_to or ''}"
+
+
+class DeletionGrounds(models.TextChoices):
+    """Why a residence registration is deleted (Luật Cư trú 2020, Điều 24)."""
+
+    DEATH = "death", gettext_lazy("chết, bị Tòa án tuyên bố là đã chết")
+    ABROAD = "abroad", gettext_lazy("ra nước ngoài để định cư")
+    MOVED = "moved", gettext_lazy("đã đăng ký thường trú tại nơi khác")
+    OTHER = "other", gettext_lazy("trường hợp khác theo Điều 24")
+
+
+class Absence(models.Model):
+    """A declared absence (khai báo tạm vắng, Luật Cư trú 2020, Điều 31)."""
+
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.PROTECT, db_column="citizen_pin", related_name="absences"
+    )
+    since = models.DateField(gettext_lazy("từ ngày"))
+    until = models.DateField(gettext_lazy("đến ngày"))
+    destination = models.CharField(gettext_lazy("nơi đến"), max_length=200)
+    reason = models.TextField(gettext_lazy("lý do"), blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = gettext_lazy("khai báo tạm vắng")
+        verbose_name_plural = pgettext_lazy("plural", "khai báo tạm vắng")
+        constraints = [
+            models.CheckConstraint(condition=Q(until__gt=F("since")), name="absence_until_after")
+        ]
+
+    def __str__(self) -> str:
+        return f"absence {self.citizen_id} {self.since}–{self.until}"
 
 
 class IdCard(models.Model):

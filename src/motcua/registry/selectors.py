@@ -4,7 +4,7 @@ person leaves an access-log row; results are plain dataclasses."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -15,13 +15,16 @@ from django.utils.translation import gettext as _
 from motcua.core.access import access_log_record
 from motcua.core.actors import Actor
 from motcua.core.errors import NotFound, ValidationFailed
+from motcua.geo import selectors as geo
 from motcua.geo.selectors import UnitInfo, units_get
 from motcua.registry.dates import PartialDate as PartialDate  # re-exported: the registry's dates
-from motcua.registry.dates import add_years
+from motcua.registry.dates import add_years as add_years  # re-exported
 from motcua.registry.dates import age_on as age_on  # re-exported
+from motcua.registry.kinship import kinship
 from motcua.registry.models import (
     Citizen,
     ContactSource,
+    DeletionGrounds,
     Household,
     HouseholdMember,
     IdCard,
@@ -30,7 +33,8 @@ from motcua.registry.models import (
     Residence,
     Sex,
 )
-from motcua.registry.pin import InvalidPin, pin_parse
+from motcua.registry.pin import PROVINCE_CODES, InvalidPin
+from motcua.registry.pin import pin_parse as pin_parse  # re-exported
 
 VIEW_PERMISSION = "registry.view_citizen"
 
@@ -64,6 +68,11 @@ def relation_label(relation: str | None) -> str:
 
 def contact_source_label(source: str) -> str:
     return _label(ContactSource, source)
+
+
+def deletion_grounds_label(grounds: str) -> str:
+    """Why a residence registration was deleted, in words (Luật Cư trú 2020, Điều 24)."""
+    return str(DeletionGrounds(grounds).label) if grounds in DeletionGrounds.values else grounds
 
 
 def citizen_status_label(status: str) -> str:
@@ -223,6 +232,10 @@ def _checked_pin(pin: str) -> str:
 
 def _authorised(actor: Actor, purpose: str) -> None:
     actor.require(VIEW_PERMISSION)
+    _purpose_given(purpose)
+
+
+def _purpose_given(purpose: str) -> None:
     if len(purpose.strip()) < 3:
         raise ValidationFailed({"purpose": _("Phải nêu mục đích truy cập")})
 
@@ -694,7 +707,13 @@ _PERSON_SQL = "SELECT full_name, death_date FROM registry_citizen WHERE pin = %s
 
 
 def person_reference_problem(
-    *, actor: Actor, pin: str, sex: str | None = None, full_name: str | None = None, purpose: str
+    *,
+    actor: Actor,
+    pin: str,
+    sex: str | None = None,
+    full_name: str | None = None,
+    purpose: str,
+    living: bool = True,
 ) -> str | None:
     """What is wrong with a PIN a declaration gives for another person, or None:
 
@@ -702,7 +721,10 @@ def person_reference_problem(
     - the wrong sex for the role (`sex` "F" for a mother: the century/sex digit tells, so a
       man's PIN given as a mother's is refused without reading the registry);
     - nobody in the registry has it;
-    - the name given beside it is not that person's (compared like `name_key`).
+    - the name given beside it is not that person's (compared like `name_key`);
+    - with `living` (the default), the person has been recorded dead: said only after the
+      name matched, and nothing more (pass living=False for the deceased of a death
+      registration).
 
     A registry hit leaves an access-log row for the person named, with `purpose`."""
     try:
@@ -721,4 +743,206 @@ def person_reference_problem(
     access_log_record(actor=actor, subject_pins=[pin], data="registry.reference", purpose=purpose)
     if full_name and name_key(full_name) != name_key(row[0]):
         return _("Họ tên không khớp với số định danh %(pin)s") % {"pin": pin}
+    if living and row[1] is not None:
+        return _("Người có số định danh %(pin)s đã được khai tử") % {"pin": pin}
     return None
+
+
+# --- life events as signals --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LifeEventRef:
+    """A life event without its content: who, what kind, when, caused by which act."""
+
+    id: int
+    pin: str
+    kind: str
+    occurred_on: date
+    reference: str
+
+    @property
+    def kind_label(self) -> str:
+        return life_event_label(self.kind)
+
+
+_REF_FIELDS = ("id", "citizen_id", "kind", "occurred_on", "reference")
+LIFE_EVENTS_PAGE_MAX = 10_000
+
+
+def life_events_since(
+    *, after_id: int, kinds: Collection[str] | None = None, limit: int = 1000
+) -> list[LifeEventRef]:
+    """The life events recorded after the event `after_id` (of `kinds`, when given), oldest
+    first, at most `limit` (1 to 10,000): a cursor for the platform's own proactive-services
+    job, which keeps the last id it has seen. System use only, and no access-log row: nobody
+    reads the person's data here, the job only reacts to the kind of event (whatever it then
+    reads of the person, it reads through a logged selector)."""
+    events = LifeEvent.objects.filter(id__gt=after_id)
+    if kinds is not None:
+        events = events.filter(kind__in=list(kinds))
+    rows = events.order_by("id").values_list(*_REF_FIELDS)
+    return [LifeEventRef(*row) for row in rows[: max(1, min(limit, LIFE_EVENTS_PAGE_MAX))]]
+
+
+def life_events_by_reference(*, reference: str) -> list[LifeEventRef]:
+    """The registry changes an act made (a dossier's code), oldest first; none for an empty
+    reference. No access-log row: the caller (the dossier's page) records the access."""
+    reference = reference.strip()
+    if not reference:
+        return []
+    rows = LifeEvent.objects.filter(reference=reference).order_by("id").values_list(*_REF_FIELDS)
+    return [LifeEventRef(*row) for row in rows]
+
+
+# --- where a birth is registered: the PIN's province code --------------------------------------
+
+_province_pin_codes: dict[str, str] = {}
+
+
+def pin_province_code(unit_code: str) -> str:
+    """The 3-digit province code of the PIN of a child whose birth is registered by an agency
+    serving `unit_code`: a 2025 ward or province key, a pre-2025 unit key, or a PIN province
+    code itself ("087").
+
+    PIN province codes are the pre-2025 provinces' (DOMAIN.md §1), and the 2025 merger did not
+    renumber them (§2), so a 2025 unit needs the old province it belongs to:
+    - a pre-2025 unit: its own province;
+    - a 2025 ward that kept the code of an old ward the mapping names as its predecessor: that
+      old ward's province (the births of Mỹ Tho are still registered under 082, those of Cao
+      Lãnh under 087, both now in Đồng Tháp);
+    - otherwise (a 2025 province, a ward without such a link): the old province whose code the
+      2025 province kept (Resolution 202/2025/QH15 keeps one predecessor's code: 2025:82
+      Đồng Tháp gives 082, Tiền Giang's), else the lowest code among the old provinces merged
+      into it.
+    ValidationFailed (field `registered_in`) for an unknown unit."""
+    key = unit_code.strip()
+    if key in PROVINCE_CODES:
+        return key
+    unit = geo.unit_get(key) if key else None
+    code = None
+    if unit is not None and unit.scheme == geo.Scheme.PRE2025:
+        code = _legacy_pin_code(unit.province_key)
+    elif unit is not None:
+        code = (_ward_origin(unit) if unit.level == geo.Level.WARD else None) or _province_code(
+            unit.province_key
+        )
+    if code is None:
+        raise ValidationFailed(
+            {
+                "registered_in": _("Không xác định được mã tỉnh nơi đăng ký khai sinh của %(unit)s")
+                % {"unit": unit.full_name if unit else key}
+            }
+        )
+    return code
+
+
+def _legacy_pin_code(old_province_key: str) -> str | None:
+    code = old_province_key.partition(":")[2].zfill(3)
+    return code if code in PROVINCE_CODES else None
+
+
+def _ward_origin(ward: UnitInfo) -> str | None:
+    old = geo.unit_get(f"{geo.Scheme.PRE2025}:{ward.code}")
+    if old is None or old.level != geo.Level.WARD:
+        return None
+    if ward.key not in {u.key for u in geo.unit_current(old.key)}:
+        return None
+    return _legacy_pin_code(old.province_key)
+
+
+def _merged_into(pin_code: str, province_key: str) -> bool:
+    """Whether the old province of `pin_code` became (part of) the 2025 province."""
+    old = geo.legacy_province_by_pin_code(pin_code)
+    return old is not None and [u.key for u in geo.unit_current(old.key)] == [province_key]
+
+
+def _province_code(province_key: str) -> str | None:
+    """Master data: computed once per process for each 2025 province."""
+    if province_key not in _province_pin_codes:
+        province = geo.unit_get(province_key)
+        kept = province.code.zfill(3) if province else ""
+        if kept in PROVINCE_CODES and _merged_into(kept, province_key):
+            _province_pin_codes[province_key] = kept
+        else:
+            found = next(
+                (code for code in sorted(PROVINCE_CODES) if _merged_into(code, province_key)),
+                None,
+            )
+            if found is None:
+                return None
+            _province_pin_codes[province_key] = found
+    return _province_pin_codes[province_key]
+
+
+# --- kinship -----------------------------------------------------------------------------------
+
+
+def relation_between(*, actor: Actor, pin: str, other_pin: str, purpose: str) -> str | None:
+    """How `other_pin` stands to `pin` by the registry's own links: "self", "spouse", "child"
+    (other's mother or father is `pin`), "parent", "sibling" (a parent in common),
+    "grandchild", "grandparent"; None when the links do not say or a PIN is not in the
+    registry. Only the relation is told. A person may ask about themselves (`pin` is the
+    actor's own); anyone else needs the view permission. Access-log rows for both people."""
+    if actor.pin != pin:
+        actor.require(VIEW_PERMISSION)
+    _purpose_given(purpose)
+    _checked_pin(pin)
+    try:
+        pin_parse(other_pin)
+    except InvalidPin as exc:
+        raise ValidationFailed({"other_pin": str(exc)}) from None
+    if pin == other_pin:
+        return "self"
+    people = {
+        c.pk: c
+        for c in Citizen.objects.filter(pk__in=[pin, other_pin]).only(
+            "pin", "mother_pin", "father_pin", "spouse_pin"
+        )
+    }
+    if len(people) < 2:
+        return None
+    access_log_record(
+        actor=actor, subject_pins=[pin, other_pin], data="registry.relation", purpose=purpose
+    )
+    return kinship(people[pin], people[other_pin])
+
+
+@dataclass(frozen=True)
+class ChildView:
+    pin: str
+    full_name: str
+    birth_date: str  # YYYY-MM-DD, YYYY-MM or YYYY
+    sex: str
+
+    @property
+    def birth_date_label(self) -> str:
+        return partial_date_label(self.birth_date)
+
+    @property
+    def sex_label(self) -> str:
+        return sex_label(self.sex)
+
+
+def children_of(*, actor: Actor, pin: str, purpose: str) -> list[ChildView]:
+    """The living children the registry links to `pin` as their mother or father, oldest
+    first. A person may read their own children (their e-ID documents) without an access-log
+    row; anyone else needs the view permission and leaves a row for each child."""
+    _may_read(actor, _checked_pin(pin), purpose)
+    rows = (
+        Citizen.objects.filter(Q(mother_pin=pin) | Q(father_pin=pin), death_date__isnull=True)
+        .order_by("birth_date", "pin")
+        .values_list("pin", "full_name", "birth_date", "birth_date_precision", "sex")
+    )
+    children = [
+        ChildView(child, full_name, str(PartialDate(born, precision)), sex)
+        for child, full_name, born, precision, sex in rows
+    ]
+    if actor.pin != pin:
+        access_log_record(
+            actor=actor,
+            subject_pins=[c.pin for c in children],
+            data="registry.children",
+            purpose=purpose,
+        )
+    return children

@@ -2,6 +2,13 @@
 
 Each service is one transaction: the permission check, the rules (every violation reported as a
 field error, nothing written), the change, the life event and the audit row.
+
+The services a dossier's decision runs as its effects (births, deaths, marriages, residence,
+absences, cards) are nestable (`@transaction.atomic`, not durable): the dossier step calls them
+inside its own transaction, so that the decision and the registry change commit together or not
+at all. They take the act's `reference` (the dossier's code), record it on the life event and
+the audit row, and are idempotent by it: a retried act finds its first event and writes nothing.
+The others stay durable: each is a transaction of its own.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -21,9 +28,12 @@ from motcua.core.errors import ValidationFailed
 from motcua.geo.selectors import units_get
 from motcua.registry.cards import card_expiry
 from motcua.registry.dates import PartialDate, add_years, age_on
+from motcua.registry.kinship import HOUSEHOLD_RELATION, kinship
 from motcua.registry.models import (
+    Absence,
     Citizen,
     ContactSource,
+    DeletionGrounds,
     Household,
     HouseholdMember,
     IdCard,
@@ -42,6 +52,9 @@ CHANGE_PERMISSION = "registry.change_citizen"
 MIN_PARENT_AGE_GAP = 12
 MIN_MARRIAGE_AGE = {"M": 20, "F": 18}  # Luật Hôn nhân và gia đình 2014, Điều 8
 PIN_ATTEMPTS = 20
+FULL_AGE = 18  # người thành niên, Bộ luật Dân sự 2015, Điều 20
+REFERENCE_MAX = 64
+DESTINATION_MAX = 200  # Absence.destination
 
 # Fields a correction may change; the PIN itself never changes.
 CORRECTABLE_FIELDS = (
@@ -196,6 +209,7 @@ def _record_event(
     reason: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    reference: str = "",
 ) -> None:
     LifeEvent.objects.create(
         citizen=citizen,
@@ -207,22 +221,58 @@ def _record_event(
         reason=reason,
         before=before or {},
         after=after or {},
+        reference=reference,
     )
     audit_record(
         actor=actor,
         action=f"registry.{kind}",
         object_type="citizen",
         object_id=citizen.pk,
-        reason=" — ".join(filter(None, [legal_basis, reason])),
+        reason=" — ".join(filter(None, [legal_basis, reason, reference])),
         before=before,
         after=after,
     )
 
 
+def _checked_reference(reference: str) -> str:
+    reference = reference.strip()
+    if len(reference) > REFERENCE_MAX:
+        raise ValidationFailed({"reference": _("Tối đa %(max)s ký tự") % {"max": REFERENCE_MAX}})
+    return reference
+
+
+def _earlier_event(
+    *, kind: str, reference: str, pins: list[str] | None = None, after_key: str = ""
+) -> LifeEvent | None:
+    """The first event of `kind` that the act `reference` recorded (for one of `pins`, and
+    with `after_key` in its `after`), or None; never one for an empty reference."""
+    if not reference:
+        return None
+    events = LifeEvent.objects.filter(kind=kind, reference=reference)
+    if pins is not None:
+        events = events.filter(citizen_id__in=pins)
+    if after_key:
+        events = events.filter(after__has_key=after_key)
+    return events.order_by("id").first()
+
+
+def _lock_reference(kind: str, reference: str) -> None:
+    """Serialise acts with one reference until the transaction ends, where no row can be
+    locked (a birth creates its person)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"registry.{kind}:{reference}"]
+        )
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
 # --- births, deaths, corrections -------------------------------------------------------------
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def citizen_register_birth(
     *,
     actor: Actor,
@@ -239,9 +289,17 @@ def citizen_register_birth(
     nationality: str = "VN",
     legal_basis: str = gettext_noop("Luật Hộ tịch 2014, Điều 16"),
     today: date | None = None,
+    reference: str = "",
 ) -> str:
-    """Register a birth and give the child a new PIN; returns the PIN."""
+    """Register a birth and give the child a new PIN; returns the PIN. Again with the same
+    `reference`: the PIN registered the first time, nothing written."""
     actor.require(CHANGE_PERMISSION)
+    reference = _checked_reference(reference)
+    if reference:
+        _lock_reference(LifeEvent.Kind.BIRTH, reference)
+        earlier = _earlier_event(kind=LifeEvent.Kind.BIRTH, reference=reference)
+        if earlier is not None:
+            return earlier.citizen_id
     today = today or date.today()
     if registered_in not in PROVINCE_CODES:
         raise ValidationFailed(
@@ -271,6 +329,7 @@ def citizen_register_birth(
         occurred_on=birth_date,
         legal_basis=legal_basis,
         after=citizen_snapshot(citizen),
+        reference=reference,
     )
     return citizen.pk
 
@@ -290,7 +349,7 @@ def _insert_with_new_pin(citizen: Citizen, *, province_code: str) -> None:
     raise RuntimeError("no free PIN serial found; the year's number space is nearly full")
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def citizen_record_death(
     *,
     actor: Actor,
@@ -299,9 +358,13 @@ def citizen_record_death(
     reason: str = "",
     legal_basis: str = gettext_noop("Luật Hộ tịch 2014, Điều 33"),
     today: date | None = None,
+    reference: str = "",
 ) -> None:
     actor.require(CHANGE_PERMISSION)
+    reference = _checked_reference(reference)
     citizen = _locked_citizen(pin)
+    if _earlier_event(kind=LifeEvent.Kind.DEATH, reference=reference, pins=[citizen.pk]):
+        return
     _require_living(citizen)
     before = {"death_date": None}
     citizen.death_date = death_date
@@ -317,6 +380,7 @@ def citizen_record_death(
         reason=reason,
         before=before,
         after={"death_date": death_date.isoformat()},
+        reference=reference,
     )
 
 
@@ -379,7 +443,7 @@ def _parse_errors(values: dict[str, str | None]) -> dict[str, str]:
 # --- marriage --------------------------------------------------------------------------------
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def marriage_register(
     *,
     actor: Actor,
@@ -387,9 +451,13 @@ def marriage_register(
     pin_b: str,
     married_on: date,
     legal_basis: str = gettext_noop("Luật Hộ tịch 2014, Điều 18"),
+    reference: str = "",
 ) -> None:
     actor.require(CHANGE_PERMISSION)
+    reference = _checked_reference(reference)
     a, b = (_locked_citizen(pin) for pin in sorted([pin_a, pin_b]))
+    if _earlier_event(kind=LifeEvent.Kind.MARRIAGE, reference=reference, pins=[a.pk, b.pk]):
+        return
     errors: dict[str, str] = {}
     for field, person in (("pin_a", a), ("pin_b", b)):
         if not person.is_living:
@@ -417,6 +485,7 @@ def marriage_register(
             legal_basis=legal_basis,
             before={"spouse_pin": ""},
             after={"spouse_pin": spouse.pk},
+            reference=reference,
         )
 
 
@@ -473,7 +542,7 @@ class ResidenceMove:
     relation: str = ""
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def residence_move(
     *,
     actor: Actor,
@@ -483,11 +552,20 @@ def residence_move(
     legal_basis: str = gettext_noop("Luật Cư trú 2020"),
     today: date | None = None,
     contact: ContactGiven | None = None,
+    reference: str = "",
 ) -> None:
     """Register a residence. A `contact` the person gives at registration becomes their
     contact on record."""
     actor.require(CHANGE_PERMISSION)
+    reference = _checked_reference(reference)
     citizen = _locked_citizen(pin)
+    if _earlier_event(
+        kind=LifeEvent.Kind.RESIDENCE,
+        reference=reference,
+        pins=[citizen.pk],
+        after_key=f"{move.kind}_residence",
+    ):
+        return
     _require_living(citizen)
     _raise_if(_contact_errors(contact))
     household = _check_move(citizen, move, today=today or date.today())
@@ -520,6 +598,7 @@ def residence_move(
         reason=reason,
         before={f"{move.kind}_residence": before, **contact_before},
         after={f"{move.kind}_residence": _residence_json(residence), **contact_after},
+        reference=reference,
     )
 
 
@@ -602,6 +681,239 @@ def _residence_json(residence: Residence) -> dict[str, Any]:
     }
 
 
+@transaction.atomic
+def residence_delete(
+    *,
+    actor: Actor,
+    pin: str,
+    on: date,
+    grounds: str,
+    kind: str = "permanent",
+    reason: str = "",
+    legal_basis: str = gettext_noop("Luật Cư trú 2020, Điều 24"),
+    reference: str = "",
+) -> None:
+    """Delete a person's residence registration of `kind` (xóa đăng ký cư trú): the current
+    residence ends on `on` and, for permanent residence, so does the household membership.
+    `grounds` is one of DeletionGrounds: "death" only for a person recorded dead (a living
+    person's residence is never deleted for a death), any other grounds only for a living one.
+    A household whose head leaves gets its default head (see _succeed_head)."""
+    actor.require(CHANGE_PERMISSION)
+    reference = _checked_reference(reference)
+    citizen = _locked_citizen(pin)
+    key = f"{kind}_residence"
+    if _earlier_event(
+        kind=LifeEvent.Kind.DEREGISTERED, reference=reference, pins=[citizen.pk], after_key=key
+    ):
+        return
+    current = _check_deletion(citizen, on=on, grounds=grounds, kind=kind)
+    before: dict[str, Any] = {key: _residence_json(current)}
+    after: dict[str, Any] = {key: None, "grounds": grounds}
+    current.valid_to = on
+    current.save(update_fields=["valid_to"])
+    membership = None
+    if kind == Residence.Kind.PERMANENT:
+        membership = (
+            HouseholdMember.objects.select_for_update()
+            .filter(citizen=citizen, left_on__isnull=True)
+            .first()
+        )
+    if membership is not None:
+        membership.left_on = on
+        membership.save(update_fields=["left_on"])
+        before["household"] = {
+            "household_id": membership.household_id,
+            "relation": membership.relation,
+        }
+        after["household"] = None
+    _record_event(
+        actor=actor,
+        citizen=citizen,
+        kind=LifeEvent.Kind.DEREGISTERED,
+        occurred_on=on,
+        legal_basis=legal_basis,
+        reason=reason,
+        before=before,
+        after=after,
+        reference=reference,
+    )
+    if membership is not None and membership.relation == Relation.HEAD:
+        _succeed_head(
+            actor=actor,
+            household_id=membership.household_id,
+            previous_head=citizen.pk,
+            on=on,
+            legal_basis=legal_basis,
+            reference=reference,
+        )
+
+
+def _check_deletion(citizen: Citizen, *, on: date, grounds: str, kind: str) -> Residence:
+    """The rules of a deletion; returns the (locked) residence that ends."""
+    errors: dict[str, str] = {}
+    names = {"full_name": citizen.full_name}
+    if grounds not in DeletionGrounds.values:
+        errors["grounds"] = _("Chọn căn cứ xóa đăng ký cư trú")
+    elif grounds == DeletionGrounds.DEATH and citizen.is_living:
+        errors["pin"] = (
+            _(
+                "%(full_name)s chưa được khai tử: không xóa đăng ký cư trú của người còn sống "
+                "với lý do đã chết"
+            )
+            % names
+        )
+    elif grounds != DeletionGrounds.DEATH and not citizen.is_living:
+        errors["pin"] = _(
+            "%(full_name)s đã mất ngày %(death_date)s: căn cứ xóa đăng ký là người đã chết"
+        ) % {**names, "death_date": _day(citizen.death_date or on)}
+    current = None
+    if kind not in Residence.Kind.values:
+        errors["kind"] = _("Loại cư trú là permanent hoặc temporary")
+    else:
+        current = (
+            Residence.objects.select_for_update()
+            .filter(citizen=citizen, kind=kind, valid_to__isnull=True)
+            .first()
+        )
+        if current is None:
+            errors.setdefault(
+                "pin",
+                _("%(full_name)s không có nơi %(kind)s hiện tại")
+                % {**names, "kind": Residence.Kind(kind).label},
+            )
+    if on > date.today():
+        errors["on"] = _("Ngày ở tương lai")
+    elif current is not None and on < current.valid_from:
+        errors["on"] = _("Trước ngày bắt đầu nơi ở hiện tại (%(valid_from)s)") % {
+            "valid_from": _day(current.valid_from)
+        }
+    _raise_if(errors)
+    assert current is not None  # no errors: there is a current residence
+    return current
+
+
+def _succeed_head(
+    *,
+    actor: Actor,
+    household_id: int,
+    previous_head: str,
+    on: date,
+    legal_basis: str,
+    reference: str,
+) -> None:
+    """A household whose head has left gets the law's default head until its members choose
+    another (Luật Cư trú 2020, Điều 10): the oldest living member of full age (18), else the
+    oldest living member; ties go to the lower PIN. Each remaining member's relation to the
+    head is then read again from the registry's kinship links ("other" where they do not
+    tell); every change is a life event and an audit row."""
+    members = [
+        m
+        for m in HouseholdMember.objects.select_for_update(of=("self",))
+        .filter(household_id=household_id, left_on__isnull=True)
+        .select_related("citizen")
+        if m.citizen.is_living
+    ]
+    if not members:
+        return
+    adults = [m for m in members if age_on(m.citizen.birth_date, on) >= FULL_AGE]
+    head = min(adults or members, key=lambda m: (m.citizen.birth_date, m.citizen_id))
+    # The new head first: one head per household at any moment.
+    for member in sorted(members, key=lambda m: m is not head):
+        if member is head:
+            relation = Relation.HEAD
+        else:
+            relation = HOUSEHOLD_RELATION.get(
+                kinship(head.citizen, member.citizen) or "", Relation.OTHER
+            )
+        if member.relation == relation:
+            continue
+        before = {"household_id": household_id, "relation": member.relation}
+        member.relation = relation
+        member.save(update_fields=["relation"])
+        _record_event(
+            actor=actor,
+            citizen=member.citizen,
+            kind=LifeEvent.Kind.HOUSEHOLD,
+            occurred_on=on,
+            legal_basis=legal_basis,
+            before={**before, "head_pin": previous_head},
+            after={"household_id": household_id, "relation": relation, "head_pin": head.citizen_id},
+            reference=reference,
+        )
+
+
+# --- absences ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def absence_declare(
+    *,
+    actor: Actor,
+    pin: str,
+    since: date,
+    until: date,
+    destination: str,
+    reason: str,
+    legal_basis: str = gettext_noop("Luật Cư trú 2020, Điều 31"),
+    reference: str = "",
+) -> None:
+    """Record a declared absence (khai báo tạm vắng) from `since` until `until` (the day of
+    return, after `since`): a living person, a destination, and no other absence of theirs
+    overlapping."""
+    actor.require(CHANGE_PERMISSION)
+    reference = _checked_reference(reference)
+    citizen = _locked_citizen(pin)
+    if _earlier_event(kind=LifeEvent.Kind.ABSENCE, reference=reference, pins=[citizen.pk]):
+        return
+    _require_living(citizen)
+    destination = normalize_name(destination)
+    reason = unicodedata.normalize("NFC", reason.strip())
+    errors: dict[str, str] = {}
+    if not destination:
+        errors["destination"] = _("Bắt buộc")
+    elif len(destination) > DESTINATION_MAX:
+        errors["destination"] = _("Tối đa %(max)s ký tự") % {"max": DESTINATION_MAX}
+    if since < citizen.birth_date:
+        errors["since"] = _("Trước ngày sinh")
+    if until <= since:
+        errors["until"] = _("Ngày kết thúc tạm vắng phải sau ngày bắt đầu")
+    else:
+        overlapping = (
+            Absence.objects.filter(citizen=citizen, since__lt=until, until__gt=since)
+            .order_by("since")
+            .first()
+        )
+        if overlapping is not None:
+            errors["since"] = _(
+                "Đã khai báo tạm vắng từ %(since)s đến %(until)s, trùng thời gian này"
+            ) % {"since": _day(overlapping.since), "until": _day(overlapping.until)}
+    _raise_if(errors)
+    Absence.objects.create(
+        citizen=citizen,
+        since=since,
+        until=until,
+        destination=destination,
+        reason=reason,
+        recorded_at=datetime.now(UTC),
+    )
+    _record_event(
+        actor=actor,
+        citizen=citizen,
+        kind=LifeEvent.Kind.ABSENCE,
+        occurred_on=since,
+        legal_basis=legal_basis,
+        reason=reason,
+        after={
+            "absence": {
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+                "destination": destination,
+            }
+        },
+        reference=reference,
+    )
+
+
 # --- contacts on record ----------------------------------------------------------------------
 
 
@@ -671,7 +983,7 @@ def _record_contact(
 # --- ID cards --------------------------------------------------------------------------------
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def idcard_issue(
     *,
     actor: Actor,
@@ -680,11 +992,18 @@ def idcard_issue(
     issued_by: str = gettext_noop("Cục Cảnh sát quản lý hành chính về trật tự xã hội"),
     legal_basis: str = gettext_noop("Luật Căn cước 2023, Điều 23"),
     contact: ContactGiven | None = None,
+    reference: str = "",
 ) -> date | None:
-    """Issue (or renew) the ID card; the old card is marked replaced. Returns the expiry date.
-    A `contact` the person gives at the counter becomes their contact on record."""
+    """Issue (or renew) the ID card; the old card is marked replaced. Returns the expiry date
+    (again with the same `reference`: that card's, nothing written). A `contact` the person
+    gives at the counter becomes their contact on record."""
     actor.require(CHANGE_PERMISSION)
+    reference = _checked_reference(reference)
     citizen = _locked_citizen(pin)
+    earlier = _earlier_event(kind=LifeEvent.Kind.CARD, reference=reference, pins=[citizen.pk])
+    if earlier is not None:
+        expires = earlier.after.get("card", {}).get("expires_on")
+        return date.fromisoformat(expires) if expires else None
     _require_living(citizen)
     errors = _contact_errors(contact)
     if issued_on < citizen.birth_date:
@@ -712,6 +1031,7 @@ def idcard_issue(
             },
             **contact_change[1],
         },
+        reference=reference,
     )
     return expires_on
 
