@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "motcua.registry",
     "motcua.identity",
     "motcua.catalog",
+    "motcua.insurance",
+    "motcua.benefits",
     "motcua.dossiers",
     "motcua.linkage",
     "motcua.exchange",
