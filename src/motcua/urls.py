@@ -9,6 +9,13 @@ from motcua.identity.authorize import AuthorizeView, DiscoveryView, UserInfoEndp
 from motcua.web import backoffice, citizen
 from motcua.web import views as web
 from motcua.web.admin_site import staff_admin
+from motcua.web.packages import (
+    package_check_view,
+    package_start_view,
+    package_submitted_view,
+    package_view,
+    package_withdraw_view,
+)
 
 # The provider's endpoints, with our authorization view in front of django-oauth-toolkit's.
 # Only the code flow: no device grant, no client self-registration, no application pages.
@@ -55,6 +62,15 @@ urlpatterns = [
     path("thu-tuc/<str:code>/", citizen.procedure_view, name="procedure"),
     path("thu-tuc/<str:code>/nop/", citizen.submit_view, name="submit"),
     path("thu-tuc/<str:code>/nop/kiem-tra/", citizen.check_view, name="submit_check"),
+    path("lien-thong/<str:kind>/", package_start_view, name="package_start"),
+    path("lien-thong/<str:kind>/kiem-tra/", package_check_view, name="package_check"),
+    path("lien-thong/ho-so/<int:package_id>/", package_view, name="citizen_package"),
+    path(
+        "lien-thong/ho-so/<int:package_id>/da-nop/",
+        package_submitted_view,
+        name="package_submitted",
+    ),
+    path("lien-thong/ho-so/<int:package_id>/rut/", package_withdraw_view, name="package_withdraw"),
     path("tra-cuu-ho-so/", citizen.lookup_view, name="dossier_lookup"),
     path("ho-so/", citizen.my_dossiers_view, name="my_dossiers"),
     path("ho-so/<int:dossier_id>/", citizen.dossier_view, name="citizen_dossier"),

@@ -430,7 +430,11 @@ def _level_too_low(request: HttpRequest, code: str, needed: int) -> HttpResponse
 
 @citizen_required
 def my_dossiers_view(request: HttpRequest, actor: Actor) -> HttpResponse:
-    return _page(request, "web/my_dossiers.html", {"dossiers": dossiers.dossiers_of(actor=actor)})
+    context = {
+        "dossiers": dossiers.dossiers_of(actor=actor),
+        "packages": dossiers.packages_of(actor=actor),
+    }
+    return _page(request, "web/my_dossiers.html", context)
 
 
 def _detail(actor: Actor, dossier_id: int) -> dossiers.DossierDetail:
