@@ -7,6 +7,7 @@ from motcua.core.views import favicon, healthz
 from motcua.identity import passkeys
 from motcua.identity.authorize import AuthorizeView, DiscoveryView, UserInfoEndpoint
 from motcua.web import backoffice, citizen
+from motcua.web import offers as offer_pages
 from motcua.web import views as web
 from motcua.web.admin_site import staff_admin
 from motcua.web.packages import (
@@ -86,6 +87,15 @@ urlpatterns = [
         name="citizen_apology",
     ),
     path("ho-so/<int:dossier_id>/<str:paper>.pdf", citizen.paper_view, name="citizen_paper"),
+    path("dich-vu-chu-dong/", offer_pages.offers_view, name="offers"),
+    path(
+        "dich-vu-chu-dong/<int:offer_id>/nhan/", offer_pages.offer_accept_view, name="offer_accept"
+    ),
+    path(
+        "dich-vu-chu-dong/<int:offer_id>/tu-choi/",
+        offer_pages.offer_decline_view,
+        name="offer_decline",
+    ),
     path("can-bo/", include("motcua.web.backoffice_urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the header's switch

@@ -308,3 +308,24 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} → {self.pin}"
+
+
+class OfferCursor(models.Model):
+    """How far the proactive-services scan has read a stream of events (the registry's life
+    events, the e-ID's level raises) and which day it last looked at ages. Events up to
+    `position` are settled; those up to `seen` were read once and are read again by the next
+    scan (offers are unique per rule, person and trigger), so an event committed late, with a
+    smaller id than one already read, is not skipped."""
+
+    name = models.CharField(max_length=40, unique=True)
+    position = models.BigIntegerField(default=0)
+    seen = models.BigIntegerField(default=0)
+    scanned_on = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = gettext_lazy("vị trí quét dịch vụ chủ động")
+        verbose_name_plural = pgettext_lazy("plural", "vị trí quét dịch vụ chủ động")
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.position}"

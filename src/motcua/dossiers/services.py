@@ -633,3 +633,10 @@ def dossier_submission_check(*, actor: Actor, submission: Submission) -> None:
         actor=actor, pin=pin, purpose=gettext_noop("Nộp hồ sơ %(code)s") % {"code": snapshot.code}
     )
     _checked_submission(actor, snapshot, record, submission)
+
+
+# --- proactive services (dossiers/offers.py) -----------------------------------------------------
+from motcua.dossiers.offers import OfferAccepted as OfferAccepted  # noqa: E402
+from motcua.dossiers.offers import offer_accept as offer_accept  # noqa: E402
+from motcua.dossiers.offers import offer_decline as offer_decline  # noqa: E402
+from motcua.dossiers.offers import offers_scan as offers_scan  # noqa: E402

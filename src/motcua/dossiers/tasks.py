@@ -27,3 +27,18 @@ def package_advance_task(package_id: int) -> None:
 @app.task(queue=PACKAGES_QUEUE, name="dossiers.packages_sweep")
 def packages_sweep_task(timestamp: int) -> None:
     packages.packages_sweep()
+
+
+# --- proactive services (offers.py) --------------------------------------------------------------
+from motcua.dossiers.offers import offers_scan  # noqa: E402
+
+OFFERS_QUEUE = "offers"
+
+
+# Every hour: new life events and e-ID level raises offered, the cards reaching a renewal age
+# (looked at once a day), offers completed with their dossier or package, expired ones closed.
+# One scan at a time (the lock); each is safe to repeat, and a crash loses nothing.
+@app.periodic(cron="41 * * * *", periodic_id="offers_scan")
+@app.task(queue=OFFERS_QUEUE, name="dossiers.offers_scan", lock="dossiers.offers_scan")
+def offers_scan_task(timestamp: int) -> int:
+    return offers_scan()

@@ -57,6 +57,7 @@ def _portal(request: HttpRequest) -> Layout:
     ]
     if citizen:
         items.append((_("Hồ sơ của tôi"), reverse("my_dossiers")))
+        items.append((_("Dịch vụ chủ động"), reverse("offers")))
         items.append((_("Tài khoản"), reverse("identity:account")))
     return Layout(
         area="portal",
