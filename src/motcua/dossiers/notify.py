@@ -8,14 +8,16 @@ from django.conf import settings
 
 from motcua.catalog.selectors import Status
 from motcua.core.messaging import message_send
-from motcua.dossiers.models import Dossier
+from motcua.dossiers.models import Dossier, PackageStep
 from motcua.identity.selectors import contact_of
 
 log = logging.getLogger("motcua.dossiers")
 
 
 def status_changed(dossier_id: int) -> None:
-    """Runs after the change committed, so a failing gateway never undoes it: it is logged."""
+    """Runs after the change committed: the linked package the dossier is a step of moves on,
+    and the citizen is told (a failing gateway never undoes the change: it is logged)."""
+    _package_moves_on(dossier_id)
     dossier = Dossier.objects.filter(pk=dossier_id).first()
     contact = contact_of(dossier.applicant_pin) if dossier else None
     if dossier is None or contact is None:
@@ -32,3 +34,11 @@ def status_changed(dossier_id: int) -> None:
             message_send(destination=destination, subject=f"Hồ sơ {dossier.code}", text=text)
         except Exception:
             log.exception("notifying %s of dossier %s failed", destination, dossier.code)
+
+
+def _package_moves_on(dossier_id: int) -> None:
+    from motcua.dossiers.packages import package_enqueue  # packages builds on services
+
+    step = PackageStep.objects.filter(dossier_id=dossier_id).values_list("package_id").first()
+    if step is not None:
+        package_enqueue(step[0])

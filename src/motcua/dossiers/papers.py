@@ -20,12 +20,15 @@ class PaperNeed:
 
 
 def _results_held(pin: str, codes: set[str]) -> set[str]:
-    """Procedures whose result this citizen has already received from us."""
+    """Procedures whose electronic result this citizen already has from us (issued is enough:
+    a linked package's next step uses the result the moment it is issued)."""
     if not codes:
         return set()
     return set(
         Dossier.objects.filter(
-            applicant_pin=pin, procedure_code__in=codes, status=Status.RETURNED
+            applicant_pin=pin,
+            procedure_code__in=codes,
+            status__in=(Status.RESULT_ISSUED, Status.RETURNED),
         ).values_list("procedure_code", flat=True)
     )
 

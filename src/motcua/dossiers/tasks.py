@@ -6,7 +6,7 @@ from __future__ import annotations
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
-from motcua.dossiers import packages
+from motcua.dossiers import services
 
 PACKAGES_QUEUE = "packages"
 
@@ -19,18 +19,17 @@ PACKAGES_QUEUE = "packages"
     retry=RetryStrategy(max_attempts=5, exponential_wait=2),
 )
 def package_advance_task(package_id: int) -> None:
-    packages.package_advance(package_id)
+    services.package_advance(package_id)
 
 
 # Every minute: packages a crash left behind, and steps past the group's supplement deadline.
 @app.periodic(cron="* * * * *", periodic_id="packages_sweep")
 @app.task(queue=PACKAGES_QUEUE, name="dossiers.packages_sweep")
 def packages_sweep_task(timestamp: int) -> None:
-    packages.packages_sweep()
+    services.packages_sweep()
 
 
 # --- proactive services (offers.py) --------------------------------------------------------------
-from motcua.dossiers.offers import offers_scan  # noqa: E402
 
 OFFERS_QUEUE = "offers"
 
@@ -41,4 +40,4 @@ OFFERS_QUEUE = "offers"
 @app.periodic(cron="41 * * * *", periodic_id="offers_scan")
 @app.task(queue=OFFERS_QUEUE, name="dossiers.offers_scan", lock="dossiers.offers_scan")
 def offers_scan_task(timestamp: int) -> int:
-    return offers_scan()
+    return services.offers_scan()
