@@ -69,6 +69,11 @@ def access_token(client_id: str, scope: str = "dossiers", *, ttl_s: int = 300) -
 def id_token_for(person: Person, portal: Portal, *, level: int = 1) -> str:
     """The id_token the provider issues to the portal when the person signs in there (the code
     flow with PKCE, the consent screen, and at level 2 the second factor)."""
+    return str(tokens_for(person, portal, level=level)["id_token"])
+
+
+def tokens_for(person: Person, portal: Portal, *, level: int = 1) -> dict[str, object]:
+    """The provider's whole token answer to the portal for the person's sign-in."""
     client = Client()
     signed_in(client, person)
     verifier, challenge = pkce_pair()
@@ -84,7 +89,7 @@ def id_token_for(person: Person, portal: Portal, *, level: int = 1) -> str:
     answer = consent_and_code(client, url)
     tokens = token_request(client, portal.credentials, code=answer["code"], code_verifier=verifier)
     assert tokens["_status"] == 200, tokens
-    return str(tokens["id_token"])
+    return tokens
 
 
 @dataclass
