@@ -799,3 +799,14 @@ from motcua.dossiers.offers import offer_get as offer_get  # noqa: E402
 from motcua.dossiers.offers import offer_key as offer_key  # noqa: E402
 from motcua.dossiers.offers import offer_rules as offer_rules  # noqa: E402
 from motcua.dossiers.offers import offers_of as offers_of  # noqa: E402
+
+
+def package_id_by_code(*, actor: Actor, code: str) -> int:
+    """The id of the citizen's own linked package with this code (for partner portals, which
+    know packages by code); anyone else's is not found, as an unknown code."""
+    from motcua.dossiers.models import Package
+
+    row = Package.objects.filter(code=code.strip()).values_list("id", "applicant_pin").first()
+    if row is None or actor.kind != "citizen" or actor.pin != row[1]:
+        raise NotFound(_("Không có hồ sơ liên thông"))
+    return int(row[0])

@@ -21,7 +21,7 @@ from ninja.responses import Status
 from motcua.core.api_schemas import error_responses
 from motcua.core.errors import ValidationFailed
 from motcua.core.inputs import SingleLine
-from motcua.dossiers.services import Submission
+from motcua.dossiers.services import PackageSubmission, Submission
 from motcua.exchange import selectors, services
 from motcua.exchange.auth import (
     ID_TOKEN_HEADER,
@@ -207,6 +207,89 @@ def dossier_supplement(
         caller=caller, code=code, files=_files(request), note=form.note
     )
     return selectors.citizen_dossier(caller=caller, code=code)
+
+
+# --- linked packages ------------------------------------------------------------------------------
+
+
+class PackageForm(Schema):
+    kind: SingleLine = Field(max_length=8, description="birth or death")
+    steps: str = Field(
+        "", description="The steps chosen (death package), comma-separated choice names"
+    )
+    declaration: str = Field(description="The package's declaration: a JSON object")
+
+
+class PackageFiledOut(Schema):
+    code: str
+    appointment: date = Field(description="The one appointment of the whole group")
+    created: bool
+
+
+@router.post(
+    "/packages",
+    response={
+        201: PackageFiledOut,
+        200: PackageFiledOut,
+        **error_responses(401, 403, 404, 413, 422),
+    },
+    auth=CITIZEN,
+    openapi_extra=_CITIZEN_HEADER,
+    summary="File a linked package for the citizen (multipart; files as file_<component>)",
+)
+def package_submit(
+    request: HttpRequest,
+    form: Form[PackageForm],
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=8, max_length=64),
+) -> Status[PackageFiledOut]:
+    filed = services.exchange_package_submit(
+        caller=_citizen(request),
+        submission=PackageSubmission(
+            kind=form.kind,
+            declaration=_declaration(form.declaration),
+            steps=tuple(s.strip() for s in form.steps.split(",") if s.strip()),
+            idempotency_key=idempotency_key,
+            files=_files(request),
+        ),
+    )
+    out = PackageFiledOut(code=filed.code, appointment=filed.due_on, created=filed.created)
+    return Status(201 if filed.created else 200, out)
+
+
+class PackageStepOut(Schema):
+    position: int
+    procedure_code: str
+    procedure_name: str
+    agency_name: str
+    status: str
+    status_label: str
+    dossier_code: str
+    dossier_status_label: str
+    appointment: date | None
+    reason: str
+
+
+class PackageOut(Schema):
+    code: str
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    submitted_at: datetime
+    appointment: date
+    finished_at: datetime | None
+    steps: list[PackageStepOut]
+
+
+@router.get(
+    "/packages/{code}",
+    response={200: PackageOut, **error_responses(401, 403, 404)},
+    auth=CITIZEN,
+    openapi_extra=_CITIZEN_HEADER,
+    summary="One of the citizen's linked packages: its steps and the one appointment",
+)
+def package_read(request: HttpRequest, code: str) -> selectors.PackageStatus:
+    return selectors.citizen_package(caller=_citizen(request), code=code)
 
 
 # --- the partner's webhook subscriptions --------------------------------------------------------

@@ -12,7 +12,13 @@ from django.utils.translation import gettext_noop
 
 from motcua.catalog.selectors import NATIONAL_CODES
 from motcua.core.access import access_log_record
-from motcua.dossiers.selectors import dossier_detail, dossier_id_by_code, dossiers_of
+from motcua.dossiers.selectors import (
+    dossier_detail,
+    dossier_id_by_code,
+    dossiers_of,
+    package_detail,
+    package_id_by_code,
+)
 from motcua.exchange.auth import CitizenCaller, PartnerCaller
 from motcua.exchange.models import DeliveryStatus, Subscription
 
@@ -115,6 +121,71 @@ def citizen_dossier(*, caller: CitizenCaller, code: str) -> DossierStatus:
                 note=e.note,
             )
             for e in detail.events
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class PackageStepLine:
+    position: int
+    procedure_code: str
+    procedure_name: str
+    agency_name: str
+    status: str
+    status_label: str
+    dossier_code: str  # "" until the step is filed; then GET /dossiers/{code}
+    dossier_status_label: str
+    appointment: date | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class PackageStatus:
+    code: str
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    submitted_at: datetime
+    appointment: date  # the one appointment of the whole group
+    finished_at: datetime | None
+    steps: list[PackageStepLine]
+
+
+def citizen_package(*, caller: CitizenCaller, code: str) -> PackageStatus:
+    """One of the citizen's linked packages by its code: each step and where it stands, the one
+    appointment; anyone else's is not found."""
+    view = package_detail(
+        actor=caller.citizen, package_id=package_id_by_code(actor=caller.citizen, code=code)
+    )
+    _logged(
+        caller,
+        "dossiers.package",
+        gettext_noop("Xem tình trạng hồ sơ %(code)s thay công dân") % {"code": view.code},
+    )
+    return PackageStatus(
+        code=view.code,
+        kind=view.kind,
+        kind_label=view.kind_label,
+        status=view.status,
+        status_label=view.status_label,
+        submitted_at=view.submitted_at,
+        appointment=view.due_on,
+        finished_at=view.finished_at,
+        steps=[
+            PackageStepLine(
+                position=s.position,
+                procedure_code=s.procedure_code,
+                procedure_name=s.procedure_name,
+                agency_name=s.agency_name,
+                status=s.status,
+                status_label=s.status_label,
+                dossier_code=s.dossier_code,
+                dossier_status_label=s.dossier_status_label,
+                appointment=s.due_on,
+                reason=s.reason,
+            )
+            for s in view.steps
         ],
     )
 

@@ -31,7 +31,16 @@ from motcua.dossiers.selectors import (
     dossier_events_since,
     dossier_id_by_code,
 )
-from motcua.dossiers.services import Step, Submission, Submitted, dossier_act, dossier_submit
+from motcua.dossiers.services import (
+    PackageFiled,
+    PackageSubmission,
+    Step,
+    Submission,
+    Submitted,
+    dossier_act,
+    dossier_submit,
+    package_submit,
+)
 from motcua.exchange import webhooks
 from motcua.exchange.auth import CitizenCaller
 from motcua.exchange.models import (
@@ -221,6 +230,17 @@ def exchange_dossier_submit(*, caller: CitizenCaller, submission: Submission) ->
     )
     _filed(caller, FilingKind.DOSSIER, submitted.code, submitted.created)
     return submitted
+
+
+def exchange_package_submit(
+    *, caller: CitizenCaller, submission: PackageSubmission
+) -> PackageFiled:
+    """File a linked package (birth, death) for the signed-in citizen; its steps' dossiers are
+    filed by the background worker, and their status changes go to this partner too. A retry
+    with the same idempotency key returns the first package."""
+    filed = package_submit(actor=caller.citizen, submission=submission, eid_level=caller.eid_level)
+    _filed(caller, FilingKind.PACKAGE, filed.code, filed.created)
+    return filed
 
 
 def exchange_dossier_supplement(
