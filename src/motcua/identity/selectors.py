@@ -24,7 +24,7 @@ from motcua.core.actors import Actor
 from motcua.core.text import fold
 from motcua.identity.models import Account, AccountSession, Consent, LoginAttempt, RelyingParty
 from motcua.identity.services.accounts import REGISTRATION_ATTEMPT
-from motcua.registry.selectors import CitizenRecord, citizen_get
+from motcua.registry.selectors import ChildView, CitizenRecord, children_of, citizen_get
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ class AccountOverview:
     consents: list[ConsentView]
     sessions: list[SessionView]
     logins: list[LoginView]
-    children: list[str]
+    children: list[str]  # PINs of the children's e-ID accounts this account manages
+    children_on_record: list[ChildView]  # the living children the registry links to the person
 
 
 LEVEL_WORDS = {
@@ -123,11 +124,8 @@ def session_level_words(acr: int) -> str:
 
 def account_overview(*, account: Account, session_key: str | None) -> AccountOverview:
     """Everything the person's account page shows; their own record is read as themselves."""
-    record = citizen_get(
-        actor=Actor(kind="citizen", ref=account.pin, pin=account.pin),
-        pin=account.pin,
-        purpose="e-ID",
-    )
+    self_actor = Actor(kind="citizen", ref=account.pin, pin=account.pin)
+    record = citizen_get(actor=self_actor, pin=account.pin, purpose="e-ID")
     factors = factors_of(account)
     return AccountOverview(
         pin=account.pin,
@@ -144,6 +142,8 @@ def account_overview(*, account: Account, session_key: str | None) -> AccountOve
         sessions=sessions_of(account, session_key),
         logins=logins_of(account),
         children=list(account.children.values_list("pin", flat=True)),
+        # The integrated documents: a child appears once their birth is registered.
+        children_on_record=children_of(actor=self_actor, pin=account.pin, purpose="e-ID"),
     )
 
 
@@ -283,6 +283,9 @@ DATA_WORDS: dict[str, str | Promise] = {
     "registry.card_due": gettext_lazy("hạn đổi thẻ căn cước"),
     "registry.verification": gettext_lazy("thông tin xác thực danh tính"),
     "registry.linkage_candidate": gettext_lazy("dữ liệu chuyên ngành được đối chiếu với bạn"),
+    "registry.reference": gettext_lazy("số định danh và họ tên bạn được khai trong tờ khai"),
+    "registry.relation": gettext_lazy("quan hệ gia đình"),
+    "registry.children": gettext_lazy("thông tin của con (với cha, mẹ)"),
     "dossiers.dossier": gettext_lazy("hồ sơ thủ tục"),
     "dossiers.file": gettext_lazy("giấy tờ trong hồ sơ"),
     "dossiers.queue_search": gettext_lazy("hồ sơ (trong kết quả tìm kiếm)"),

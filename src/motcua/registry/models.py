@@ -136,8 +136,14 @@ class LifeEvent(models.Model):
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
     # The act that caused the change (a dossier's code, ...): a retried act finds its event.
+    # A default in the database too: the seed COPYs events without this column.
     reference = models.CharField(
-        gettext_lazy("số hồ sơ, văn bản"), max_length=64, blank=True, default="", db_index=True
+        gettext_lazy("số hồ sơ, văn bản"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        db_index=True,
     )
 
     class Meta:

@@ -35,6 +35,7 @@ class Migration(migrations.Migration):
             name="reference",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 db_index=True,
                 default="",
                 max_length=64,
