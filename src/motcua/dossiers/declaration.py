@@ -14,7 +14,7 @@ from jsonschema.exceptions import ValidationError
 
 from motcua.core.actors import Actor
 from motcua.identity.selectors import Contact
-from motcua.registry.selectors import CitizenRecord, person_reference_problem
+from motcua.registry.selectors import CitizenRecord, person_reference_problem, relation_between
 
 # Identity facts the registry holds: shown, never editable (the once-only rule).
 LOCKED = frozenset(
@@ -134,11 +134,20 @@ def declaration_check(
 
 
 def declaration_people_errors(
-    schema: dict[str, Any], values: dict[str, Any], *, actor: Actor, purpose: str
+    schema: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    actor: Actor,
+    purpose: str,
+    applicant_pin: str | None = None,
 ) -> dict[str, str]:
-    """What is wrong with the other people a declaration names by PIN (`x-person` fields): a
-    mother's PIN that is a man's, a PIN nobody has, a name that is not that person's. All of
-    them at once, keyed like `declaration_check`'s errors."""
+    """What is wrong with the other people a declaration names by PIN (`x-person` fields),
+    checked against the registry: a PIN nobody has, a name that is not that person's, a
+    mother's PIN that is a man's, a person recorded dead (unless the field says
+    `"x-living": false`: a father who died before the birth, the deceased of a benefit claim);
+    then the relation the applicant declares to them where the law asks for one (`x-relation`
+    on the choice: the applicant who says "mother" must be the mother whose PIN is given). All
+    of them at once, keyed like `declaration_check`'s errors."""
     errors: dict[str, str] = {}
     for name, prop in schema["properties"].items():
         pin = values.get(name)
@@ -152,9 +161,68 @@ def declaration_people_errors(
             sex=_person_sex(name, prop),
             full_name=given_name if isinstance(given_name, str) else None,
             purpose=purpose,
+            living=bool(prop.get("x-living", True)),
         )
         if problem:
             errors[f"declaration.{name}"] = problem
+    applicant = applicant_pin or actor.pin
+    if applicant:
+        errors.update(_relation_errors(schema, values, errors, applicant, actor, purpose))
+    return errors
+
+
+def _choice_title(prop: dict[str, Any], choice: str) -> str:
+    titles = prop.get("x-enum-titles") or prop["enum"]
+    return str(titles[prop["enum"].index(choice)])
+
+
+def _relation_errors(
+    schema: dict[str, Any],
+    values: dict[str, Any],
+    found: dict[str, str],
+    applicant: str,
+    actor: Actor,
+    purpose: str,
+) -> dict[str, str]:
+    """The declared relation of the applicant to the people named, against the registry:
+    `"x-relation": {"me": {"person": ["me_pin"], "is": ["self"]}}` on the choice field reads
+    "whoever answers `me` is the person in `me_pin`"; `"is": ["child"]` reads "the person named
+    is the applicant's child". One of the people given must stand so."""
+    errors: dict[str, str] = {}
+    properties = schema["properties"]
+    for name, prop in properties.items():
+        rule = prop.get("x-relation")
+        choice = values.get(name)
+        if not isinstance(rule, dict) or choice not in rule:
+            continue
+        need = rule[choice]
+        people = [
+            str(values[p])
+            for p in need["person"]
+            if values.get(p) and f"declaration.{p}" not in found
+        ]
+        if not people:
+            continue  # nobody named, or the PIN itself is wrong (reported on its field)
+        wanted = set(need["is"])
+        if "self" in wanted and applicant in people:
+            continue
+        others = [p for p in people if p != applicant]
+        if wanted - {"self"} and any(
+            relation_between(actor=actor, pin=applicant, other_pin=p, purpose=purpose) in wanted
+            for p in others
+        ):
+            continue
+        title = _choice_title(prop, str(choice))
+        if wanted == {"self"}:
+            fields = ", ".join(str(properties[p].get("title", p)) for p in need["person"])
+            errors[f"declaration.{name}"] = _(
+                "Bạn khai là “%(choice)s” nhưng số định danh ở mục “%(field)s” không phải của bạn"
+            ) % {"choice": title, "field": fields}
+        else:
+            errors[f"declaration.{name}"] = _(
+                "Theo Cơ sở dữ liệu quốc gia về dân cư, quan hệ “%(choice)s” không đúng với "
+                "người có số định danh %(pin)s"
+            ) % {"choice": title, "pin": others[0] if others else people[0]}
     return errors
 
 

@@ -31,11 +31,25 @@ from motcua.core.actors import Actor
 from motcua.core.calendar import work_calendar
 from motcua.core.errors import NotFound
 from motcua.dossiers.declaration import known_facts, prefill
-from motcua.dossiers.models import CLOSED, Apology, Dossier, DossierEvent, DossierFile
+from motcua.dossiers.effects import effect_label, effect_outcome
+from motcua.dossiers.models import (
+    CLOSED,
+    Apology,
+    Dossier,
+    DossierEffect,
+    DossierEvent,
+    DossierFile,
+)
 from motcua.dossiers.papers import PaperNeed, papers_needed
 from motcua.dossiers.services import actor_roles, is_overdue
 from motcua.identity.selectors import contact_of
-from motcua.registry.selectors import VIEW_PERMISSION, CitizenRecord, citizen_get
+from motcua.registry.selectors import (
+    VIEW_PERMISSION,
+    CitizenRecord,
+    citizen_get,
+    life_event_label,
+    life_events_by_reference,
+)
 
 
 @dataclass(frozen=True)
@@ -170,6 +184,48 @@ class DossierDetail:
     rating: tuple[int, str] | None
     applicant: CitizenRecord | None = None  # the registry record, for officials
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the decision changed in the state's records, and the registry's life events that
+    # name this dossier as their legal basis.
+    effects: list[EffectView] = field(default_factory=list)
+    life_events: list[LifeEventView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EffectView:
+    name: str
+    label: str  # the effect in a few words
+    text: str  # what it did, with what it produced ("…số định danh cá nhân của trẻ: 0822…")
+    outputs: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LifeEventView:
+    pin: str
+    kind: str
+    kind_label: str
+    occurred_on: date
+
+
+def _effects(dossier: Dossier) -> list[EffectView]:
+    return [
+        EffectView(e.name, effect_label(e.name), effect_outcome(e.name, e.outputs), e.outputs, e.at)
+        for e in DossierEffect.objects.filter(dossier=dossier).order_by("at", "id")
+    ]
+
+
+def _life_events(actor: Actor, dossier: Dossier, purpose: str) -> list[LifeEventView]:
+    """The registry's events recorded under this dossier (a birth, a death, a move); an
+    official's look at them goes into each person's access log."""
+    events = life_events_by_reference(reference=dossier.code)
+    if events and actor.kind == "official":
+        access_log_record(
+            actor=actor,
+            subject_pins=[e.pin for e in events],
+            data="registry.life_events",
+            purpose=purpose,
+        )
+    return [LifeEventView(e.pin, e.kind, life_event_label(e.kind), e.occurred_on) for e in events]
 
 
 def _visible(actor: Actor, dossier_id: int) -> tuple[Dossier, frozenset[str]]:
@@ -188,8 +244,8 @@ def dossier_detail(*, actor: Actor, dossier_id: int) -> DossierDetail:
     agency = agency_get(dossier.agency_id)
     today = timezone.localdate()
     applicant = None
+    purpose = gettext_noop("Giải quyết hồ sơ %(code)s") % {"code": dossier.code}
     if actor.kind == "official":
-        purpose = gettext_noop("Giải quyết hồ sơ %(code)s") % {"code": dossier.code}
         access_log_record(
             actor=actor,
             subject_pins=[dossier.applicant_pin],
@@ -228,6 +284,8 @@ def dossier_detail(*, actor: Actor, dossier_id: int) -> DossierDetail:
         may_apologize=overdue and bool(roles & {"receiver", "approver"}),
         rating=_rating(dossier),
         applicant=applicant,
+        effects=_effects(dossier),
+        life_events=_life_events(actor, dossier, purpose),
     )
 
 

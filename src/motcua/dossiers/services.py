@@ -38,6 +38,7 @@ from motcua.core.sequences import sequence_next
 from motcua.core.text import nfc
 from motcua.core.uploads import CheckedFile, private_storage, upload_check, upload_store
 from motcua.dossiers.declaration import declaration_check, declaration_people_errors, known_facts
+from motcua.dossiers.effects import run_effects
 from motcua.dossiers.models import FINISHED, Apology, Dossier, DossierEvent, DossierFile, Rating
 from motcua.dossiers.notify import status_changed
 from motcua.dossiers.papers import papers_needed
@@ -447,6 +448,9 @@ def _act(
     note = nfc(step.note)[:MAX_NOTE]
     _check_step(dossier, snapshot, transition, step, note, checked)
     now = timezone.now()
+    # The decision's consequences in other apps' records, in this transaction: a refusal
+    # refuses the step and nothing of it is written.
+    ran = run_effects(actor=actor, dossier=dossier, transition=transition, now=now)
     before = {"status": dossier.status, "due_on": str(dossier.due_on), "assignee": dossier.assignee}
     _keep_deadline(dossier, transition, step, now)
     source, dossier.status = dossier.status, transition.target
@@ -474,7 +478,8 @@ def _act(
             "status": dossier.status,
             "due_on": str(dossier.due_on),
             "assignee": dossier.assignee,
-        },
+        }
+        | ({"effects": {e.name: e.outputs for e in ran}} if ran else {}),
     )
     transaction.on_commit(lambda: status_changed(dossier.pk))
     return dossier

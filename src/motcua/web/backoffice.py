@@ -765,9 +765,32 @@ def _dossier_page(
             ),
             "birth_date": partial_date(detail.applicant.birth_date if detail.applicant else ""),
             "step_field": step.data.get("action", "") if step is not None else "",
+            "summary_errors": _summary_errors(detail, error, step, step_errors or {}),
         },
         status=status,
     )
+
+
+def _summary_errors(
+    detail: dossiers.DossierDetail, error: str, step: StepForm | None, errors: dict[str, str]
+) -> list[tuple[str, str]]:
+    """The step's errors for the summary, each with where it points: a declaration field's
+    (an effect the registry refused) under the form's title of that field."""
+    titles = dict(detail.procedure.form_fields)
+    action = step.data.get("action", "") if step is not None else ""
+    rows: list[tuple[str, str]] = []
+    for field, message in errors.items():
+        if message == error:
+            continue  # the summary's first line says it already
+        if field == "note" and action:
+            rows.append((f"#note-{action}", message))
+        elif field.startswith("declaration."):
+            name = field.removeprefix("declaration.")
+            title = titles.get(name, {}).get("title", name)
+            rows.append(("#declaration", f"{title}: {message}"))
+        else:
+            rows.append(("", message))
+    return rows
 
 
 @official_required

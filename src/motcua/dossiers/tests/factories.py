@@ -80,7 +80,10 @@ def png_file(name: str = "anh.png") -> SimpleUploadedFile:
 
 def _value(prop: dict[str, Any]) -> Any:
     if "enum" in prop:
-        return prop["enum"][0]
+        # A relation the registry would have to confirm (`x-relation`) is not picked: the
+        # people named here are strangers to the applicant.
+        free = [choice for choice in prop["enum"] if choice not in prop.get("x-relation", {})]
+        return (free or prop["enum"])[0]
     if prop.get("type") == "boolean":
         return False
     if prop.get("type") == "integer":
