@@ -360,3 +360,43 @@ def test_a_version_published_before_effects_existed_takes_none(world: World) -> 
     del stored["effects"]  # as versions were stored before
     old = snapshot_of(current.version_id, current.number, stored)
     assert all(t.effects == () for t in old.transitions)
+
+
+# --- the pages --------------------------------------------------------------------------------
+
+
+def test_the_back_office_shows_the_registrys_refusal_and_then_the_new_pin(
+    world: World, desk: Desk, mother: Person
+) -> None:
+    from django.contrib.auth.models import User
+    from django.urls import reverse
+
+    from motcua.web.tests.staff import official_client
+
+    applicant = make_citizen(full_name="Lê Văn Tư", sex="M", birth_date=date(1960, 1, 1))
+    girl = make_citizen(full_name="Lê Thị Bé", sex="F", birth_date=date(2016, 2, 2))
+    refused_one = submit(
+        applicant,
+        world.commune,
+        declaration=birth_declaration(girl.pin, quan_he_nguoi_yeu_cau="nguoi_than_khac"),
+    )
+    to_decision(desk, refused_one.id)
+    client = official_client(User.objects.get(username=desk.clerk.ref))
+    version = reload(refused_one.id).version
+    answer = client.post(
+        reverse("backoffice:step", args=[refused_one.id]),
+        {"action": "issue_result", "version": version},
+    )
+    page = answer.content.decode()
+    assert answer.status_code == 422
+    assert "govuk-error-summary" in page
+    assert "Đăng ký khai sinh vào Cơ sở dữ liệu quốc gia về dân cư" in page  # the effect
+    assert "Số định danh cá nhân của mẹ: " in page and "12" in page  # the field, the rule
+    assert reload(refused_one.id).status == "approved"
+
+    filed = submit(mother, world.commune, declaration=birth_declaration(mother.pin))
+    to_decision(desk, filed.id)
+    act(desk.clerk, filed.id, "issue_result")
+    child_pin = DossierEffect.objects.get(dossier_id=filed.id).outputs["pin"]
+    office = client.get(reverse("backoffice:dossier", args=[filed.id])).content.decode()
+    assert 'id="effects"' in office and child_pin in office and 'id="life-events"' in office
