@@ -30,6 +30,7 @@ from motcua.catalog.models import (
 )
 from motcua.catalog.search import Entry, Index
 from motcua.core.errors import NotFound
+from motcua.geo.selectors import units_get
 
 # The workflow's vocabulary, published for the apps that process dossiers.
 __all__ = [
@@ -455,11 +456,12 @@ def officials_of(agency_id: int, role: str) -> list[tuple[str, str]]:
 def agency_serving(kind: str, unit_keys: list[str]) -> AgencyView | None:
     """The agency of this kind for the first of these units that has one (a ward, then its
     province): where a citizen's dossier goes by default."""
+    units = units_get(unit_keys)
+    keys = [*unit_keys, *dict.fromkeys(units[k].province_key for k in unit_keys if k in units)]
     found = {
-        a.unit_code: a
-        for a in Agency.objects.filter(kind=kind, active=True, unit_code__in=unit_keys)
+        a.unit_code: a for a in Agency.objects.filter(kind=kind, active=True, unit_code__in=keys)
     }
-    for key in unit_keys:
+    for key in keys:
         if key in found:
             return _agency_view(found[key])
     return None

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
-from motcua.catalog.selectors import Status, agency_serving, procedure_current
+from motcua.catalog.selectors import Status, procedure_current
 from motcua.core.actors import Actor
 from motcua.core.audit import audit_record
 from motcua.core.errors import Conflict, DomainError, NotFound
@@ -45,7 +45,6 @@ from motcua.dossiers.models import (
     PackageKind,
     PackageStatus,
 )
-from motcua.geo.selectors import units_get
 from motcua.identity import selectors as identity
 from motcua.registry import selectors as registry
 
@@ -433,8 +432,6 @@ def _draft(actor: Actor, offer: Offer, rule: Rule) -> OfferAccepted:
     start = submission_start(actor=actor, procedure_code=offer.procedure_code)
     default = submission_agency_default(actor=actor, procedure_code=offer.procedure_code)
     agency_id = default.agency_id if default else start.default_agency_id
-    if agency_id is None:
-        agency_id = _province_agency(actor, start.procedure.agency_kind)
     agency_names = {a.id: a.name for a in start.agencies}
     properties = start.procedure.form_schema.get("properties", {})
     declaration = dict(start.prefilled)
@@ -463,17 +460,6 @@ def _draft(actor: Actor, offer: Offer, rule: Rule) -> OfferAccepted:
         fee_exemption=exemption,
         form_data=data,
     )
-
-
-def _province_agency(actor: Actor, kind: str) -> int | None:
-    """For a province-level procedure: the agency of the province where the person lives
-    (permanently, else temporarily)."""
-    record = registry.citizen_get(actor=actor, pin=actor.pin or "", purpose=PURPOSE)
-    wards = [r.ward for r in sorted(record.residences, key=lambda r: r.kind != "permanent")]
-    units = units_get(wards)
-    keys = wards + [units[w].province_key for w in wards if w in units]
-    agency = agency_serving(kind, list(dict.fromkeys(keys)))
-    return agency.id if agency else None
 
 
 MAX_REASON = 500
@@ -641,7 +627,9 @@ def _on_death(rule: Rule, event: Any, today: date) -> int:
     deceased = _record(event.pin)
     if deceased is None:
         return 0
-    if Package.objects.filter(kind=rule.package, declaration__deceased_pin=deceased.pin).exists():
+    if Package.objects.filter(
+        kind=rule.package, declaration__typed__nguoi_chet_pin=deceased.pin
+    ).exists():
         return 0
     family = [deceased.spouse_pin, deceased.father_pin, deceased.mother_pin]
     family += _children_of(deceased.pin)
@@ -653,7 +641,11 @@ def _on_death(rule: Rule, event: Any, today: date) -> int:
         subject=deceased.pin,
         trigger=f"event:{event.id}",
         today=today,
-        prefill={"deceased_pin": deceased.pin, "_about": about},
+        prefill={
+            "nguoi_chet_pin": deceased.pin,
+            "nguoi_chet_ho_ten": deceased.full_name,
+            "_about": about,
+        },
     )
 
 

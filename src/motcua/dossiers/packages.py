@@ -186,6 +186,20 @@ def package_submit(*, actor: Actor, submission: PackageSubmission, eid_level: in
         raise
 
 
+def package_submission_check(*, actor: Actor, submission: PackageSubmission) -> None:
+    """Every reason `package_submit` would refuse this package, field by field, in one
+    ValidationFailed, without filing or storing anything (the form's one-pass validation)."""
+    pin = _citizen(actor)
+    rule = package_rule(submission.kind)
+    record = citizen_get(
+        actor=actor,
+        pin=pin,
+        purpose=gettext_noop("Nộp hồ sơ liên thông %(kind)s") % {"kind": rule.kind},
+    )
+    plan = package_plan(actor=actor, rule=rule, record=record, submission=submission)
+    _check_first_steps(actor, record, plan, submission)
+
+
 def _chosen(rule: PackageRule, chosen: tuple[str, ...]) -> list[StepRule]:
     if rule.min_choices == len(rule.steps):
         return list(rule.steps)
@@ -208,7 +222,7 @@ def package_plan(
     if rule.kind == "birth":
         shared = _birth_facts(actor, record, typed)
     else:
-        shared = _death_facts(typed, {s.choice for s in steps})
+        shared = _death_facts(record, typed, {s.choice for s in steps})
     standing = shared.pop("_standing", "any")
     errors: dict[str, str] = {}
     plan = []
@@ -262,6 +276,9 @@ def _birth_facts(actor: Actor, record: CitizenRecord, typed: dict[str, Any]) -> 
         "chu_ho_pin": head.pin if head else record.pin,
         "quan_he_voi_chu_ho": _CHILD_OF_MEMBER.get(record.relation_to_head or "", "khac"),
         "ho_gia_dinh_id": household.id,
+        # The ward's health station unless the parent chose another initial-care facility.
+        "noi_kcb_ban_dau": typed.get("noi_kcb_ban_dau")
+        or _("Trạm Y tế %(ward)s") % {"ward": household.ward_name},
     }
 
 
@@ -269,14 +286,26 @@ def _birth_facts(actor: Actor, record: CitizenRecord, typed: dict[str, Any]) -> 
 _CHILD_OF_MEMBER = {"head": "con", "spouse": "con", "child": "chau", "grandchild": "khac"}
 
 
-def _death_facts(typed: dict[str, Any], chosen: set[str]) -> dict[str, Any]:
+def _death_facts(record: CitizenRecord, typed: dict[str, Any], chosen: set[str]) -> dict[str, Any]:
+    """Who the deceased was for social insurance or social assistance comes from those
+    sectors' records, and the applicant is the family's representative for a survivor benefit
+    (QĐ 1449/QĐ-BHXH): the family types only the death and where to pay."""
     pin = typed.get("nguoi_chet_pin", "")
     standing: str | None = None
     if isinstance(pin, str) and pin and chosen & {"funeral", "survivor"}:
         recipient = recipient_of(pin)
         assisted = recipient is not None and recipient.receiving
         standing = insurance_standing(pin) or ("assistance" if assisted else None)
-    return {**typed, "_standing": standing or "none"}
+    return {
+        **typed,
+        "dien_nguoi_chet": _INSURED_AS.get(standing or "", ""),
+        "dai_dien_than_nhan": record.full_name,
+        "_standing": standing or "none",
+    }
+
+
+# The funeral and survivor forms' words for who the deceased was.
+_INSURED_AS = {"pensioner": "dang_huong_luong_huu", "insured": "dang_dong_bhxh"}
 
 
 def _step_declaration(choice: str, shared: dict[str, Any]) -> dict[str, Any]:
@@ -574,13 +603,26 @@ def _held_files(package: Package, procedure_code: str) -> dict[str, UploadedFile
     }
 
 
+def _refusal_text(procedure_code: str, error: ValidationFailed) -> str:
+    """The checks that refused to file a step, each with the name of the field it is about."""
+    titles = {
+        f"declaration.{name}": prop.get("title", name)
+        for name, prop in procedure_current(procedure_code).form_fields
+    }
+    parts = [
+        f"{titles[field]}: {message}" if field in titles else str(message)
+        for field, message in error.errors.items()
+    ]
+    return "; ".join(dict.fromkeys(parts))
+
+
 @transaction.atomic(durable=True)
 def _refuse_unfiled(step_id: int, error: ValidationFailed) -> None:
     step = PackageStep.objects.select_for_update().get(pk=step_id)
     if step.dossier_id is not None:
         return
     step.status = StepStatus.REFUSED
-    step.reason = "; ".join(dict.fromkeys(str(m) for m in error.errors.values()))
+    step.reason = _refusal_text(step.procedure_code, error)
     step.save(update_fields=["status", "reason"])
     audit_record(
         actor=SYSTEM,

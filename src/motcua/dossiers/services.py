@@ -640,6 +640,19 @@ def dossier_submission_check(*, actor: Actor, submission: Submission) -> None:
     _checked_submission(actor, snapshot, record, submission)
 
 
+# --- linked packages (dossiers/packages.py builds on the above, so it is imported last) ----------
+
+from motcua.dossiers.packages import PackageFiled as PackageFiled  # noqa: E402
+from motcua.dossiers.packages import PackageSubmission as PackageSubmission  # noqa: E402
+from motcua.dossiers.packages import package_advance as package_advance  # noqa: E402
+from motcua.dossiers.packages import package_plan as package_plan  # noqa: E402
+from motcua.dossiers.packages import package_rule as package_rule  # noqa: E402
+from motcua.dossiers.packages import package_submission_check as package_submission_check  # noqa: E402
+from motcua.dossiers.packages import package_submit as package_submit  # noqa: E402
+from motcua.dossiers.packages import package_withdraw as package_withdraw  # noqa: E402
+from motcua.dossiers.packages import packages_sweep as packages_sweep  # noqa: E402
+
+
 # --- proactive services (dossiers/offers.py) -----------------------------------------------------
 from motcua.dossiers.offers import OfferAccepted as OfferAccepted  # noqa: E402
 from motcua.dossiers.offers import offer_accept as offer_accept  # noqa: E402

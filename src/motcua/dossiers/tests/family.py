@@ -107,3 +107,37 @@ def drive(family: Family, dossier_id: int, *, until: str = "issue_result") -> Do
         if action == until:
             break
     return dossier
+
+
+def death_package(
+    family: Family,
+    *,
+    deceased: Person,
+    steps: tuple[str, ...],
+    applicant: Person | None = None,
+    relation: str = "vo_chong",
+    **changes: Any,
+) -> Any:
+    died = date.today().isoformat()
+    declaration = {
+        "nguoi_chet_pin": deceased.pin,
+        "nguoi_chet_ho_ten": deceased.full_name,  # type: ignore[attr-defined]
+        "ngay_chet": died,
+        "noi_chet": "Bệnh viện Đa khoa tỉnh",
+        "nguyen_nhan_chet": "Bệnh già",
+        "quan_he": relation,
+        "so_tai_khoan": "0123456789",
+        "ngan_hang": "Ngân hàng Nông nghiệp",
+        **changes,
+    }
+    return services.package_submit(
+        actor=as_citizen(applicant or family.mother),
+        submission=services.PackageSubmission(
+            kind="death",
+            declaration=declaration,
+            steps=steps,
+            idempotency_key=uuid.uuid4().hex,
+            files={"giay_bao_tu": pdf_file("giay-bao-tu.pdf")} if "death" in steps else {},
+        ),
+        eid_level=2,
+    )

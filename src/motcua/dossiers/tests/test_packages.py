@@ -9,15 +9,18 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from motcua.core.actors import SYSTEM
 from motcua.core.errors import NotFound, ValidationFailed
 from motcua.dossiers import selectors, services
 from motcua.dossiers.models import Dossier, Package, PackageStatus, PackageStep, StepStatus
 from motcua.dossiers.tests.factories import as_citizen, pdf_file
-from motcua.dossiers.tests.family import Family, birth_package, drive, family_ready
+from motcua.dossiers.tests.family import Family, birth_package, death_package, drive, family_ready
 from motcua.dossiers.tests.helpers import act, working_days_before
-from motcua.insurance.selectors import health_cards_of
+from motcua.benefits.services import recipient_register
+from motcua.insurance.selectors import benefit_decisions_of, health_cards_of
+from motcua.insurance.services import insured_register
 from motcua.registry.selectors import citizen_get, household_of
-from motcua.registry.tests.factories import make_citizen
+from motcua.registry.tests.factories import Citizen, make_citizen
 
 pytestmark = pytest.mark.django_db
 
@@ -63,11 +66,11 @@ def test_a_birth_package_runs_through_three_agencies_and_completes(family: Famil
 
     package.refresh_from_db()
     assert package.status == PackageStatus.COMPLETED
-    child = citizen_get(actor=as_citizen(family.mother), pin=child_pin, purpose=READ)
+    child = citizen_get(actor=SYSTEM, pin=child_pin, purpose=READ)
     assert child.mother_pin == family.mother.pin and child.father_pin == family.father.pin
-    members = household_of(actor=as_citizen(family.mother), pin=child_pin, purpose=READ).members
+    members = household_of(actor=SYSTEM, pin=child_pin, purpose=READ).members
     assert {m.pin for m in members} == {family.father.pin, family.mother.pin, child_pin}
-    cards = health_cards_of(actor=as_citizen(family.mother), pin=child_pin, purpose=READ)
+    cards = health_cards_of(actor=SYSTEM, pin=child_pin, purpose=READ)
     assert len(cards) == 1
     assert Dossier.objects.filter(applicant_pin=family.mother.pin).count() == 3
 
@@ -199,3 +202,78 @@ def test_withdrawing_a_package_withdraws_its_open_steps(family: Family) -> None:
     services.package_withdraw(actor=as_citizen(family.mother), package_id=filed.id)
     assert Package.objects.get(pk=filed.id).status == PackageStatus.WITHDRAWN
     assert Dossier.objects.get(pk=step_dossier(filed.id, 1)).status == "withdrawn"
+
+
+# --- the death package ----------------------------------------------------------------------------
+
+
+def test_a_death_package_records_the_death_deletes_the_residence_and_pays_the_allowance(
+    family: Family,
+) -> None:
+    insured_register(
+        actor=SYSTEM, pin=family.father.pin, standing="pensioner", since=date(2015, 1, 1)
+    )
+    filed = death_package(
+        family, deceased=family.father, steps=("death", "residence_delete", "funeral")
+    )
+    services.package_advance(filed.id)
+    drive(family, step_dossier(filed.id, 1))
+    services.package_advance(filed.id)
+    deletion, allowance = step_dossier(filed.id, 2), step_dossier(filed.id, 3)
+    assert Dossier.objects.get(pk=allowance).agency.kind == "social_insurance"
+    drive(family, deletion)
+    drive(family, allowance)
+    services.package_advance(filed.id)
+
+    assert Package.objects.get(pk=filed.id).status == PackageStatus.COMPLETED
+    father = citizen_get(actor=SYSTEM, pin=family.father.pin, purpose=READ)
+    assert father.status == "deceased"
+    assert not [r for r in father.residences if r.kind == "permanent" and r.valid_to is None]
+    decisions = benefit_decisions_of(actor=SYSTEM, pin=family.father.pin, purpose=READ)
+    assert [d.kind for d in decisions] == ["funeral"]
+
+
+def test_the_benefit_step_goes_to_social_assistance_for_an_allowance_recipient(
+    family: Family,
+) -> None:
+    grandmother = make_citizen(full_name="Lê Thị Bà", sex="F", birth_date=date(1938, 2, 2))
+    Citizen.objects.filter(pk=family.mother.pin).update(mother_pin=grandmother.pin)
+    recipient_register(
+        actor=SYSTEM, pin=grandmother.pin, category="elderly_80", since=date(2025, 1, 1)
+    )
+    filed = death_package(family, deceased=grandmother, steps=("death", "funeral"), relation="con")
+    services.package_advance(filed.id)
+    drive(family, step_dossier(filed.id, 1))
+    services.package_advance(filed.id)
+    assert Dossier.objects.get(pk=step_dossier(filed.id, 3)).agency.kind == "labour_department"
+
+
+def test_a_funeral_allowance_for_someone_nobody_pays_is_refused_at_submission(
+    family: Family,
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        death_package(family, deceased=family.father, steps=("death", "funeral"))
+    assert "steps.funeral" in caught.value.errors
+    assert Package.objects.count() == 0
+
+
+def test_a_death_package_needs_two_steps_at_least(family: Family) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        death_package(family, deceased=family.father, steps=("death",))
+    assert "steps" in caught.value.errors
+
+
+def test_a_refused_death_registration_never_deletes_a_living_persons_residence(
+    family: Family,
+) -> None:
+    filed = death_package(family, deceased=family.father, steps=("death", "residence_delete"))
+    services.package_advance(filed.id)
+    first = step_dossier(filed.id, 1)
+    desk = family.desks[family.world.commune.pk]
+    act(desk.receiver, first, "receive")
+    act(desk.approver, first, "reject", note="Giấy báo tử không khớp")
+    services.package_advance(filed.id)
+    father = citizen_get(actor=SYSTEM, pin=family.father.pin, purpose=READ)
+    assert father.status == "living"
+    assert [r for r in father.residences if r.kind == "permanent" and r.valid_to is None]
+    assert [s.status for s in steps_of(filed.id)] == ["refused", "stopped"]
