@@ -763,17 +763,16 @@ def _procedure_open(pin: str, code: str) -> bool:
 
 
 def _level_scan(today: date) -> int:
-    """Accounts raised to level 2: told of their integrated documents. Needs the e-ID's
-    `level_raises_since(*, after_id, limit) -> [ (id, pin, raised_on) ]`."""
+    """Accounts raised to level 2 (the e-ID's stream of level raises): told of their
+    integrated documents."""
     rules = [r for r in offer_rules().values() if r.when.get("eid_level") == 2]
-    raises = getattr(identity, "level_raises_since", None)
-    if not rules or raises is None:
+    if not rules:
         return 0
 
-    def read(after: int) -> list[Any]:
-        return list(raises(after_id=after, limit=PAGE))
+    def read(after: int) -> list[identity.LevelRaise]:
+        return identity.level_raises_since(after_id=after, limit=PAGE)
 
-    def handle(raised: Any, today: date) -> int:
+    def handle(raised: identity.LevelRaise, today: date) -> int:
         about = {"date": raised.raised_on.isoformat()}
         return sum(
             _offers_make(

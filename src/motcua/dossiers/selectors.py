@@ -840,23 +840,19 @@ def dossier_events_since(*, after_id: int, limit: int = 500) -> list[DossierEven
     ]
 
 
-# --- linked packages ----------------------------------------------------------------------------
-
-from motcua.dossiers.packages import PackageContext as PackageContext  # noqa: E402
-from motcua.dossiers.packages import PackageView as PackageView  # noqa: E402
-from motcua.dossiers.packages import StepView as StepView  # noqa: E402
-from motcua.dossiers.packages import package_detail as package_detail  # noqa: E402
-from motcua.dossiers.packages import package_of_dossier as package_of_dossier  # noqa: E402
-from motcua.dossiers.packages import packages_of as packages_of  # noqa: E402
-
-
-# --- proactive services (dossiers/offers.py) -----------------------------------------------------
+# --- linked packages and proactive offers (dossiers/packages.py, offers.py) ---------------------
 from motcua.dossiers.offers import OfferView as OfferView  # noqa: E402
 from motcua.dossiers.offers import offer_counts as offer_counts  # noqa: E402
 from motcua.dossiers.offers import offer_get as offer_get  # noqa: E402
 from motcua.dossiers.offers import offer_key as offer_key  # noqa: E402
 from motcua.dossiers.offers import offer_rules as offer_rules  # noqa: E402
 from motcua.dossiers.offers import offers_of as offers_of  # noqa: E402
+from motcua.dossiers.packages import PackageContext as PackageContext  # noqa: E402
+from motcua.dossiers.packages import PackageView as PackageView  # noqa: E402
+from motcua.dossiers.packages import StepView as StepView  # noqa: E402
+from motcua.dossiers.packages import package_detail as package_detail  # noqa: E402
+from motcua.dossiers.packages import package_of_dossier as package_of_dossier  # noqa: E402
+from motcua.dossiers.packages import packages_of as packages_of  # noqa: E402
 
 
 def package_id_by_code(*, actor: Actor, code: str) -> int:

@@ -640,8 +640,12 @@ def dossier_submission_check(*, actor: Actor, submission: Submission) -> None:
     _checked_submission(actor, snapshot, record, submission)
 
 
-# --- linked packages (dossiers/packages.py builds on the above, so it is imported last) ----------
-
+# --- linked packages and proactive offers: dossiers/packages.py and offers.py build on the above,
+# so they are imported last ---------------------------------------------------------------------
+from motcua.dossiers.offers import OfferAccepted as OfferAccepted  # noqa: E402
+from motcua.dossiers.offers import offer_accept as offer_accept  # noqa: E402
+from motcua.dossiers.offers import offer_decline as offer_decline  # noqa: E402
+from motcua.dossiers.offers import offers_scan as offers_scan  # noqa: E402
 from motcua.dossiers.packages import PackageFiled as PackageFiled  # noqa: E402
 from motcua.dossiers.packages import PackageSubmission as PackageSubmission  # noqa: E402
 from motcua.dossiers.packages import package_advance as package_advance  # noqa: E402
@@ -651,10 +655,3 @@ from motcua.dossiers.packages import package_submission_check as package_submiss
 from motcua.dossiers.packages import package_submit as package_submit  # noqa: E402
 from motcua.dossiers.packages import package_withdraw as package_withdraw  # noqa: E402
 from motcua.dossiers.packages import packages_sweep as packages_sweep  # noqa: E402
-
-
-# --- proactive services (dossiers/offers.py) -----------------------------------------------------
-from motcua.dossiers.offers import OfferAccepted as OfferAccepted  # noqa: E402
-from motcua.dossiers.offers import offer_accept as offer_accept  # noqa: E402
-from motcua.dossiers.offers import offer_decline as offer_decline  # noqa: E402
-from motcua.dossiers.offers import offers_scan as offers_scan  # noqa: E402

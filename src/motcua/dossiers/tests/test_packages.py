@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from motcua.benefits.services import recipient_register
 from motcua.core.actors import SYSTEM
 from motcua.core.errors import NotFound, ValidationFailed
 from motcua.dossiers import selectors, services
@@ -16,7 +17,6 @@ from motcua.dossiers.models import Dossier, Package, PackageStatus, PackageStep,
 from motcua.dossiers.tests.factories import as_citizen, pdf_file
 from motcua.dossiers.tests.family import Family, birth_package, death_package, drive, family_ready
 from motcua.dossiers.tests.helpers import act, working_days_before
-from motcua.benefits.services import recipient_register
 from motcua.insurance.selectors import benefit_decisions_of, health_cards_of
 from motcua.insurance.services import insured_register
 from motcua.registry.selectors import citizen_get, household_of
