@@ -59,6 +59,11 @@ from motcua.insurance.selectors import insurance_standing
 from motcua.registry.selectors import CitizenRecord, citizen_get, household_of
 
 RULES_FILE = Path(__file__).parent / "data" / "packages.json"
+# Why the applicant's own record is read, as their access log shows it.
+SUBMIT_PURPOSES = {
+    "birth": gettext_noop("Nộp hồ sơ liên thông khai sinh"),
+    "death": gettext_noop("Nộp hồ sơ liên thông khai tử"),
+}
 DONE = (Status.RESULT_ISSUED, Status.RETURNED)
 REFUSED = (Status.REJECTED, Status.NOT_RECEIVED, Status.WITHDRAWN)
 OPEN = (StepStatus.WAITING, StepStatus.FILED)
@@ -163,11 +168,7 @@ def package_submit(*, actor: Actor, submission: PackageSubmission, eid_level: in
     rule = package_rule(submission.kind)
     if earlier := _earlier(pin, key):
         return earlier
-    record = citizen_get(
-        actor=actor,
-        pin=pin,
-        purpose=gettext_noop("Nộp hồ sơ liên thông %(kind)s") % {"kind": rule.kind},
-    )
+    record = citizen_get(actor=actor, pin=pin, purpose=SUBMIT_PURPOSES[rule.kind])
     plan = package_plan(actor=actor, rule=rule, record=record, submission=submission)
     needed = max(procedure_current(p.procedure_code).min_eid_level for p in plan)
     if eid_level < needed:
@@ -191,11 +192,7 @@ def package_submission_check(*, actor: Actor, submission: PackageSubmission) -> 
     ValidationFailed, without filing or storing anything (the form's one-pass validation)."""
     pin = _citizen(actor)
     rule = package_rule(submission.kind)
-    record = citizen_get(
-        actor=actor,
-        pin=pin,
-        purpose=gettext_noop("Nộp hồ sơ liên thông %(kind)s") % {"kind": rule.kind},
-    )
+    record = citizen_get(actor=actor, pin=pin, purpose=SUBMIT_PURPOSES[rule.kind])
     plan = package_plan(actor=actor, rule=rule, record=record, submission=submission)
     _check_first_steps(actor, record, plan, submission)
 
