@@ -168,11 +168,9 @@ def _death_record(context: Context) -> Outputs:
 
 
 def _signed_out(pin: str) -> None:
-    """The deceased's e-ID stops: sign-in already refuses a deceased person; their live
-    sessions end too once identity offers a way to end them by PIN."""
-    end = getattr(identity, "sessions_end_for_pin", None)
-    if end is not None:
-        end(pin=pin)
+    """The deceased's e-ID stops: sign-in already refuses a deceased person, and their live
+    sessions and relying parties' tokens end."""
+    identity.sessions_end_for_pin(pin=pin)
 
 
 @_effect(

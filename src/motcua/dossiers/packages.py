@@ -878,8 +878,10 @@ def packages_of(*, actor: Actor, limit: int = 50) -> list[PackageView]:
 
 @dataclass(frozen=True)
 class PackageContext:
-    """Where a dossier stands in its package, for the official processing one step."""
+    """Where a dossier stands in its package: for the official processing one step, and for
+    the citizen's way back to the whole package."""
 
+    id: int
     code: str
     kind_label: str
     position: int
@@ -895,6 +897,7 @@ def package_of_dossier(dossier_id: int) -> PackageContext | None:
     package = step.package
     steps = list(package.steps.order_by("position"))
     return PackageContext(
+        id=package.pk,
         code=package.code,
         kind_label=str(PackageKind(package.kind).label),
         position=step.position,

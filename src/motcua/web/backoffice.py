@@ -766,6 +766,7 @@ def _dossier_page(
             "birth_date": partial_date(detail.applicant.birth_date if detail.applicant else ""),
             "step_field": step.data.get("action", "") if step is not None else "",
             "summary_errors": _summary_errors(detail, error, step, step_errors or {}),
+            "package": dossiers.package_of_dossier(dossier_id),
         },
         status=status,
     )

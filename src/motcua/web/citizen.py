@@ -470,6 +470,7 @@ def _detail_page(
             "rating_form": rating or RatingForm(),
             "fee_exemption": _fee_exemption_label(detail),
             "held_papers": [component_name(p.component) for p in detail.papers if p.held_by],
+            "package": dossiers.package_of_dossier(dossier_id),
         },
         status,
     )

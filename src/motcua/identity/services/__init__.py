@@ -51,6 +51,8 @@ from motcua.identity.services.login import (
 from motcua.identity.services.parties import (
     MANAGE_PERMISSION,
     OIDC_SCOPES_FOR_PARTIES,
+    PARTNER_PORTAL_SCOPE,
+    PARTY_SCOPES,
     PORTAL_CLIENT_ID,
     Credentials,
     NewParty,
@@ -65,6 +67,7 @@ from motcua.identity.services.sessions import (
     session_record,
     session_rekeyed,
     sessions_end_all,
+    sessions_end_for_pin,
     tokens_revoke,
 )
 
@@ -76,6 +79,8 @@ __all__ = [
     "MIN_LEVEL2_AGE_WITHOUT_CARD",
     "MIN_SELF_REGISTRATION_AGE",
     "OIDC_SCOPES_FOR_PARTIES",
+    "PARTNER_PORTAL_SCOPE",
+    "PARTY_SCOPES",
     "PORTAL_CLIENT_ID",
     "RAISE_PERMISSION",
     "REGISTRATION_ATTEMPT",
@@ -115,6 +120,7 @@ __all__ = [
     "session_record",
     "session_rekeyed",
     "sessions_end_all",
+    "sessions_end_for_pin",
     "staff_attempt_recorded",
     "tokens_revoke",
     "totp_enroll_begin",

@@ -60,6 +60,13 @@ def sessions_end_all(*, account: Account) -> int:
     return len(live)
 
 
+def sessions_end_for_pin(*, pin: str) -> int:
+    """A person recorded dead: every session and token of their e-ID ends at once (signing in
+    again is refused by the login's own check of the registry)."""
+    account = Account.objects.filter(pin=pin).first()
+    return sessions_end_all(account=account) if account is not None else 0
+
+
 def tokens_revoke(*, account: Account) -> None:
     """Every token given to relying parties for this person stops working."""
     RefreshToken.objects.filter(user_id=account.user_id, revoked__isnull=True).update(

@@ -275,6 +275,15 @@ def test_sign_out_everywhere_ends_other_browsers() -> None:
     assert laptop.get("/id/tai-khoan/").status_code == 302
 
 
+def test_a_death_on_record_ends_every_session_of_the_persons_e_id() -> None:
+    person = make_person()
+    phone = Client(HTTP_USER_AGENT="Dien thoai")
+    signed_in(phone, person)
+    assert services.sessions_end_for_pin(pin=person.pin) == 1
+    assert phone.get("/id/tai-khoan/").status_code == 302
+    assert services.sessions_end_for_pin(pin="087184999999") == 0  # nobody's account
+
+
 def test_changing_factors_needs_a_recent_sign_in() -> None:
     person = make_person()
     client = Client()
