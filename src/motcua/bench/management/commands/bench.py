@@ -13,12 +13,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from motcua.bench import dossiers, fuzz, identity, linkage, registry
+from motcua.bench import dossiers, fuzz, identity, linkage, linked, registry
 from motcua.bench.harness import own_database
 
 
 class Command(BaseCommand):
-    help = "Benchmarks: `bench registry|identity|dossiers|linkage|fuzz ...`. Prints one JSON line."
+    help = (
+        "Benchmarks: `bench registry|identity|dossiers|linkage|linked|fuzz ...`. "
+        "Prints one JSON line."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="name", required=True)
@@ -78,6 +81,15 @@ class Command(BaseCommand):
             "full-name blocking grows with the square of the data)",
         )
         link.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+        lk = sub.add_parser(
+            "linked",
+            help="birth packages through three agencies with automatic officials, beside the same "
+            "three procedures filed as separate dossiers: time, throughput, work, citizen's effort",
+        )
+        lk.add_argument("--packages", type=int, default=10_000, help="births each way")
+        lk.add_argument("--seed", type=int, default=1)
+        lk.add_argument("--workers", type=int, default=2, help="processes driving births at once")
+        lk.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
         fz = sub.add_parser(
             "fuzz",
             help="schemathesis over the whole OpenAPI document: server errors, undocumented "
@@ -94,6 +106,9 @@ class Command(BaseCommand):
         if options["name"] == "linkage":
             if options["records"] < 1 or options["registry"] < 100:
                 raise CommandError("--registry must be at least 100 and --records positive")
+        elif options["name"] == "linked":
+            if options["packages"] < 1 or options["workers"] < 1:
+                raise CommandError("--packages and --workers must be positive")
         elif options["citizens"] < 100:
             raise CommandError("--citizens must be at least 100")
         if options["name"] == "dossiers" and not 0 < options["open"] <= options["dossiers"]:
@@ -101,7 +116,11 @@ class Command(BaseCommand):
         if not options["inner"]:
             self._in_own_database(options)
             return
-        if options["name"] == "fuzz":
+        if options["name"] == "linked":
+            result = linked.run(
+                packages=options["packages"], seed=options["seed"], workers=options["workers"]
+            )
+        elif options["name"] == "fuzz":
             if options["examples"] < 1:
                 raise CommandError("--examples must be positive")
             result = fuzz.run(
