@@ -46,6 +46,8 @@ from motcua.dossiers.models import (
     PackageStatus,
 )
 from motcua.identity import selectors as identity
+from motcua.insurance.selectors import health_cards_of
+from motcua.insurance.services import health_card_issue
 from motcua.registry import selectors as registry
 
 log = logging.getLogger("motcua.dossiers.offers")
@@ -612,13 +614,8 @@ def _birth_in_package(reference: str) -> bool:
 
 
 def _health_card_held(pin: str) -> bool:
-    from motcua.insurance import selectors as insurance
-
-    try:
-        cards = insurance.health_cards_of(actor=SOCIAL_INSURANCE, pin=pin, purpose=PURPOSE)
-    except DomainError:
-        return False
-    return any(getattr(c, "status", "active") == "active" for c in cards)
+    cards = health_cards_of(actor=SOCIAL_INSURANCE, pin=pin, purpose=PURPOSE)
+    return any(c.status == "active" for c in cards)
 
 
 def _on_death(rule: Rule, event: Any, today: date) -> int:
@@ -641,21 +638,19 @@ def _on_death(rule: Rule, event: Any, today: date) -> int:
         subject=deceased.pin,
         trigger=f"event:{event.id}",
         today=today,
+        # The death is registered already: the family is offered what follows it.
         prefill={
             "nguoi_chet_pin": deceased.pin,
             "nguoi_chet_ho_ten": deceased.full_name,
+            "ngay_chet": event.occurred_on.isoformat(),
+            "steps": ["residence_delete", "funeral"],
             "_about": about,
         },
     )
 
 
 def _children_of(pin: str) -> list[str]:
-    children = getattr(registry, "children_of", None)
-    if children is None:
-        log.warning("registry.selectors.children_of is missing: children not offered")
-        return []
-    found = children(actor=SCANNER, pin=pin, purpose=PURPOSE)
-    return [c if isinstance(c, str) else c.pin for c in found]
+    return [c.pin for c in registry.children_of(actor=SCANNER, pin=pin, purpose=PURPOSE)]
 
 
 def _offers_make(
@@ -815,10 +810,8 @@ def _health_card_issue(offers: list[Offer]) -> None:
     child = first.subject_pin
     valid_from = date.fromisoformat(_about(first)["valid_from"])
     if not _health_card_held(child):
-        from motcua.insurance import services as insurance
-
         try:
-            insurance.health_card_issue(
+            health_card_issue(
                 actor=SOCIAL_INSURANCE,
                 pin=child,
                 valid_from=valid_from,

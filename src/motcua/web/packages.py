@@ -170,7 +170,7 @@ def _offer_initial(actor: Actor, request: HttpRequest) -> dict[str, Any]:
     offer = dossiers.offer_get(actor=actor, offer_id=int(raw))
     prefill = dict(offer.prefill)
     initial: dict[str, Any] = {"idempotency_key": offer.idempotency_key}
-    pin = prefill.get("nguoi_chet_pin") or prefill.get("deceased_pin") or offer.subject_pin
+    pin = prefill.get("nguoi_chet_pin") or offer.subject_pin
     if pin:
         initial["nguoi_chet_pin"] = pin
     for name in ("nguoi_chet_ho_ten", "noi_chet", "nguyen_nhan_chet", "quan_he", "steps"):
@@ -295,22 +295,7 @@ def _service_errors_onto(
     field the form already found wrong keeps the form's message."""
     submission = _submission(kind, key, held, form.declaration(), form.chosen_steps())
     try:
-        check = getattr(services, "package_submission_check", None)
-        if check is not None:
-            check(actor=actor, submission=submission)
-        else:  # the plan only: the first steps' own checks come when the package is filed
-            assert actor.pin is not None
-            record = registry.citizen_get(
-                actor=actor,
-                pin=actor.pin,
-                purpose=gettext_noop("Nộp hồ sơ liên thông %(kind)s") % {"kind": kind},
-            )
-            services.package_plan(
-                actor=actor,
-                rule=services.package_rule(kind),
-                record=record,
-                submission=submission,
-            )
+        services.package_submission_check(actor=actor, submission=submission)
     except ValidationFailed as error:
         _errors_onto(form, error)
 

@@ -264,7 +264,8 @@ def test_a_death_offers_the_spouse_and_children_a_prefilled_death_package(world:
         (offer,) = offers_for(relative.pin, "death_funeral")
         assert offer.package_kind == "death"
         shown = selectors.offer_get(actor=as_citizen(relative), offer_id=offer.pk)
-        assert shown.prefill == {"deceased_pin": husband.pin}
+        assert shown.prefill["nguoi_chet_pin"] == husband.pin
+        assert shown.prefill["steps"] == ["residence_delete", "funeral"]  # the death is on record
         assert "Nguyễn Văn Tư" in shown.why
     accepted = services.offer_accept(actor=as_citizen(wife), offer_id=offers_for(wife.pin)[0].pk)
     assert accepted.next == "package" and accepted.package_kind == "death"
