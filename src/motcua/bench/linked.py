@@ -12,9 +12,9 @@ Each family has one newborn, registered once: by a package or separately, never 
 What is timed, per birth, from the citizen's submission to the last result:
 
 - package: `package_submit` (the four fields the package form asks and the hospital's birth
-  certificate), then the saga: `package_advance` in-process after the submission and after every
-  official action on a step's dossier (as the worker would be woken by each status change; no
-  worker runs, so the jobs the system queues stay queued: deferring them is counted, running
+  certificate), then the saga: `package_advance` in-process after the submission and whenever an
+  official action brings a step's dossier to its result or its refusal (`package_wakes_on`:
+  when the system wakes the worker; no worker runs, so the jobs the system queues stay queued: deferring them is counted, running
   them is not, as `package_advance` is called here instead), and each step's dossier taken by
   its agency's official along the happy path receive → assign → start → approve → issue_result
   (actions the procedure's workflow lacks skipped). Done when the package is completed.
@@ -203,12 +203,7 @@ class Family:
             "quan_he": "me",
             "hinh_thuc_nhan": "dien_tu",
             "noi_kcb_ban_dau": f"Trạm Y tế {self.address.rsplit(', ', 1)[-1]}",
-            **(
-                {"tre_pin": child_pin, "dang_ky_kem_thanh_vien": child_pin}
-                | {"nguoi_dang_ky_pin": child_pin}
-                if child_pin
-                else {}
-            ),
+            **({"tre_pin": child_pin, "nguoi_dang_ky_pin": child_pin} if child_pin else {}),
         }
 
 
@@ -354,7 +349,7 @@ def _citizen(pin: str) -> Actor:
     return Actor(kind="citizen", ref=pin, pin=pin)
 
 
-def _drive(dossier_id: int, after_each: Callable[[], None] | None = None) -> None:
+def _drive(dossier_id: int, after_each: Callable[[str], None] | None = None) -> None:
     """Take the dossier to its result as its agency's official does, step by step."""
     row = Dossier.objects.values("agency_id", "status", "version", "procedure_version_id").get(
         pk=dossier_id
@@ -377,7 +372,7 @@ def _drive(dossier_id: int, after_each: Callable[[], None] | None = None) -> Non
         )
         status, version = dossier.status, dossier.version
         if after_each is not None:
-            after_each()
+            after_each(status)
 
 
 def _package_birth(family: Family) -> None:
@@ -393,8 +388,12 @@ def _package_birth(family: Family) -> None:
         eid_level=2,
     )
 
-    def advance() -> None:
+    def advance(status: str = "") -> None:
+        """What the worker does when the saga is woken: after the submission, and when a
+        step's dossier reaches what the saga waits for (its result or its refusal)."""
         global _advance_cpu_s
+        if status and not dossier_services.package_wakes_on(status):
+            return
         start = time.process_time()
         dossier_services.package_advance(filed.id)
         _advance_cpu_s += time.process_time() - start

@@ -17,8 +17,9 @@ log = logging.getLogger("motcua.dossiers")
 def status_changed(dossier_id: int) -> None:
     """Runs after the change committed: the linked package the dossier is a step of moves on,
     and the citizen is told (a failing gateway never undoes the change: it is logged)."""
-    _package_moves_on(dossier_id)
     dossier = Dossier.objects.filter(pk=dossier_id).first()
+    if dossier is not None:
+        _package_moves_on(dossier)
     contact = contact_of(dossier.applicant_pin) if dossier else None
     if dossier is None or contact is None:
         return
@@ -36,9 +37,11 @@ def status_changed(dossier_id: int) -> None:
             log.exception("notifying %s of dossier %s failed", destination, dossier.code)
 
 
-def _package_moves_on(dossier_id: int) -> None:
-    from motcua.dossiers.packages import package_enqueue  # packages builds on services
+def _package_moves_on(dossier: Dossier) -> None:
+    from motcua.dossiers.packages import package_enqueue, package_wakes_on  # builds on services
 
-    step = PackageStep.objects.filter(dossier_id=dossier_id).values_list("package_id").first()
+    if not package_wakes_on(dossier.status):
+        return
+    step = PackageStep.objects.filter(dossier=dossier).values_list("package_id").first()
     if step is not None:
         package_enqueue(step[0])

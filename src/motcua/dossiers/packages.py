@@ -150,6 +150,8 @@ class PlannedStep:
     rule: StepRule
     procedure_code: str
     declaration: dict[str, Any]
+    agency_id: int | None  # the agency serving where the applicant lives, when it was filed
+    files: tuple[str, ...]  # the package's uploads this step's procedure takes
 
 
 def _earlier(pin: str, key: str) -> PackageFiled | None:
@@ -228,7 +230,16 @@ def package_plan(
         if code is None:
             errors[f"steps.{step.choice}"] = _no_benefit_message()
             continue
-        plan.append(PlannedStep(step, code, _step_declaration(step.choice, shared)))
+        procedure = procedure_current(code)
+        plan.append(
+            PlannedStep(
+                rule=step,
+                procedure_code=code,
+                declaration=_step_declaration(step.choice, shared),
+                agency_id=_agency_for(procedure.agency_kind, record),
+                files=tuple(c.code for c in procedure.components if c.source == "upload"),
+            )
+        )
     if errors:
         raise ValidationFailed(errors)
     return plan
@@ -334,7 +345,7 @@ def _check_first_steps(
     later ones need an earlier result and are checked when filed."""
     errors: dict[str, str] = {}
     for planned in (p for p in plan if p.rule.after is None or not _in_plan(plan, p.rule.after)):
-        agency = _agency_for(planned.procedure_code, record)
+        agency = planned.agency_id
         if agency is None:
             errors[f"steps.{planned.rule.choice}"] = _(
                 "Chưa có cơ quan giải quyết thủ tục này nơi bạn cư trú"
@@ -348,7 +359,7 @@ def _check_first_steps(
                     agency_id=agency,
                     declaration=planned.declaration,
                     idempotency_key=submission.idempotency_key,
-                    files=_files_for(planned.procedure_code, submission.files),
+                    files={c: f for c, f in submission.files.items() if c in planned.files},
                 ),
             )
         except ValidationFailed as error:
@@ -361,9 +372,9 @@ def _in_plan(plan: list[PlannedStep], position: int) -> bool:
     return any(p.rule.position == position for p in plan)
 
 
-def _agency_for(procedure_code: str, record: CitizenRecord) -> int | None:
-    """The agency serving where the applicant lives (permanently, else temporarily)."""
-    kind = procedure_current(procedure_code).agency_kind
+def _agency_for(kind: str, record: CitizenRecord) -> int | None:
+    """The agency of this kind serving where the applicant lives (permanently, else
+    temporarily)."""
     today = timezone.localdate()
     for residence_kind in ("permanent", "temporary"):
         wards = [
@@ -374,11 +385,6 @@ def _agency_for(procedure_code: str, record: CitizenRecord) -> int | None:
         if wards and (agency := agency_serving(kind, wards)) is not None:
             return agency.id
     return None
-
-
-def _files_for(procedure_code: str, files: Mapping[str, UploadedFile]) -> dict[str, UploadedFile]:
-    wanted = {c.code for c in procedure_current(procedure_code).components if c.source == "upload"}
-    return {code: f for code, f in files.items() if code in wanted}
 
 
 def _store_files(files: Mapping[str, UploadedFile]) -> dict[str, dict[str, Any]]:
@@ -423,6 +429,10 @@ def _file_package(
         declaration={
             "typed": submission.declaration,
             "steps": {str(p.rule.position): p.declaration for p in plan},
+            # Where each step goes and which uploads it takes, fixed at submission: the
+            # package is the applicant's at the place they lived when they filed it.
+            "agencies": {str(p.rule.position): p.agency_id for p in plan},
+            "files": {str(p.rule.position): list(p.files) for p in plan},
         },
         submitted_at=now,
         due_on=work_calendar().appointment(now, rule.group_days, cutoff=CIVIL_STATUS_CUTOFF),
@@ -452,6 +462,12 @@ def _file_package(
 
 
 # --- the saga -------------------------------------------------------------------------------------
+
+
+def package_wakes_on(status: str) -> bool:
+    """Whether a step's dossier reaching `status` can move its package on: only its result
+    or its refusal can (the steps in between concern its agency alone)."""
+    return status in DONE or status in REFUSED
 
 
 def package_enqueue(package_id: int) -> None:
@@ -536,9 +552,10 @@ def _file_step(step_id: int) -> None:
         return
     package = step.package
     applicant = Actor(kind="citizen", ref=package.applicant_pin, pin=package.applicant_pin)
+    position = str(step.position)
     try:
         declaration = _with_results(package, step)
-        agency = _agency_for(step.procedure_code, _own_record(applicant))
+        agency = package.declaration["agencies"][position]
         if agency is None:
             raise ValidationFailed(
                 {"agency_id": _("Chưa có cơ quan giải quyết thủ tục này nơi bạn cư trú")}
@@ -550,7 +567,7 @@ def _file_step(step_id: int) -> None:
                 agency_id=agency,
                 declaration=declaration,
                 idempotency_key=f"{package.code}.{step.position}",
-                files=_held_files(package, step.procedure_code),
+                files=_held_files(package, package.declaration["files"][position]),
             ),
             eid_level=package.eid_level,
         )
@@ -558,15 +575,6 @@ def _file_step(step_id: int) -> None:
         _refuse_unfiled(step.pk, error)
         return
     _link(step.pk, filed.id)
-
-
-def _own_record(applicant: Actor) -> CitizenRecord:
-    assert applicant.pin is not None
-    return citizen_get(
-        actor=applicant,
-        pin=applicant.pin,
-        purpose=gettext_noop("Nộp hồ sơ liên thông: bước tiếp theo"),
-    )
 
 
 def _with_results(package: Package, step: PackageStep) -> dict[str, Any]:
@@ -580,13 +588,11 @@ def _with_results(package: Package, step: PackageStep) -> dict[str, Any]:
         for effect in earlier.dossier.effects.all():
             outputs.update(effect.outputs)
     if "pin" in outputs:  # a birth: the child's PIN, under the names the later forms use
-        declaration.update(tre_pin=outputs["pin"], dang_ky_kem_thanh_vien=outputs["pin"])
-        declaration.update(nguoi_dang_ky_pin=outputs["pin"])
+        declaration.update(tre_pin=outputs["pin"], nguoi_dang_ky_pin=outputs["pin"])
     return declaration
 
 
-def _held_files(package: Package, procedure_code: str) -> dict[str, UploadedFile]:
-    wanted = {c.code for c in procedure_current(procedure_code).components if c.source == "upload"}
+def _held_files(package: Package, wanted: list[str]) -> dict[str, UploadedFile]:
     storage = private_storage()
     return {
         code: UploadedFile(

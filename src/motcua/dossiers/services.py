@@ -653,5 +653,6 @@ from motcua.dossiers.packages import package_plan as package_plan  # noqa: E402
 from motcua.dossiers.packages import package_rule as package_rule  # noqa: E402
 from motcua.dossiers.packages import package_submission_check as package_submission_check  # noqa: E402
 from motcua.dossiers.packages import package_submit as package_submit  # noqa: E402
+from motcua.dossiers.packages import package_wakes_on as package_wakes_on  # noqa: E402
 from motcua.dossiers.packages import package_withdraw as package_withdraw  # noqa: E402
 from motcua.dossiers.packages import packages_sweep as packages_sweep  # noqa: E402
