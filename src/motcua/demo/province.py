@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -17,12 +18,23 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from motcua.core.actors import SYSTEM, Actor
 from motcua.core.apikeys import apikey_create
 from motcua.core.errors import Conflict
+from motcua.demo.life_events import (
+    DemoLifeEvents,
+    DemoPortal,
+    Desk,
+    demo_family_head,
+    life_events_prepare,
+    portal_prepare,
+)
 from motcua.demo.public_services import (
     AGENCY_ROLES,
+    LABOUR_GROUP,
     LINKAGE_OFFICIAL,
+    SOCIAL_INSURANCE_GROUP,
     DemoLinkage,
     DemoServices,
     linkage_demo_prepare,
+    officials_place,
     public_services_prepare,
 )
 from motcua.geo.selectors import units_search
@@ -60,6 +72,20 @@ ROLE_GROUPS: dict[str, list[str]] = {
         *VIEW_REGISTRY,
         "linkage.run_linkage",
         "linkage.review_pair",
+    ],
+    # The sectors' officials read their sector's records (the admin's read-only lists); a
+    # decision's effect carries the permission its service needs (dossiers.effects), so they
+    # hold no write permission of their own.
+    SOCIAL_INSURANCE_GROUP: [
+        *VIEW_REGISTRY,
+        "insurance.view_insuredperson",
+        "insurance.view_healthcard",
+        "insurance.view_benefitdecision",
+    ],
+    LABOUR_GROUP: [
+        *VIEW_REGISTRY,
+        "benefits.view_recipient",
+        "benefits.view_supportdecision",
     ],
 }
 
@@ -106,8 +132,12 @@ OFFICIAL_NAMES = {
     "chutich.xa": "Lâm Văn Phúc",
     "congan.xa": "Nguyễn Hữu Lộc",
     "truong.congan.xa": "Bùi Đức Thắng",
+    "bhxh.tinh": "Đoàn Thị Kim Loan",
+    "giamdoc.bhxh": "Trương Công Hiếu",
+    "laodong.tinh": "Hồ Thị Thu Hà",
+    "giamdoc.laodong": "Mai Văn Cường",
 }
-DEMO_LOGINS += tuple(DemoLogin(a.username, a.title, DOSSIER_GROUP) for a in AGENCY_ROLES)
+DEMO_LOGINS += tuple(DemoLogin(a.username, a.title, a.group or DOSSIER_GROUP) for a in AGENCY_ROLES)
 DEMO_PARTNER = "Ngân hàng Demo (eKYC)"
 
 
@@ -141,6 +171,8 @@ class DemoInfo:
     services: DemoServices
     linkage: DemoLinkage
     registrant: DemoRegistrant | None
+    life_events: DemoLifeEvents
+    portal: DemoPortal
 
 
 def demo_prepare(
@@ -150,8 +182,24 @@ def demo_prepare(
     info = _registry_prepared(citizens=citizens, seed=seed, progress=progress)
     portal_registered()
     accounts = _eid_accounts()
+    level2 = accounts[1].pin
     services = public_services_prepare(
-        group=DOSSIER_GROUP, password=DEMO_PASSWORD, citizen_pins=[c.pin for c in accounts]
+        group=DOSSIER_GROUP,
+        password=DEMO_PASSWORD,
+        citizen_pins=[c.pin for c in accounts],
+        home_pin=level2,
+    )
+    life_events = life_events_prepare(
+        applicant=level2,
+        desk=_desk(),
+        staff=lambda wards: officials_place(
+            group=DOSSIER_GROUP, password=DEMO_PASSWORD, wards=wards
+        ),
+        others={c.pin for c in accounts} | {info["citizen_pin"]},
+    )
+    base = str(settings.PUBLIC_URL).rstrip("/")
+    portal = portal_prepare(
+        redirect_uri=f"{base}/cong-tinh/oidc/callback", webhook_url=_webhook_url(base)
     )
     linkage = linkage_demo_prepare(citizens=registry.registry_stats().citizens)
     return DemoInfo(
@@ -161,7 +209,23 @@ def demo_prepare(
         services=services,
         linkage=linkage,
         registrant=_registrant(skip={c.pin for c in accounts}),
+        life_events=life_events,
+        portal=portal,
     )
+
+
+def _desk() -> Desk:
+    officials: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for role in AGENCY_ROLES:
+        officials.setdefault(str(role.kind), []).append((role.username, role.roles))
+    return Desk(officials)
+
+
+def _webhook_url(base: str) -> str:
+    """Where the demo portal receives status changes: the port after the demo's own, on this
+    machine (run a receiver there to see them)."""
+    host, _, port = base.removeprefix("http://").removeprefix("https://").partition(":")
+    return f"http://{host}:{int(port or 80) + 1}/motcua/webhook"
 
 
 def _registry_prepared(
@@ -244,8 +308,10 @@ def _demo_life_events(actor: Actor, pin: str) -> None:
 
 def _eid_accounts() -> list[DemoCitizen]:
     """Two citizens with e-ID accounts (the demo password): one at level 1, one at level 2
-    whose authenticator is replaced on each run so that its secret can be printed."""
-    (pin1, name1), (pin2, name2) = registry.household_heads(limit=2)
+    whose authenticator is replaced on each run so that its secret can be printed. The level-2
+    citizen heads a family fitting the demo's life events (demo.life_events)."""
+    (pin1, name1), fallback = registry.household_heads(limit=2)
+    pin2, name2 = demo_family_head(skip={pin1}) or fallback
     for pin, level in ((pin1, 1), (pin2, 2)):
         on_record = registry.citizen_contacts_on_record(pin=pin)
         contact = on_record[0].value if on_record else ""  # where factor changes are announced

@@ -36,6 +36,11 @@ class AgencyRole:
     kind: str
     roles: tuple[str, ...]
     title: str
+    group: str = ""  # the Django group of its permissions (the demo's default when empty)
+
+
+SOCIAL_INSURANCE_GROUP = "Cán bộ bảo hiểm xã hội"
+LABOUR_GROUP = "Cán bộ lao động – bảo trợ xã hội"
 
 
 AGENCY_ROLES = (
@@ -63,6 +68,34 @@ AGENCY_ROLES = (
         ("receiver", "approver"),
         "Trưởng Công an xã / commune police chief (approver)",
     ),
+    AgencyRole(
+        "bhxh.tinh",
+        catalog.AgencyKind.SOCIAL_INSURANCE,
+        ("receiver", "processor", "clerk"),
+        "Cán bộ Bảo hiểm xã hội tỉnh (thẻ BHYT, mai táng, tử tuất) / social-insurance officer",
+        SOCIAL_INSURANCE_GROUP,
+    ),
+    AgencyRole(
+        "giamdoc.bhxh",
+        catalog.AgencyKind.SOCIAL_INSURANCE,
+        ("receiver", "approver"),
+        "Giám đốc Bảo hiểm xã hội tỉnh / social-insurance director (approver)",
+        SOCIAL_INSURANCE_GROUP,
+    ),
+    AgencyRole(
+        "laodong.tinh",
+        catalog.AgencyKind.LABOUR,
+        ("receiver", "processor", "clerk"),
+        "Cán bộ bảo trợ xã hội, cơ quan lao động tỉnh / social-assistance officer, labour",
+        LABOUR_GROUP,
+    ),
+    AgencyRole(
+        "giamdoc.laodong",
+        catalog.AgencyKind.LABOUR,
+        ("receiver", "approver"),
+        "Lãnh đạo cơ quan lao động – xã hội tỉnh / labour department head (approver)",
+        LABOUR_GROUP,
+    ),
 )
 
 
@@ -74,14 +107,17 @@ class DemoServices:
     dossiers: int
 
 
-def public_services_prepare(*, group: str, password: str, citizen_pins: list[str]) -> DemoServices:
+def public_services_prepare(
+    *, group: str, password: str, citizen_pins: list[str], home_pin: str
+) -> DemoServices:
+    """`home_pin`: the citizen whose ward's agencies the demo's officials work at."""
     procedures, workflows = catalog_services.catalog_files()
     catalog_services.catalog_load(
         actor=SYSTEM, procedures=procedures["procedures"], workflows=workflows["workflows"]
     )
-    ward = _home_ward(citizen_pins[0])
+    ward = _home_ward(home_pin)
     _agencies()
-    _officials(group, password, ward)
+    officials_place(group=group, password=password, wards=[ward])
     made = 0
     if not dossiers.dossiers_of(actor=_citizen(citizen_pins[0])):
         made = _sample_dossiers(citizen_pins, ward)
@@ -114,7 +150,9 @@ def _agencies() -> None:
     )
 
 
-def _officials(group: str, password: str, ward: str) -> None:
+def officials_place(*, group: str, password: str, wards: list[str]) -> None:
+    """Each demo official, with its roles, at the agency of its kind serving each ward (the
+    province's social insurance and labour department serve all its wards)."""
     for official in AGENCY_ROLES:
         user, created = User.objects.get_or_create(
             username=official.username, defaults={"is_staff": True}
@@ -122,13 +160,14 @@ def _officials(group: str, password: str, ward: str) -> None:
         if created:
             user.set_password(password)
             user.save()
-        user.groups.add(*user.groups.model.objects.filter(name=group))
-        agency = catalog.agency_serving(official.kind, [ward])
-        assert agency is not None
-        for role in official.roles:
-            catalog_services.official_assign(
-                actor=SYSTEM, username=official.username, agency_code=agency.code, role=role
-            )
+        user.groups.add(*user.groups.model.objects.filter(name=official.group or group))
+        for ward in wards:
+            agency = catalog.agency_serving(official.kind, [ward])
+            assert agency is not None, (official.kind, ward)
+            for role in official.roles:
+                catalog_services.official_assign(
+                    actor=SYSTEM, username=official.username, agency_code=agency.code, role=role
+                )
 
 
 def _citizen(pin: str) -> Actor:
@@ -148,14 +187,32 @@ def _paper(title: str) -> SimpleUploadedFile:
     )
 
 
-def _birth(pin: str, other_parent: str, ward: str, child: str) -> dossier_services.Submitted:
+def _mother_for(parent: registry.CitizenRecord, skip: set[str]) -> str:
+    """The child's mother: the parent herself, a father's wife, else (in the demo) a woman of
+    the registry."""
+    if parent.sex == "F":
+        return parent.pin
+    if parent.spouse_pin:
+        return parent.spouse_pin
+    for pin, _name in registry.household_heads(limit=200):
+        if pin in skip:
+            continue
+        woman = registry.citizen_get(actor=SYSTEM, pin=pin, purpose="Chuẩn bị dữ liệu trình diễn")
+        if woman.sex == "F" and woman.status == "living":
+            return pin
+    raise LookupError("no woman in the demo registry")
+
+
+def _birth(
+    pin: str, ward: str, child: str, *, days_ago: int, skip: set[str]
+) -> dossier_services.Submitted:
     """A parent registers their newborn; the registry knows the parent, so only the hospital's
     birth certificate is uploaded."""
-    born = (timezone.localdate() - timedelta(days=10)).isoformat()
+    born = (timezone.localdate() - timedelta(days=days_ago)).isoformat()
     parent = registry.citizen_get(actor=_citizen(pin), pin=pin, purpose="Khai sinh cho con")
     relation = "me" if parent.sex == "F" else "cha"
-    # The mother's PIN is required; a father names his wife (or, in the demo, a neighbour).
-    mother = pin if relation == "me" else (parent.spouse_pin or other_parent)
+    mother = _mother_for(parent, skip)
+    skip.add(mother)  # the next sample birth names another mother
     agency = catalog.agency_serving(catalog.AgencyKind.COMMUNE, [ward])
     assert agency is not None
     return dossier_services.dossier_submit(
@@ -192,8 +249,11 @@ def _step(username: str, dossier_id: int, action: str, note: str = "") -> None:
 
 
 def _sample_dossiers(pins: list[str], ward: str) -> int:
-    """One birth registration at each stage: returned and rated, approved, and just submitted."""
-    returned = _birth(pins[0], pins[1], ward, "Nguyễn Thị Mai Anh")
+    """Birth registrations (alone, not as a package) at each stage, filed by the level-1 demo
+    citizen: returned and rated, received, and just submitted. The level-2 citizen's family
+    has its own newborn, through the birth package (demo.life_events)."""
+    skip = set(pins)
+    returned = _birth(pins[0], ward, "Nguyễn Thị Mai Anh", days_ago=40, skip=skip)
     for username, action in (
         ("motcua.xa", "receive"),
         ("chutich.xa", "approve"),
@@ -207,9 +267,9 @@ def _sample_dossiers(pins: list[str], ward: str) -> int:
         score=5,
         comment="Nhanh, không phải đi lại.",
     )
-    waiting = _birth(pins[1], pins[0], ward, "Trần Minh Khoa")
+    waiting = _birth(pins[0], ward, "Nguyễn Minh Khoa", days_ago=10, skip=skip)
     _step("motcua.xa", waiting.id, "receive")
-    _birth(pins[0], pins[1], ward, "Nguyễn Gia Huy")
+    _birth(pins[0], ward, "Nguyễn Gia Huy", days_ago=3, skip=skip)
     return 3
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 from oauth2_provider.settings import oauth2_settings
 from rich.progress import Progress
 
@@ -42,7 +43,12 @@ class Command(BaseCommand):
         _public_at(options["port"])
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        with Progress(transient=True) as progress:
+        # The demo portal's webhook goes to this machine (plain http to localhost), which the
+        # exchange allows only when told to (here, for its registration).
+        with (
+            override_settings(EXCHANGE_WEBHOOK_ALLOW_LOOPBACK=True),
+            Progress(transient=True) as progress,
+        ):
             task = progress.add_task(
                 "Tạo dân cư mẫu / seeding the demo province", total=options["citizens"]
             )
@@ -80,6 +86,7 @@ class Command(BaseCommand):
             f"  Lượt #{info.linkage.job_id} (GPLX): {info.linkage.records} bản ghi / records, "
             f"{info.linkage.linked} liên kết / linked, {info.linkage.pending} cặp chờ đối soát "
             f"/ pairs to review",
+            *_life_event_lines(info, base),
             f"Demo citizen with history: {info.citizen_name}, PIN {info.citizen_pin}",
             f"API key for canbo.hotich (new each run): {info.api_key}",
             f"  curl -H 'Authorization: Bearer {info.api_key}' \\",
@@ -93,6 +100,52 @@ class Command(BaseCommand):
             + f"{base}/api/identity/verify",
         ]
         self.stdout.write("\n".join(lines))
+
+
+def _life_event_lines(info: DemoInfo, base: str) -> list[str]:
+    events, portal = info.life_events, info.portal
+    level2 = next(c for c in info.citizens if c.level == 2)
+    lines = [
+        "Hồ sơ liên thông, dịch vụ chủ động / linked packages, proactive services "
+        f"(công dân mức 2 / level-2 citizen {level2.name}):",
+        f"  Hồ sơ của tôi / my dossiers: {base}/ho-so/ — nộp liên thông / file a package: "
+        f"{base}/lien-thong/birth/, {base}/lien-thong/death/",
+        f"  Dịch vụ chủ động / offers:   {base}/dich-vu-chu-dong/ "
+        f"({events.offers} đang chờ / waiting)",
+    ]
+    if events.child:
+        lines.append(
+            f"  Con mới đăng ký khai sinh / newborn registered: {events.child} — "
+            f"{base}/id/tai-khoan/ (giấy tờ / documents)"
+        )
+    lines += [
+        f"  {p.code} {p.applicant_name}: {p.status_label}" + (f" — {p.where}" if p.where else "")
+        for p in events.packages
+    ]
+    lines.append(
+        f"  Hàng đợi / queues at {base}/can-bo/: congan.xa, truong.congan.xa (công an xã / "
+        "police), bhxh.tinh, giamdoc.bhxh (BHXH tỉnh / social insurance), laodong.tinh, "
+        "giamdoc.laodong (lao động – xã hội / labour)"
+    )
+    if events.made:
+        lines.append(
+            f"  Bảo hiểm xã hội / insured and pensioners: {events.insured:,}; "
+            f"bảo trợ xã hội / social-assistance recipients: {events.assisted:,} "
+            f"(admin: {base}/admin/)"
+        )
+    lines.append(f"Cổng đối tác / partner portal: {portal.name} (API: {base}/api/docs)")
+    if portal.credentials is not None:
+        lines += [
+            f"  client {portal.credentials.client_id}, secret "
+            f"{portal.credentials.client_secret} (shown once)",
+            f"  webhook {portal.webhook_url} (signing secret {portal.webhook_secret}; "
+            "run a receiver there to see the status changes)",
+        ]
+    elif portal.problem:
+        lines.append(f"  not registered: {portal.problem}")
+    else:
+        lines.append("  registered by an earlier run (its secrets were shown then; reset in admin)")
+    return lines
 
 
 def _registrant_lines(info: DemoInfo, base: str) -> list[str]:
