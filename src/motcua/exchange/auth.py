@@ -10,12 +10,11 @@ sign-in's `auth_time`), and still known to the provider with a live access token
 everywhere or a suspended account revokes it). The citizen is the person the provider issued
 it to, whatever `sub` the partner sees (pairwise or public); the e-ID level is its `acr`.
 
-The provider's tables (tokens, applications) belong to django-oauth-toolkit; they are read
-here through the toolkit's models until identity publishes selectors for them."""
+The provider's tokens are identity's: read through its selectors (client_token_check,
+id_token_subject, level_from_acr)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,15 +27,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from jwcrypto import jwk, jwt
 from ninja.security import HttpBearer
-from oauth2_provider.models import get_access_token_model, get_id_token_model
 
 from motcua.core.actors import Actor
 from motcua.core.errors import DomainError, PermissionDenied
 from motcua.exchange.models import ExchangePartner
+from motcua.identity.selectors import client_token_check, id_token_subject, level_from_acr
 
 SCOPE = "dossiers"
 ID_TOKEN_HEADER = "X-Citizen-Id-Token"  # noqa: S105 - a header name
-ACR_PREFIX = "urn:motcua:loa:"  # identity.oidc's level names
 DEFAULT_SIGN_IN_MAX_AGE_S = 3600
 
 
@@ -73,19 +71,14 @@ def partner_of_token(token: str) -> PartnerCaller:
     """The registered partner behind a client-credentials access token with scope `dossiers`.
     Unknown, expired, a person's own token, or a client that is not a registered partner: 401;
     a partner's token without the scope: 403."""
-    found = (
-        get_access_token_model()
-        .objects.select_related("application")
-        .filter(token_checksum=hashlib.sha256(token.encode()).hexdigest())
-        .first()
-    )
-    if found is None or found.expires <= timezone.now() or found.user_id is not None:
+    found = client_token_check(token)
+    if found is None or found.personal:
         raise Unauthenticated(_("Mã truy cập không hợp lệ hoặc đã hết hạn"))
-    client_id = found.application.client_id
+    client_id = found.client_id
     partner = ExchangePartner.objects.filter(client_id=client_id, active=True).first()
     if partner is None:
         raise PermissionDenied(_("Ứng dụng này chưa được đăng ký là cổng đối tác"))
-    if SCOPE not in (found.scope or "").split():
+    if SCOPE not in found.scopes:
         raise InsufficientScope(_("Mã truy cập thiếu phạm vi %(scope)s") % {"scope": SCOPE})
     actor = Actor(kind="partner", ref=partner.name)
     return PartnerCaller(partner.pk, partner.name, client_id, actor)
@@ -108,12 +101,6 @@ def _provider_keys() -> jwk.JWKSet:
     return _keys(provider["OIDC_RSA_PRIVATE_KEY"], tuple(retired))
 
 
-def _level(acr: Any) -> int | None:
-    if isinstance(acr, str) and acr.startswith(ACR_PREFIX) and acr[len(ACR_PREFIX) :] in ("1", "2"):
-        return int(acr[len(ACR_PREFIX) :])
-    return None
-
-
 def citizen_of_id_token(raw: str, partner: PartnerCaller) -> CitizenCaller:
     """The citizen who signed in to this partner, from the provider's id_token; 401 otherwise."""
     refused = Unauthenticated(_("Phiên đăng nhập của công dân không hợp lệ hoặc đã hết hạn"))
@@ -131,7 +118,7 @@ def citizen_of_id_token(raw: str, partner: PartnerCaller) -> CitizenCaller:
     audience = claims.get("aud")
     audiences = [audience] if isinstance(audience, str) else list(audience or [])
     max_age = getattr(settings, "EXCHANGE_SIGN_IN_MAX_AGE_S", DEFAULT_SIGN_IN_MAX_AGE_S)
-    level = _level(claims.get("acr"))
+    level = level_from_acr(claims.get("acr"))
     if (
         claims.get("iss") != settings.OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"]
         or audiences != [partner.client_id]
@@ -144,22 +131,12 @@ def citizen_of_id_token(raw: str, partner: PartnerCaller) -> CitizenCaller:
         or not isinstance(claims.get("jti"), str)
     ):
         raise refused
-    issued = (
-        get_id_token_model()
-        .objects.select_related("user", "application")
-        .filter(jti=claims["jti"], access_token__isnull=False)
-        .first()
-    )
-    if (
-        issued is None
-        or issued.application.client_id != partner.client_id
-        or issued.expires <= timezone.now()
-        or not issued.user.is_active
-    ):
+    pin = id_token_subject(client_id=partner.client_id, jti=claims["jti"])
+    if pin is None:
         raise refused
     return CitizenCaller(
         partner=partner,
-        pin=issued.user.get_username(),
+        pin=pin,
         eid_level=level,
         auth_time=datetime.fromtimestamp(claims["auth_time"], tz=UTC),
     )

@@ -59,7 +59,7 @@ SUBSCRIBE_PERMISSION = "exchange.add_subscription"
 STATUS_CHANGED = "dossier.status_changed"
 APPOINTMENT_CHANGED = "dossier.appointment_changed"
 EVENT_TYPES = (STATUS_CHANGED, APPOINTMENT_CHANGED)
-PARTNER_SCOPES = ("openid", "profile", "pin")
+PARTNER_SCOPES = ("openid", "profile", "pin", "dossiers")
 MAX_SUBSCRIPTIONS = 10
 
 # The outbox: attempts and their spacing (30 s, 1 min, 2 min, ... at most 6 h apart).

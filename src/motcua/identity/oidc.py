@@ -12,12 +12,13 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_noop
-from oauth2_provider.models import RefreshToken
+from oauth2_provider.models import Application, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import SettingsScopes
 
 from motcua.core.actors import Actor
 from motcua.identity.models import CodeContext, RelyingParty, TokenContext
+from motcua.identity.services.parties import PARTNER_PORTAL_SCOPE
 from motcua.registry.selectors import VIEW_PERMISSION, CitizenRecord, citizen_get
 
 ACR_PREFIX = "urn:motcua:loa:"
@@ -53,18 +54,42 @@ def pairwise_sub(client_id: str, pin: str) -> str:
     ).hexdigest()
 
 
+# The scopes a relying party may ask for with its own client credentials (no person): only
+# these, and only those of them it was registered with.
+CLIENT_CREDENTIALS_SCOPES = (PARTNER_PORTAL_SCOPE,)
+
+
+def _client_credentials(request: Any) -> bool:
+    return getattr(request, "grant_type", None) == "client_credentials"
+
+
+def _party_of_application(application: Any) -> RelyingParty | None:
+    return RelyingParty.objects.filter(application=application).first()
+
+
+def _registered_scopes(party: RelyingParty) -> list[str]:
+    """The party's scopes, but `pin` and `dossiers` only if it is trusted with the PIN, whatever
+    its stored scopes say."""
+    trusted = ("pin", PARTNER_PORTAL_SCOPE)
+    return [s for s in party.scopes.split() if s not in trusted or party.pin_claim]
+
+
 class PartyScopes(SettingsScopes):
     """A relying party may ask for the scopes it was registered with (`pin` only if it is
-    trusted with the PIN, whatever its stored scopes say); a partner for `ekyc`."""
+    trusted with the PIN, whatever its stored scopes say), and with its client credentials
+    only for `dossiers`, if registered with it; a partner for `ekyc`."""
 
     def get_available_scopes(
         self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
     ) -> list[str]:
         if application is None:
             return super().get_available_scopes(application, request, *args, **kwargs)
-        party = RelyingParty.objects.filter(application=application).first()
+        party = _party_of_application(application)
         if party is not None:
-            return [s for s in party.scopes.split() if s != "pin" or party.pin_claim]
+            registered = _registered_scopes(party)
+            if _client_credentials(request):
+                return [s for s in registered if s in CLIENT_CREDENTIALS_SCOPES]
+            return registered
         return ["ekyc"] if hasattr(application, "partner") else []
 
     def get_default_scopes(
@@ -76,6 +101,23 @@ class PartyScopes(SettingsScopes):
 
 class Validator(OAuth2Validator):
     oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "pin": "pin"}
+
+    def validate_grant_type(
+        self, client_id: Any, grant_type: Any, client: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """The toolkit's rule (each client its one grant, RFC 9700's refusals), widened once: a
+        relying party registered with `dossiers` (a partner portal) may use the
+        client-credentials grant, which PartyScopes then limits to that scope."""
+        if grant_type == "client_credentials" and not client.allows_grant_type(
+            Application.GRANT_CLIENT_CREDENTIALS
+        ):
+            party = _party_of_application(client)
+            return party is not None and bool(
+                set(_registered_scopes(party)) & set(CLIENT_CREDENTIALS_SCOPES)
+            )
+        return bool(
+            super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+        )
 
     def validate_silent_login(self, request: Any) -> bool:
         return True  # `prompt=none`: the authorization view answers login_required itself

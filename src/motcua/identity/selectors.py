@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -10,6 +11,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import get_text_list
@@ -17,12 +19,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
+from oauth2_provider.models import get_access_token_model, get_id_token_model
 
 from motcua.catalog.selectors import agency_get, official_roles
 from motcua.core.access import access_log_of
 from motcua.core.actors import Actor
 from motcua.core.text import fold
-from motcua.identity.models import Account, AccountSession, Consent, LoginAttempt, RelyingParty
+from motcua.identity.models import (
+    Account,
+    AccountSession,
+    Consent,
+    LevelCheck,
+    LoginAttempt,
+    RelyingParty,
+)
+from motcua.identity.oidc import acr_level, checksum
 from motcua.identity.services.accounts import REGISTRATION_ATTEMPT
 from motcua.registry.selectors import ChildView, CitizenRecord, children_of, citizen_get
 
@@ -431,3 +442,86 @@ def contact_of(pin: str) -> Contact | None:
 def account_exists(*, pin: str) -> bool:
     """Whether the PIN has an e-ID account, pending or active."""
     return Account.objects.filter(pin=pin).exists()
+
+
+# --- the provider's tokens, for the services that accept them (the exchange's API) ----------------
+
+
+@dataclass(frozen=True)
+class ClientToken:
+    """A live access token the provider issued."""
+
+    client_id: str  # the client it was issued to
+    scopes: tuple[str, ...]
+    personal: bool  # from a person's sign-in, not the client's own (client credentials)
+
+
+def client_token_check(token: str) -> ClientToken | None:
+    """The access token presented as a bearer token, if the provider issued it and it has not
+    expired or been revoked; None otherwise."""
+    found = (
+        get_access_token_model()
+        .objects.filter(token_checksum=checksum(token), expires__gt=timezone.now())
+        .values_list("application__client_id", "scope", "user_id")
+        .first()
+    )
+    if found is None:
+        return None
+    client_id, scope, user_id = found
+    return ClientToken(
+        client_id=client_id, scopes=tuple((scope or "").split()), personal=bool(user_id)
+    )
+
+
+def id_token_subject(*, client_id: str, jti: str) -> str | None:
+    """The PIN of the person an id_token (by its `jti`) was issued for, when it was issued to
+    this client, has not expired, its sign-in's access token is still there (a sign-out
+    everywhere or a suspended account revokes it) and the person's account is active; None
+    otherwise. The caller checks the token's signature and claims first."""
+    try:
+        key = uuid.UUID(jti)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    issued = (
+        get_id_token_model()
+        .objects.filter(
+            jti=key,
+            access_token__isnull=False,
+            application__client_id=client_id,
+            expires__gt=timezone.now(),
+            user__is_active=True,
+        )
+        .values_list("user__username", flat=True)
+        .first()
+    )
+    return str(issued) if issued is not None else None
+
+
+def level_from_acr(acr: object) -> int | None:
+    """The e-ID level an `acr` value names (this provider's `urn:motcua:loa:1` or `:2`); None
+    for anything else."""
+    return acr_level(acr) if isinstance(acr, str) else None
+
+
+# --- accounts raised to level 2, for proactive services ------------------------------------------
+
+
+@dataclass(frozen=True)
+class LevelRaise:
+    id: int  # increasing: the stream's position
+    pin: str
+    raised_on: date
+
+
+def level_raises_since(*, after_id: int, limit: int = 1000) -> list[LevelRaise]:
+    """Accounts raised to level 2 (the in-person check that did it, or an operator's account
+    made at level 2), in the order recorded, after `after_id`. A later check of an account
+    already at level 2 raises nothing and is not listed."""
+    earlier = LevelCheck.objects.filter(account=OuterRef("account"), pk__lt=OuterRef("pk"))
+    rows = (
+        LevelCheck.objects.filter(pk__gt=after_id)
+        .exclude(Exists(earlier))
+        .order_by("pk")
+        .values_list("pk", "account__pin", "recorded_at")[: max(0, limit)]
+    )
+    return [LevelRaise(pk, pin, timezone.localdate(at)) for pk, pin, at in rows]

@@ -223,6 +223,7 @@ OIDC_SCOPES = {
     "pin": _("Số định danh cá nhân"),
     "address": _("Nơi thường trú"),
     "ekyc": _("Xác thực thông tin công dân (dành cho đối tác)"),
+    "dossiers": _("Nộp và theo dõi hồ sơ thủ tục hành chính thay bạn (dành cho cổng đối tác)"),
 }
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,

@@ -173,12 +173,9 @@ def test_a_deactivated_partner_is_forbidden(portal: Portal, person: Person) -> N
     _refused(caller, 403)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="identity: a partner portal (authorization-code client) may not yet use the "
-    "client-credentials grant, nor ask for the `dossiers` scope",
-)
-def test_the_provider_issues_a_dossiers_token_to_a_partner_portal(portal: Portal) -> None:
+def test_the_provider_issues_a_dossiers_token_to_a_partner_portal(
+    portal: Portal, person: Person
+) -> None:
     response = Client().post(
         "/o/token/",
         {"grant_type": "client_credentials", "scope": "dossiers"},
@@ -188,3 +185,8 @@ def test_the_provider_issues_a_dossiers_token_to_a_partner_portal(portal: Portal
         ).decode(),
     )
     assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["scope"] == "dossiers" and "refresh_token" not in body
+
+    caller = Caller(str(body["access_token"]), id_token_for(person, portal))
+    assert caller.get("/dossiers").status_code == 200

@@ -22,7 +22,11 @@ from motcua.identity.models import (
     RelyingParty,
 )
 
-OIDC_SCOPES_FOR_PARTIES = ("openid", "profile", "pin", "address")
+OIDC_SCOPES_FOR_PARTIES = ("openid", "profile", "pin", "address")  # what a person shares
+# A partner portal (the exchange's) acting for signed-in citizens: the one scope a relying party
+# may also ask for with its own client credentials, and only if registered with it.
+PARTNER_PORTAL_SCOPE = "dossiers"
+PARTY_SCOPES = (*OIDC_SCOPES_FOR_PARTIES, PARTNER_PORTAL_SCOPE)
 MANAGE_PERMISSION = "identity.add_relyingparty"
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 PORTAL_CLIENT_ID = "motcua-portal"
@@ -50,6 +54,9 @@ class Credentials:
 def rp_add(
     *, actor: Actor, party: NewParty, client_id: str | None = None, client_secret: str | None = None
 ) -> tuple[RelyingParty, Credentials]:
+    """A relying party: people sign in to it with the authorization-code grant (PKCE). One
+    registered with `dossiers` (a partner portal) may also get a token of its own with the
+    client-credentials grant, for that scope alone (oidc.Validator, oidc.PartyScopes)."""
     actor.require(MANAGE_PERMISSION)
     _check_party(party)
     secret = client_secret or secrets.token_urlsafe(48)
@@ -101,14 +108,18 @@ def _check_party(party: NewParty) -> None:
         problem = _redirect_uri_problem(uri)
         if problem:
             errors["redirect_uri"] = f"{uri}: {problem}"
-    unknown = set(party.scopes) - set(OIDC_SCOPES_FOR_PARTIES)
+    unknown = set(party.scopes) - set(PARTY_SCOPES)
     if unknown or "openid" not in party.scopes:
         errors["scopes"] = _("Phạm vi hợp lệ: %(scopes)s (bắt buộc có openid)") % {
-            "scopes": " ".join(OIDC_SCOPES_FOR_PARTIES)
+            "scopes": " ".join(PARTY_SCOPES)
         }
     elif "pin" in party.scopes and not party.pin_claim:
         errors["scopes"] = _(
             "Phạm vi pin chỉ dành cho bên được tin cậy nhận số định danh (pin_claim)"
+        )
+    elif PARTNER_PORTAL_SCOPE in party.scopes and (not party.pin_claim or party.first_party):
+        errors["scopes"] = _(
+            "Phạm vi dossiers chỉ dành cho cổng đối tác được tin cậy nhận số định danh (pin_claim)"
         )
     if party.min_level not in (1, 2):
         errors["min_level"] = _("Mức 1 hoặc mức 2")

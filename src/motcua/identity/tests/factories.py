@@ -13,8 +13,9 @@ import pyotp
 from django.test import Client
 from django.utils import timezone
 
-from motcua.core.actors import SYSTEM
+from motcua.core.actors import SYSTEM, Actor
 from motcua.identity import services
+from motcua.identity.models import Account
 from motcua.registry.services import idcard_issue
 from motcua.registry.tests.factories import OFFICIAL, make_citizen
 
@@ -50,6 +51,27 @@ def make_person(
             actor=SYSTEM, pin=citizen.pin, password=PASSWORD, level=level
         )
     return person
+
+
+POLICE = Actor(
+    kind="official", ref="cong.an.phuong", permissions=frozenset({services.RAISE_PERMISSION})
+)
+
+
+def raise_in_person(person: Person, *, place: str = "Công an phường Cao Lãnh") -> None:
+    """The person adds an authenticator app if they have no second factor, then the police
+    check them in person and raise their account to level 2 (again, if it already is)."""
+    account = Account.objects.get(pin=person.pin)
+    if not services.account_has_factor(account):
+        device = services.totp_enroll_begin(account=account)
+        person.totp_secret = services.totp_secret(device)
+        services.totp_enroll_confirm(account=account, code=person.totp_now())
+    services.account_raise_level(
+        actor=POLICE,
+        check=services.InPersonCheck(
+            pin=person.pin, place=place, card_number=person.pin, checked_at=timezone.now()
+        ),
+    )
 
 
 PHONE_ON_RECORD = "0912345678"

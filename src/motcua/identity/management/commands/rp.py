@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from motcua.core.actors import SYSTEM
 from motcua.identity.management.commands._common import as_json, or_command_error
-from motcua.identity.services import OIDC_SCOPES_FOR_PARTIES, NewParty, rp_add
+from motcua.identity.services import PARTY_SCOPES, NewParty, rp_add
 
 
 class Command(BaseCommand):
@@ -24,8 +24,8 @@ class Command(BaseCommand):
             "--scopes",
             nargs="+",
             default=["openid", "profile"],
-            choices=OIDC_SCOPES_FOR_PARTIES,
-            help="pin only with --pin-claim",
+            choices=PARTY_SCOPES,
+            help="pin and dossiers only with --pin-claim",
         )
         add.add_argument(
             "--pin-claim",
