@@ -1,4 +1,4 @@
-"""The pages a citizen, an official and a data clerk go through, walked in a real browser.
+"""The pages a citizen, the officials and a data clerk go through, walked in a real browser.
 
 One walk drives Chromium (through Playwright) over a running site, signs each person in as a
 person does (the citizen through the e-ID provider with the authenticator's code, the
@@ -8,8 +8,10 @@ the layout test measures the page's width there.
 
 A page a journey cannot reach yet (a step not built, a page answering 404) is recorded as
 skipped with the reason, and the walk goes on. The walk needs data like the demo's: a level-2
-citizen with an e-ID account, the one-stop officer of their commune, and a data-cleaning
-official with a finished linkage job (`Cast`). Playwright runs in a thread of its own, so the
+citizen with an e-ID account, the one-stop officer of their commune, a data-cleaning
+official with a finished linkage job, and the demo's life events: a refused linked package of
+the citizen's, a package step in the commune police's queue, a dossier waiting at social
+insurance (`Cast`). Playwright runs in a thread of its own, so the
 caller's thread keeps its database connections (see motcua.conftest on sync Playwright).
 """
 
@@ -74,6 +76,10 @@ class Cast:
     clerk: Login  # the data-cleaning official, with a finished linkage job
     mother_pin: str  # the child's mother in the birth registration the citizen files
     relation: str  # the citizen's relation to the child ("me", "cha")
+    # The commune police's residence officer, with a linked package's step in the queue, and
+    # the province's social-insurance officer, with a funeral allowance waiting (the demo's).
+    police: Login | None = None
+    insurance: Login | None = None
 
 
 @dataclass(frozen=True)
@@ -102,12 +108,25 @@ STOPS: tuple[Stop, ...] = (
     Stop(13, "eid-access-log", "citizen"),
     Stop(14, "eid-sessions", "citizen"),
     Stop(15, "not-found", "citizen"),
+    # Life events: linked packages, proactive offers, the child in the parent's e-ID.
+    Stop(40, "package-form", "citizen"),
+    Stop(41, "package-form-errors", "citizen"),
+    Stop(42, "package-check", "citizen"),
+    Stop(43, "package-confirmation", "citizen"),
+    Stop(44, "package-running", "citizen"),
+    Stop(45, "package-refused", "citizen"),
+    Stop(46, "death-package-form", "citizen"),
+    Stop(47, "offers", "citizen"),
+    Stop(48, "eid-account-child", "citizen"),
     Stop(20, "backoffice-login", "official"),
     Stop(21, "backoffice-code", "official"),
     Stop(22, "backoffice-start", "official"),
     Stop(23, "backoffice-queue-mine", "official"),
     Stop(24, "backoffice-queue-agency", "official"),
     Stop(25, "backoffice-dossier", "official"),
+    Stop(26, "police-package-step", "police"),
+    Stop(27, "insurance-queue", "insurance"),
+    Stop(28, "insurance-dossier", "insurance"),
     Stop(30, "linkage-jobs", "clerk"),
     Stop(31, "linkage-job", "clerk"),
     Stop(32, "linkage-report", "clerk"),
@@ -115,7 +134,7 @@ STOPS: tuple[Stop, ...] = (
     Stop(34, "linkage-pair", "clerk"),
 )
 BY_NAME = {stop.name: stop for stop in STOPS}
-ROLES = ("citizen", "official", "clerk")
+ROLES = ("citizen", "official", "clerk", "police", "insurance")
 
 Visit = Callable[["Page", Stop, int], None]
 
@@ -240,6 +259,57 @@ def citizen_journey(tour: Tour, cast: Cast, certificate: Path) -> None:
     tour.go("eid-access-log", "/id/tai-khoan/ai-da-xem/")
     tour.go("eid-sessions", "/id/tai-khoan/phien/")
     tour.go("not-found", "/khong-co-trang-nay/", status=404)
+    package_journey(tour, certificate)
+
+
+def package_journey(tour: Tour, certificate: Path) -> None:
+    """The birth package filed (the form, its errors, check your answers, the confirmation),
+    a running and a refused package, the death package's form, the state's offers, and the
+    newborn among the parent's e-ID documents."""
+    page = tour.page
+    if tour.go("package-form", "/lien-thong/birth/"):
+        form = form_with(page, "ho_ten_tre")
+        form.evaluate("f => { f.noValidate = true; }")
+        submit(form)
+        tour.at("package-form-errors")
+        form = form_with(page, "ho_ten_tre")
+        fill(form, "ho_ten_tre", "Trần Gia Bảo")
+        fill(form, "gioi_tinh", "M")
+        fill(form, "noi_sinh", "Bệnh viện Phụ sản tỉnh Đồng Tháp")
+        fill_date(form, "ngay_sinh", date.today() - timedelta(days=1))
+        upload = form.locator('[name="file_giay_chung_sinh"]')
+        if upload.count():
+            upload.first.set_input_files(certificate)
+        submit(form)
+        if "/kiem-tra/" in page.url:
+            tour.at("package-check")
+            submit(page.locator("main form").last)
+            if page.locator(".govuk-panel--confirmation").count():
+                tour.at("package-confirmation")
+                tour.follow("package-running", r"/lien-thong/ho-so/\d+/")
+            else:
+                tour.skip("package-confirmation", f"no confirmation panel at {page.url}")
+        else:
+            tour.skip("package-check", f"the form stayed at {page.url}")
+    _refused_package(tour)
+    tour.go("death-package-form", "/lien-thong/death/")
+    tour.go("offers", "/dich-vu-chu-dong/")
+    tour.go("eid-account-child", "/id/tai-khoan/")
+
+
+def _refused_package(tour: Tour) -> None:
+    """The citizen's package whose page names a refused step (the demo makes one)."""
+    page = tour.page
+    page.goto(tour.base + "/ho-so/")
+    hrefs: list[str] = page.eval_on_selector_all(
+        "a[href]", "links => links.map(a => a.getAttribute('href'))"
+    )
+    for href in dict.fromkeys(h for h in hrefs if re.fullmatch(r"/lien-thong/ho-so/\d+/", h)):
+        page.goto(tour.base + href)
+        if page.locator("#failed-step").count():
+            tour.at("package-refused")
+            return
+    tour.skip("package-refused", "no refused package among the citizen's")
 
 
 def _fill_birth(form: Locator, cast: Cast, certificate: Path) -> None:
@@ -331,6 +401,37 @@ def official_journey(tour: Tour, cast: Cast) -> None:
     tour.follow("backoffice-dossier", r"/can-bo/ho-so/\d+/")
 
 
+def police_journey(tour: Tour, cast: Cast) -> None:
+    """The commune police officer opens a dossier of their queue that is a linked package's
+    step (the page says which step of which package)."""
+    if cast.police is None:
+        tour.skip("police-package-step", "no police officer in the cast")
+        return
+    back_office_sign_in(tour, cast.police, pictures=False)
+    page = tour.page
+    start = page.url
+    hrefs: list[str] = page.eval_on_selector_all(
+        "a[href]", "links => links.map(a => a.getAttribute('href'))"
+    )
+    for href in dict.fromkeys(h for h in hrefs if re.fullmatch(r"/can-bo/ho-so/\d+/", h)):
+        page.goto(tour.base + href)
+        if page.locator("#package").count():
+            tour.at("police-package-step")
+            return
+    tour.skip("police-package-step", f"no package step in the queue at {start}")
+
+
+def insurance_journey(tour: Tour, cast: Cast) -> None:
+    """The social-insurance officer's queue (what waits for them) and a dossier from it."""
+    if cast.insurance is None:
+        tour.skip("insurance-queue", "no social-insurance officer in the cast")
+        tour.skip("insurance-dossier", "no social-insurance officer in the cast")
+        return
+    back_office_sign_in(tour, cast.insurance, pictures=False)
+    tour.at("insurance-queue")
+    tour.follow("insurance-dossier", r"/can-bo/ho-so/\d+/")
+
+
 def clerk_journey(tour: Tour, cast: Cast) -> None:
     back_office_sign_in(tour, cast.clerk, pictures=False)
     if not tour.go("linkage-jobs", "/can-bo/lien-ket/"):
@@ -402,6 +503,8 @@ def _walk(
         "citizen": lambda t: citizen_journey(t, cast, certificate),
         "official": lambda t: official_journey(t, cast),
         "clerk": lambda t: clerk_journey(t, cast),
+        "police": lambda t: police_journey(t, cast),
+        "insurance": lambda t: insurance_journey(t, cast),
     }
     outcomes: dict[tuple[str, int], str] = {}
     with chromium() as browser:

@@ -26,6 +26,8 @@ from motcua.web.journeys import Cast, Login, mother_of_the_birth
 DEMO_CITIZENS = "400"
 OFFICIAL = "motcua.xa"  # the one-stop officer of the demo citizens' commune
 CLERK = "lamsach.congan"  # the data-cleaning official with the demo's linkage job
+POLICE = "congan.xa"  # the commune police officer, a linked package's step in the queue
+INSURANCE = "bhxh.tinh"  # the social-insurance officer, a funeral allowance waiting
 
 
 @contextmanager
@@ -86,6 +88,8 @@ def cast_of(printed: str) -> Cast:
         clerk=Login(CLERK, password, officials_secret),
         mother_pin=mother,
         relation=relation,
+        police=Login(POLICE, password, officials_secret),
+        insurance=Login(INSURANCE, password, officials_secret),
     )
 
 

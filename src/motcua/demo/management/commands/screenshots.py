@@ -1,4 +1,4 @@
-"""`motcua screenshots --out DIR`: a picture of every page of the citizen's, the official's and
+"""`motcua screenshots --out DIR`: a picture of every page of the citizen's, the officials' and
 the data clerk's journeys (motcua.web.journeys), at each width, so anyone can look at every
 page without clicking through.
 
@@ -20,10 +20,12 @@ from django.db import connections
 from django.test.testcases import LiveServerThread
 from django.test.utils import override_settings
 
+from motcua.catalog.selectors import AgencyKind
 from motcua.demo.management.commands.demo import _production
 from motcua.demo.province import DEMO_PASSWORD, DEMO_TOTP_SECRET, DemoInfo, demo_prepare
 from motcua.demo.public_services import AGENCY_ROLES, LINKAGE_OFFICIAL
 from motcua.web.journeys import (
+    ROLES,
     WIDTHS,
     Cast,
     Login,
@@ -61,7 +63,7 @@ class Command(BaseCommand):
             "--role",
             action="append",
             dest="roles",
-            choices=("citizen", "official", "clerk"),
+            choices=ROLES,
             help="only these journeys (repeatable; default: all)",
         )
 
@@ -75,7 +77,7 @@ class Command(BaseCommand):
         out: Path = options["out"]
         out.mkdir(parents=True, exist_ok=True)
         widths = tuple(options["widths"] or WIDTHS)
-        roles = tuple(options["roles"] or ("citizen", "official", "clerk"))
+        roles = tuple(options["roles"] or ROLES)
 
         connection = connections["default"]
         connection.settings_dict.setdefault("TEST", {})["NAME"] = DATABASE
@@ -126,10 +128,13 @@ def _cast(info: DemoInfo) -> Cast:
     assert citizen.totp_secret is not None
     mother, relation = mother_of_the_birth(citizen.pin)
     one_stop = AGENCY_ROLES[0].username  # receiver, processor and clerk of the commune
+    by_kind = {a.kind: a.username for a in reversed(AGENCY_ROLES)}  # each kind's first
     return Cast(
         citizen=Login(citizen.pin, DEMO_PASSWORD, citizen.totp_secret),
         official=Login(one_stop, DEMO_PASSWORD, DEMO_TOTP_SECRET),
         clerk=Login(LINKAGE_OFFICIAL, DEMO_PASSWORD, DEMO_TOTP_SECRET),
         mother_pin=mother,
         relation=relation,
+        police=Login(by_kind[AgencyKind.COMMUNE_POLICE], DEMO_PASSWORD, DEMO_TOTP_SECRET),
+        insurance=Login(by_kind[AgencyKind.SOCIAL_INSURANCE], DEMO_PASSWORD, DEMO_TOTP_SECRET),
     )
