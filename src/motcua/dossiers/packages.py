@@ -47,12 +47,14 @@ from motcua.dossiers.models import (
 )
 from motcua.dossiers.services import (
     FILE_FOLDER,
+    Checked,
     LevelTooLow,
     Step,
     Submission,
     _citizen,
+    checked_submission,
     dossier_act,
-    dossier_submission_check,
+    dossier_create,
     dossier_submit,
 )
 from motcua.insurance.selectors import insurance_standing
@@ -161,8 +163,9 @@ def _earlier(pin: str, key: str) -> PackageFiled | None:
 
 def package_submit(*, actor: Actor, submission: PackageSubmission, eid_level: int) -> PackageFiled:
     """File a linked package. Everything the citizen can be told now is checked now, all at
-    once (the first steps are checked exactly as their dossiers will be); the steps are filed
-    by the background worker. A retry with the same idempotency key returns the first package."""
+    once; the first steps' dossiers are filed with the package in one transaction (checked
+    once, as `dossier_submit` checks), the later ones by the saga when the results they need
+    are issued. A retry with the same idempotency key returns the first package."""
     pin = _citizen(actor)
     key = submission.idempotency_key.strip()
     if not 8 <= len(key) <= 64:
@@ -175,10 +178,10 @@ def package_submit(*, actor: Actor, submission: PackageSubmission, eid_level: in
     needed = max(procedure_current(p.procedure_code).min_eid_level for p in plan)
     if eid_level < needed:
         raise LevelTooLow(needed)
-    _check_first_steps(actor, record, plan, submission)
-    stored = _store_files(submission.files)
+    checked = _checked_first_steps(actor, record, plan, submission)
+    stored = _store_checked(submission.files, checked)
     try:
-        return _file_package(actor, rule, record, key, plan, submission, stored, eid_level)
+        return _file_package(actor, rule, record, key, plan, submission, checked, stored, eid_level)
     except IntegrityError:
         _discard(stored)
         if earlier := _earlier(pin, key):
@@ -196,7 +199,7 @@ def package_submission_check(*, actor: Actor, submission: PackageSubmission) -> 
     rule = package_rule(submission.kind)
     record = citizen_get(actor=actor, pin=pin, purpose=SUBMIT_PURPOSES[rule.kind])
     plan = package_plan(actor=actor, rule=rule, record=record, submission=submission)
-    _check_first_steps(actor, record, plan, submission)
+    _checked_first_steps(actor, record, plan, submission)
 
 
 def _chosen(rule: PackageRule, chosen: tuple[str, ...]) -> list[StepRule]:
@@ -338,25 +341,30 @@ def _step_declaration(choice: str, shared: dict[str, Any]) -> dict[str, Any]:
 _DELETION_RELATION = {"vo_chong": "vo_chong", "con": "con", "cha_me": "cha_me"}
 
 
-def _check_first_steps(
+def _checked_first_steps(
     actor: Actor, record: CitizenRecord, plan: list[PlannedStep], submission: PackageSubmission
-) -> None:
-    """The steps filed at once are checked exactly as `dossier_submit` will check them; the
-    later ones need an earlier result and are checked when filed."""
+) -> dict[int, Checked]:
+    """The steps filed with the package, each checked exactly as `dossier_submit` checks a
+    dossier, all errors together; the later steps need an earlier result and are checked when
+    the saga files them."""
     errors: dict[str, str] = {}
-    for planned in (p for p in plan if p.rule.after is None or not _in_plan(plan, p.rule.after)):
-        agency = planned.agency_id
-        if agency is None:
+    checked: dict[int, Checked] = {}
+    for planned in plan:
+        if planned.rule.after is not None and _in_plan(plan, planned.rule.after):
+            continue
+        if planned.agency_id is None:
             errors[f"steps.{planned.rule.choice}"] = _(
                 "Chưa có cơ quan giải quyết thủ tục này nơi bạn cư trú"
             )
             continue
         try:
-            dossier_submission_check(
-                actor=actor,
-                submission=Submission(
+            checked[planned.rule.position] = checked_submission(
+                actor,
+                procedure_current(planned.procedure_code),
+                record,
+                Submission(
                     procedure_code=planned.procedure_code,
-                    agency_id=agency,
+                    agency_id=planned.agency_id,
                     declaration=planned.declaration,
                     idempotency_key=submission.idempotency_key,
                     files={c: f for c, f in submission.files.items() if c in planned.files},
@@ -366,6 +374,7 @@ def _check_first_steps(
             errors.update({k: v for k, v in error.errors.items() if k not in errors})
     if errors:
         raise ValidationFailed(errors)
+    return checked
 
 
 def _in_plan(plan: list[PlannedStep], position: int) -> bool:
@@ -387,23 +396,46 @@ def _agency_for(kind: str, record: CitizenRecord) -> int | None:
     return None
 
 
-def _store_files(files: Mapping[str, UploadedFile]) -> dict[str, dict[str, Any]]:
-    stored = {}
-    for code, upload in files.items():
-        checked = upload_check(upload, field=f"file_{code}")
-        stored[code] = {
-            "storage_name": upload_store(upload, checked, folder=FILE_FOLDER),
-            "original_name": checked.original_name,
-            "content_type": checked.content_type,
-            "size": checked.size,
+@dataclass(frozen=True)
+class Stored:
+    """What the package's uploads became in the private storage: each first step's files
+    (dossier_create attaches them), and those a later step takes, held until it is filed."""
+
+    steps: dict[int, dict[str, str]]
+    held: dict[str, dict[str, Any]]
+
+    def names(self) -> list[str]:
+        return [n for files in self.steps.values() for n in files.values()] + [
+            h["storage_name"] for h in self.held.values()
+        ]
+
+
+def _store_checked(files: Mapping[str, UploadedFile], checked: dict[int, Checked]) -> Stored:
+    steps = {
+        position: {
+            code: upload_store(files[code], c, folder=FILE_FOLDER) for code, c in ok.files.items()
         }
-    return stored
+        for position, ok in checked.items()
+    }
+    taken = {code for ok in checked.values() for code in ok.files}
+    held = {}
+    for code, upload in files.items():
+        if code in taken:
+            continue
+        c = upload_check(upload, field=f"file_{code}")
+        held[code] = {
+            "storage_name": upload_store(upload, c, folder=FILE_FOLDER),
+            "original_name": c.original_name,
+            "content_type": c.content_type,
+            "size": c.size,
+        }
+    return Stored(steps, held)
 
 
-def _discard(stored: dict[str, dict[str, Any]]) -> None:
+def _discard(stored: Stored) -> None:
     storage = private_storage()
-    for held in stored.values():
-        storage.delete(held["storage_name"])
+    for name in stored.names():
+        storage.delete(name)
 
 
 @transaction.atomic(durable=True)
@@ -414,7 +446,8 @@ def _file_package(
     key: str,
     plan: list[PlannedStep],
     submission: PackageSubmission,
-    stored: dict[str, dict[str, Any]],
+    checked: dict[int, Checked],
+    stored: Stored,
     eid_level: int,
 ) -> PackageFiled:
     now = timezone.now()
@@ -438,18 +471,32 @@ def _file_package(
         due_on=work_calendar().appointment(now, rule.group_days, cutoff=CIVIL_STATUS_CUTOFF),
         idempotency_key=key,
         eid_level=eid_level,
-        files=stored,
+        files=stored.held,
     )
-    PackageStep.objects.bulk_create(
-        PackageStep(
+    applicant = Actor(kind="citizen", ref=record.pin, pin=record.pin)
+    steps = []
+    for p in plan:
+        position = p.rule.position
+        step = PackageStep(
             package=package,
-            position=p.rule.position,
+            position=position,
             procedure_code=p.procedure_code,
             after=p.rule.after if p.rule.after in chosen else None,
             days=p.rule.days,
         )
-        for p in plan
-    )
+        if position in checked:
+            filed = dossier_create(
+                applicant,
+                procedure_current(p.procedure_code),
+                record,
+                f"{package.code}.{position}",
+                checked[position],
+                stored.steps[position],
+            )
+            step.dossier_id, step.status = filed.id, StepStatus.FILED
+            _keep_in_group(filed.id, timezone.localdate(now), package, step)
+        steps.append(step)
+    PackageStep.objects.bulk_create(steps)
     audit_record(
         actor=actor,
         action="package.submit",
@@ -457,7 +504,6 @@ def _file_package(
         object_id=package.code,
         after={"kind": rule.kind, "steps": [p.procedure_code for p in plan]},
     )
-    transaction.on_commit(lambda: package_enqueue(package.pk))
     return PackageFiled(package.pk, package.code, package.due_on, created=True)
 
 
@@ -648,11 +694,14 @@ def _link(step_id: int, dossier_id: int) -> None:
     step.dossier = dossier
     step.status = StepStatus.FILED
     step.save(update_fields=["dossier", "status"])
-    due = work_calendar().appointment(
-        step.package.submitted_at, step.days, cutoff=CIVIL_STATUS_CUTOFF
-    )
-    dossier.due_on = max(due, timezone.localdate(dossier.submitted_at))
-    dossier.save(update_fields=["due_on"])
+    _keep_in_group(dossier.pk, timezone.localdate(dossier.submitted_at), step.package, step)
+
+
+def _keep_in_group(dossier_id: int, filed_on: date, package: Package, step: PackageStep) -> None:
+    """The step's dossier is due by the step's day inside the group's one appointment (never
+    before the day it was filed)."""
+    due = work_calendar().appointment(package.submitted_at, step.days, cutoff=CIVIL_STATUS_CUTOFF)
+    Dossier.objects.filter(pk=dossier_id).update(due_on=max(due, filed_on))
 
 
 def packages_sweep(*, today: date | None = None) -> int:

@@ -114,7 +114,7 @@ def dossier_submit(*, actor: Actor, submission: Submission, eid_level: int) -> S
     record = citizen_get(
         actor=actor, pin=pin, purpose=gettext_noop("Nộp hồ sơ %(code)s") % {"code": snapshot.code}
     )
-    checked = _checked_submission(actor, snapshot, record, submission)
+    checked = checked_submission(actor, snapshot, record, submission)
     stored = {
         code: upload_store(submission.files[code], c, folder=FILE_FOLDER)
         for code, c in checked.files.items()
@@ -156,7 +156,7 @@ def _agency_or_none(agency_id: int) -> AgencyView | None:
         return None
 
 
-def _checked_submission(
+def checked_submission(
     actor: Actor, snapshot: ProcedureSnapshot, record: CitizenRecord, submission: Submission
 ) -> Checked:
     """Everything about the submission that can be wrong, reported together, before any write."""
@@ -264,6 +264,19 @@ def _file_dossier(
     checked: Checked,
     stored: dict[str, str],
 ) -> Submitted:
+    return dossier_create(actor, snapshot, record, key, checked, stored)
+
+
+def dossier_create(
+    actor: Actor,
+    snapshot: ProcedureSnapshot,
+    record: CitizenRecord,
+    key: str,
+    checked: Checked,
+    stored: dict[str, str],
+) -> Submitted:
+    """Write a checked submission, in the caller's transaction (a linked package files its
+    first steps in the same transaction as itself)."""
     now = timezone.now()
     agency = checked.agency
     day = timezone.localdate(now).strftime("%y%m%d")
@@ -637,7 +650,7 @@ def dossier_submission_check(*, actor: Actor, submission: Submission) -> None:
     record = citizen_get(
         actor=actor, pin=pin, purpose=gettext_noop("Nộp hồ sơ %(code)s") % {"code": snapshot.code}
     )
-    _checked_submission(actor, snapshot, record, submission)
+    checked_submission(actor, snapshot, record, submission)
 
 
 # --- linked packages and proactive offers: dossiers/packages.py and offers.py build on the above,

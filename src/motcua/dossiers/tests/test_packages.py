@@ -44,8 +44,7 @@ def step_dossier(package_id: int, position: int) -> int:
 
 def test_a_birth_package_runs_through_three_agencies_and_completes(family: Family) -> None:
     filed = birth_package(family)
-    services.package_advance(filed.id)
-    first = Dossier.objects.get(pk=step_dossier(filed.id, 1))
+    first = Dossier.objects.get(pk=step_dossier(filed.id, 1))  # filed with the package
     assert first.agency_id == family.world.commune.pk
     assert [s.status for s in steps_of(filed.id)] == ["filed", "waiting", "waiting"]
 
@@ -103,24 +102,25 @@ def test_advancing_again_never_files_a_step_twice(family: Family) -> None:
 
 
 def test_a_crash_between_filing_and_linking_files_the_step_once(family: Family) -> None:
-    """The worker filed the step's dossier and died before tying it to the step: the next run
-    finds the dossier of the first try by its idempotency key."""
+    """The worker filed a later step's dossier and died before tying it to the step: the next
+    run finds the dossier of the first try by its idempotency key."""
     filed = birth_package(family)
+    drive(family, step_dossier(filed.id, 1))
     package = Package.objects.get(pk=filed.id)
+    child_pin = Dossier.objects.get(pk=step_dossier(filed.id, 1)).effects.get().outputs["pin"]
     first_try = services.dossier_submit(
         actor=as_citizen(family.mother),
         submission=services.Submission(
-            procedure_code="1.001193",
-            agency_id=family.world.commune.pk,
-            declaration=package.declaration["steps"]["1"],
-            idempotency_key=f"{package.code}.1",
-            files={"giay_chung_sinh": pdf_file()},
+            procedure_code="1.011921",
+            agency_id=package.declaration["agencies"]["3"],
+            declaration={**package.declaration["steps"]["3"], "tre_pin": child_pin},
+            idempotency_key=f"{package.code}.3",
         ),
         eid_level=2,
     )
     services.package_advance(filed.id)
-    assert step_dossier(filed.id, 1) == first_try.id
-    assert Dossier.objects.count() == 1
+    assert step_dossier(filed.id, 3) == first_try.id
+    assert Dossier.objects.filter(procedure_code="1.011921").count() == 1
 
 
 def test_a_refused_birth_registration_stops_the_later_steps(family: Family) -> None:
