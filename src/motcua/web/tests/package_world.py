@@ -183,10 +183,21 @@ def take_step(official: Page, action: str, *, note: str = "", assignee: str = ""
     expect(official.locator(f"#action-{action}")).to_have_count(0)
 
 
-def process(official: Page, site: str, code: str, username: str) -> None:
-    """Take the dossier from the official's queue to its result, every step by the buttons."""
+def process(official: Page, site: str, code: str, username: str, *, until: str = "") -> None:
+    """Take the dossier from the official's queue to its result, every step by the buttons
+    (up to the step before `until`, when given)."""
     open_from_queue(official, site, code)
     for action in HAPPY_PATH:
+        if action == until:
+            return
         if official.locator(f"#action-{action}").count():
             take_step(official, action, assignee=username if action == "assign" else "")
     expect(official.locator("#status")).to_contain_text("Đã có kết quả")
+
+
+def form_fields(official: Page, action: str) -> dict[str, Any]:
+    """What the step's form sends (its CSRF token, the dossier's version, the action)."""
+    fields: dict[str, Any] = official.locator(f"#action-{action}").evaluate(
+        "f => Object.fromEntries(new FormData(f))"
+    )
+    return fields

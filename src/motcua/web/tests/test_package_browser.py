@@ -30,6 +30,7 @@ from motcua.web.tests.package_world import (
     Town,
     citizen_signs_in,
     fill_date,
+    form_fields,
     login_of,
     official_signs_in,
     open_from_queue,
@@ -128,7 +129,15 @@ def test_a_parent_files_a_birth_package_and_three_agencies_process_it(
 
     # The commune's official registers the birth: the new PIN is on the dossier page.
     commune = official_signs_in(browser, site, town.officials[AgencyKind.COMMUNE])
-    process(commune, site, birth_code, town.officials[AgencyKind.COMMUNE])
+    process(commune, site, birth_code, town.officials[AgencyKind.COMMUNE], until="issue_result")
+    issue = form_fields(commune, "issue_result")
+    action_url = site + str(commune.locator("#action-issue_result").get_attribute("action"))
+    take_step(commune, "issue_result")
+    expect(commune.locator("#status")).to_contain_text("Đã có kết quả")
+    # The same step sent again (a double click, a resent form): refused, nothing registered.
+    again = commune.request.post(action_url, form=issue, headers={"Referer": commune.url})
+    assert again.status == 409, again.status
+    assert len(registry.children_of(actor=SYSTEM, pin=town.mother.pin, purpose=READ)) == 1
     effects = commune.locator("#effects")
     expect(effects).to_contain_text("số định danh cá nhân của trẻ")
     child_pin = re.search(r"\d{12}", effects.inner_text())
