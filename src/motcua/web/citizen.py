@@ -412,15 +412,18 @@ def _level_too_low(request: HttpRequest, code: str, needed: int) -> HttpResponse
     at that level (its second factor) and back; after an attempt that did not raise it (the
     account has no such level), the page says where to get it. A form posted at the lower
     level is refused, whatever it holds."""
-    path = request.path
-    if request.method == "GET" and (
-        request.GET.get(STEP_UP_PARAM) or not step_up_tried(request, level=needed, path=path)
-    ):
+    # The address comes back with its query (a check page's draft key is there), without the
+    # "try again" mark, which would send the citizen off again and again.
+    query = request.GET.copy()
+    again = query.pop(STEP_UP_PARAM, None)
+    path = f"{request.path}?{query.urlencode()}" if query else request.path
+    if request.method == "GET" and (again or not step_up_tried(request, level=needed, path=path)):
         return step_up_redirect(request, level=needed, back_to=path)
+    query[STEP_UP_PARAM] = "1"
     context = {
         "procedure": catalog.procedure_current(code),
         "needed": needed,
-        "retry": f"{path}?{STEP_UP_PARAM}=1",
+        "retry": f"{request.path}?{query.urlencode()}",
     }
     return _page(request, "web/level_needed.html", context, status=403)
 

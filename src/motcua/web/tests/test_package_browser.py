@@ -354,16 +354,6 @@ def test_a_proactive_offer_accepted_into_a_dossier(site: str, page: Page, town: 
     expect(offer.get_by_role("button")).to_contain_text("Nhận và kiểm tra hồ sơ đã điền sẵn")
 
     accept_renewal(page, site, person)
-    if not RENEWAL_CHECK.search(page.url):
-        # The step-up to level 2 lost the pre-filled draft (see the strict xfail below): she
-        # lands on the empty form, "session expired". Back to the offers page, the same button
-        # (the offer is hers already) brings the pre-filled check page now that she is at
-        # level 2.
-        expect(page.locator(".govuk-notification-banner")).to_contain_text(
-            "Phiên khai hồ sơ đã hết hạn"
-        )
-        page.goto(site + "/dich-vu-chu-dong/")
-        accept_renewal(page, site, person)
 
     # The check page, filled in from the registry: one click files it.
     expect(page).to_have_url(RENEWAL_CHECK)
@@ -382,11 +372,6 @@ def test_a_proactive_offer_accepted_into_a_dossier(site: str, page: Page, town: 
     expect(page.locator(".govuk-summary-card", has_text=code)).to_contain_text("Đã nhận")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web.citizen._level_too_low steps up with back_to=request.path: the check page's "
-    "?nhap=<draft key> is dropped, so an offer accepted at level 1 lands on the empty form",
-)
 def test_an_offer_accepted_at_level_1_comes_back_to_its_prefilled_check_page(
     site: str, page: Page, town: Town
 ) -> None:
