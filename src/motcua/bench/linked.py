@@ -12,11 +12,12 @@ Each family has one newborn, registered once: by a package or separately, never 
 What is timed, per birth, from the citizen's submission to the last result:
 
 - package: `package_submit` (the four fields the package form asks and the hospital's birth
-  certificate), then the saga: `package_advance` in-process after the submission and whenever an
-  official action brings a step's dossier to its result or its refusal (`package_wakes_on`:
-  when the system wakes the worker; no worker runs, so the jobs the system queues stay queued: deferring them is counted, running
-  them is not, as `package_advance` is called here instead), and each step's dossier taken by
-  its agency's official along the happy path receive → assign → start → approve → issue_result
+  certificate; the birth registration is filed with the package), then the saga:
+  `package_advance` in-process whenever an official action brings a step's dossier to its
+  result or its refusal (`package_wakes_on`: when the system wakes the worker; no worker runs,
+  so the jobs the system queues stay queued: deferring them is counted, running them is not),
+  and each step's dossier taken by its agency's official along the happy path
+  receive → assign → start → approve → issue_result
   (actions the procedure's workflow lacks skipped). Done when the package is completed.
 - separate: the same parent files 1.001193 (birth registration), then 1.004222 (permanent
   residence of the child, with the PIN read off the birth registration's result), then 1.011921
@@ -398,7 +399,6 @@ def _package_birth(family: Family) -> None:
         dossier_services.package_advance(filed.id)
         _advance_cpu_s += time.process_time() - start
 
-    advance()
     driven: set[int] = set()
     while True:
         # The agencies' queues: the step dossiers filed so far.

@@ -530,8 +530,9 @@ def package_advance(package_id: int) -> None:
     """Record what each step's dossier came to and file every step that is ready, until
     nothing changes. Safe to run again at any moment."""
     while ready := _settle(package_id):
-        for step_id in ready:
-            _file_step(step_id)
+        filed = [_file_step(step_id) for step_id in ready]
+        if all(filed):
+            return  # a step just filed waits for its agency: nothing else can change now
 
 
 @transaction.atomic(durable=True)
@@ -592,10 +593,11 @@ def _finish(package: Package, steps: list[PackageStep]) -> None:
     )
 
 
-def _file_step(step_id: int) -> None:
+def _file_step(step_id: int) -> bool:
+    """File the step's dossier; False when it was refused (what depends on it stops)."""
     step = PackageStep.objects.select_related("package").get(pk=step_id)
     if step.dossier_id is not None or step.status != StepStatus.WAITING:
-        return
+        return True
     package = step.package
     applicant = Actor(kind="citizen", ref=package.applicant_pin, pin=package.applicant_pin)
     position = str(step.position)
@@ -619,8 +621,9 @@ def _file_step(step_id: int) -> None:
         )
     except ValidationFailed as error:
         _refuse_unfiled(step.pk, error)
-        return
+        return False
     _link(step.pk, filed.id)
+    return True
 
 
 def _with_results(package: Package, step: PackageStep) -> dict[str, Any]:
