@@ -113,6 +113,8 @@ def _life_event_lines(info: DemoInfo, base: str) -> list[str]:
         f"  Dịch vụ chủ động / offers:   {base}/dich-vu-chu-dong/ "
         f"({events.offers} đang chờ / waiting)",
     ]
+    if events.problem:
+        lines.append(f"  (not made: {events.problem}; try more --citizens)")
     if events.child:
         lines.append(
             f"  Con mới đăng ký khai sinh / newborn registered: {events.child} — "
