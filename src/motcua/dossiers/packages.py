@@ -28,7 +28,7 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 
 from motcua.benefits.selectors import recipient_of
-from motcua.catalog.selectors import Status, agency_serving, procedure_current
+from motcua.catalog.selectors import ProcedureSnapshot, Status, agency_serving, procedure_current
 from motcua.core.actors import SYSTEM, Actor
 from motcua.core.audit import audit_record
 from motcua.core.calendar import CIVIL_STATUS_CUTOFF, work_calendar
@@ -38,6 +38,7 @@ from motcua.core.text import nfc
 from motcua.core.uploads import private_storage, upload_check, upload_store
 from motcua.dossiers.models import (
     Dossier,
+    DossierEffect,
     DossierEvent,
     Package,
     PackageKind,
@@ -150,7 +151,7 @@ class PackageFiled:
 @dataclass(frozen=True)
 class PlannedStep:
     rule: StepRule
-    procedure_code: str
+    procedure: ProcedureSnapshot
     declaration: dict[str, Any]
     agency_id: int | None  # the agency serving where the applicant lives, when it was filed
     files: tuple[str, ...]  # the package's uploads this step's procedure takes
@@ -175,7 +176,7 @@ def package_submit(*, actor: Actor, submission: PackageSubmission, eid_level: in
         return earlier
     record = citizen_get(actor=actor, pin=pin, purpose=SUBMIT_PURPOSES[rule.kind])
     plan = package_plan(actor=actor, rule=rule, record=record, submission=submission)
-    needed = max(procedure_current(p.procedure_code).min_eid_level for p in plan)
+    needed = max(p.procedure.min_eid_level for p in plan)
     if eid_level < needed:
         raise LevelTooLow(needed)
     checked = _checked_first_steps(actor, record, plan, submission)
@@ -237,7 +238,7 @@ def package_plan(
         plan.append(
             PlannedStep(
                 rule=step,
-                procedure_code=code,
+                procedure=procedure,
                 declaration=_step_declaration(step.choice, shared),
                 agency_id=_agency_for(procedure.agency_kind, record),
                 files=tuple(c.code for c in procedure.components if c.source == "upload"),
@@ -360,10 +361,10 @@ def _checked_first_steps(
         try:
             checked[planned.rule.position] = checked_submission(
                 actor,
-                procedure_current(planned.procedure_code),
+                planned.procedure,
                 record,
                 Submission(
-                    procedure_code=planned.procedure_code,
+                    procedure_code=planned.procedure.code,
                     agency_id=planned.agency_id,
                     declaration=planned.declaration,
                     idempotency_key=submission.idempotency_key,
@@ -480,14 +481,14 @@ def _file_package(
         step = PackageStep(
             package=package,
             position=position,
-            procedure_code=p.procedure_code,
+            procedure_code=p.procedure.code,
             after=p.rule.after if p.rule.after in chosen else None,
             days=p.rule.days,
         )
         if position in checked:
             filed = dossier_create(
                 applicant,
-                procedure_current(p.procedure_code),
+                p.procedure,
                 record,
                 f"{package.code}.{position}",
                 checked[position],
@@ -502,7 +503,7 @@ def _file_package(
         action="package.submit",
         object_type="dossiers.package",
         object_id=package.code,
-        after={"kind": rule.kind, "steps": [p.procedure_code for p in plan]},
+        after={"kind": rule.kind, "steps": [p.procedure.code for p in plan]},
     )
     return PackageFiled(package.pk, package.code, package.due_on, created=True)
 
@@ -631,11 +632,11 @@ def _with_results(package: Package, step: PackageStep) -> dict[str, Any]:
     declaration = dict(package.declaration["steps"][str(step.position)])
     if step.after is None:
         return declaration
-    earlier = package.steps.filter(position=step.after).select_related("dossier").first()
     outputs: dict[str, Any] = {}
-    if earlier is not None and earlier.dossier is not None:
-        for effect in earlier.dossier.effects.all():
-            outputs.update(effect.outputs)
+    for produced in DossierEffect.objects.filter(
+        dossier__package_step__package=package, dossier__package_step__position=step.after
+    ).values_list("outputs", flat=True):
+        outputs.update(produced)
     if "pin" in outputs:  # a birth: the child's PIN, under the names the later forms use
         declaration.update(tre_pin=outputs["pin"], nguoi_dang_ky_pin=outputs["pin"])
     return declaration
@@ -689,15 +690,14 @@ def _refuse_unfiled(step_id: int, error: ValidationFailed) -> None:
 
 @transaction.atomic(durable=True)
 def _link(step_id: int, dossier_id: int) -> None:
-    """Tie the filed dossier to its step and give it the step's deadline inside the group."""
-    step = PackageStep.objects.select_for_update().select_related("package").get(pk=step_id)
-    if step.dossier_id is not None:
-        return
-    dossier = Dossier.objects.select_for_update().get(pk=dossier_id)
-    step.dossier = dossier
-    step.status = StepStatus.FILED
-    step.save(update_fields=["dossier", "status"])
-    _keep_in_group(dossier.pk, timezone.localdate(dossier.submitted_at), step.package, step)
+    """Tie the filed dossier to its step (unless a run before this one did) and give it the
+    step's deadline inside the group."""
+    step = PackageStep.objects.select_related("package").get(pk=step_id)
+    tied = PackageStep.objects.filter(pk=step_id, dossier__isnull=True).update(
+        dossier_id=dossier_id, status=StepStatus.FILED
+    )
+    if tied:
+        _keep_in_group(dossier_id, timezone.localdate(), step.package, step)
 
 
 def _keep_in_group(dossier_id: int, filed_on: date, package: Package, step: PackageStep) -> None:
