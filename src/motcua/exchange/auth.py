@@ -35,7 +35,6 @@ from motcua.identity.selectors import client_token_check, id_token_subject, leve
 
 SCOPE = "dossiers"
 ID_TOKEN_HEADER = "X-Citizen-Id-Token"  # noqa: S105 - a header name
-DEFAULT_SIGN_IN_MAX_AGE_S = 3600
 
 
 class Unauthenticated(DomainError):
@@ -117,7 +116,7 @@ def citizen_of_id_token(raw: str, partner: PartnerCaller) -> CitizenCaller:
     now = timezone.now().timestamp()
     audience = claims.get("aud")
     audiences = [audience] if isinstance(audience, str) else list(audience or [])
-    max_age = getattr(settings, "EXCHANGE_SIGN_IN_MAX_AGE_S", DEFAULT_SIGN_IN_MAX_AGE_S)
+    max_age = settings.EXCHANGE_SIGN_IN_MAX_AGE_S
     level = level_from_acr(claims.get("acr"))
     if (
         claims.get("iss") != settings.OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"]

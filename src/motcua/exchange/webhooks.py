@@ -10,7 +10,7 @@ URL, and a host whose every address is public (not private, loopback, link-local
 holds cloud metadata services —, shared, reserved or multicast). The check runs at
 subscription and again before each attempt (an address may change), and redirects are not
 followed. Plain http to this machine (localhost, 127.0.0.1, ::1) is allowed only when
-settings.EXCHANGE_WEBHOOK_ALLOW_LOOPBACK is on (default: DEBUG), for development and tests."""
+settings.EXCHANGE_WEBHOOK_ALLOW_LOOPBACK is on (development and tests)."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def signature_valid(secret: str, header: str, body: bytes, *, tolerance_s: int =
 
 
 def loopback_allowed() -> bool:
-    return bool(getattr(settings, "EXCHANGE_WEBHOOK_ALLOW_LOOPBACK", settings.DEBUG))
+    return bool(settings.EXCHANGE_WEBHOOK_ALLOW_LOOPBACK)
 
 
 def url_problem(url: str, *, resolve: bool = True) -> str | None:

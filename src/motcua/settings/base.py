@@ -318,3 +318,8 @@ TRUSTED_PROXIES = os.environ.get("MOTCUA_TRUSTED_PROXIES", "")
 CLIENT_IP_HEADER = "HTTP_" + os.environ.get(
     "MOTCUA_CLIENT_IP_HEADER", "X-Forwarded-For"
 ).upper().replace("-", "_")
+
+# Partner portals (the exchange app): how recent the citizen's sign-in must be, and whether
+# webhooks may go to this machine over plain http (development only: the demo's receiver).
+EXCHANGE_SIGN_IN_MAX_AGE_S = int(os.environ.get("MOTCUA_EXCHANGE_SIGN_IN_MAX_AGE_S", 3600))
+EXCHANGE_WEBHOOK_ALLOW_LOOPBACK = DEBUG
