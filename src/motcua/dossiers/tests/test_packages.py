@@ -14,7 +14,7 @@ from motcua.core.actors import SYSTEM
 from motcua.core.errors import NotFound, ValidationFailed
 from motcua.dossiers import selectors, services
 from motcua.dossiers.models import Dossier, Package, PackageStatus, PackageStep, StepStatus
-from motcua.dossiers.tests.factories import as_citizen, pdf_file
+from motcua.dossiers.tests.factories import as_citizen
 from motcua.dossiers.tests.family import Family, birth_package, death_package, drive, family_ready
 from motcua.dossiers.tests.helpers import act, working_days_before
 from motcua.insurance.selectors import benefit_decisions_of, health_cards_of
