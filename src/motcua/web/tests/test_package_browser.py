@@ -61,7 +61,7 @@ def town() -> Town:
 
 def step_code(page: Page, position: int) -> str:
     """The code of a step's dossier, as the citizen's package page shows it."""
-    code = page.locator(f"#step-{position} td").first.locator("span.govuk-body-s")
+    code = page.locator(f"#step-{position}-code")
     expect(code).to_have_text(re.compile(r"\S+-\d{6}-\d{4}"))
     return code.inner_text().strip()
 
