@@ -621,6 +621,8 @@ def _health_card_held(pin: str) -> bool:
 def _on_death(rule: Rule, event: Any, today: date) -> int:
     """A death: the spouse, children and parents of the deceased, living, are offered the
     funeral allowance through a pre-filled death package, unless one was filed already."""
+    if rule.expires_days and event.occurred_on + timedelta(days=rule.expires_days) < today:
+        return 0  # a death long past (the first scan of an old registry): nothing to offer now
     deceased = _record(event.pin)
     if deceased is None:
         return 0

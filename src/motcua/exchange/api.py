@@ -179,7 +179,7 @@ class DossierOut(Schema):
 
 @router.get(
     "/dossiers/{code}",
-    response={200: DossierOut, **error_responses(401, 403, 404)},
+    response={200: DossierOut, **error_responses(401, 403, 404, 422)},
     auth=CITIZEN,
     openapi_extra=_CITIZEN_HEADER,
     summary="One of the citizen's dossiers: status, timeline, appointment",
@@ -283,7 +283,7 @@ class PackageOut(Schema):
 
 @router.get(
     "/packages/{code}",
-    response={200: PackageOut, **error_responses(401, 403, 404)},
+    response={200: PackageOut, **error_responses(401, 403, 404, 422)},
     auth=CITIZEN,
     openapi_extra=_CITIZEN_HEADER,
     summary="One of the citizen's linked packages: its steps and the one appointment",
@@ -344,7 +344,7 @@ def subscription_list(request: HttpRequest) -> list[selectors.SubscriptionLine]:
 
 @router.delete(
     "/subscriptions/{subscription_id}",
-    response={204: None, **error_responses(401, 403, 404)},
+    response={204: None, **error_responses(401, 403, 404, 422)},
     auth=PARTNER,
 )
 def subscription_disable(request: HttpRequest, subscription_id: int) -> HttpResponse:

@@ -387,3 +387,15 @@ def test_an_event_committed_late_with_a_smaller_id_is_not_skipped(
     hidden.clear()  # it committed
     services.offers_scan()
     assert len(offers_for(late[0].pin)) == 1
+
+
+def test_a_death_long_past_is_not_offered_when_an_old_registry_is_first_scanned() -> None:
+    widow = make_citizen(full_name="Nguyễn Thị Góa", sex="F", birth_date=date(1950, 1, 1))
+    husband = make_citizen(
+        full_name="Trần Văn Xưa", sex="M", birth_date=date(1945, 1, 1), spouse_pin=widow.pin
+    )
+    widow.spouse_pin = husband.pin
+    widow.save(update_fields=["spouse_pin"])
+    citizen_record_death(actor=OFFICIAL, pin=husband.pin, death_date=date(2001, 3, 4))
+    services.offers_scan()
+    assert not offers_for(widow.pin, "death_funeral")

@@ -512,12 +512,18 @@ def test_decisions_on_earlier_jobs_of_the_kind_become_the_next_jobs_labels(tmp_p
 
 @pytest.fixture
 def worker(transactional_db: None) -> Iterator[Any]:
-    """Run the queued jobs once, as `motcua procrastinate worker` would, then return."""
+    """Run the queued linkage jobs once, as `motcua procrastinate worker` would, then return
+    (only linkage's queue: other apps' periodic jobs would write audit rows of their own)."""
 
     def run() -> None:
         connector: Any = app.connector  # the Django connector; workers need one of their own
         with app.replace_connector(connector.get_worker_connector()):
-            app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+            app.run_worker(
+                queues=["linkage"],
+                wait=False,
+                install_signal_handlers=False,
+                listen_notify=False,
+            )
 
     yield run
 
